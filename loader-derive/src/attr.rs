@@ -1,0 +1,549 @@
+//! Attributes to model: reads `#[entity]`, `#[has_many]` and `#[belongs_to]`,
+//! records every mistake in the [`Ctxt`], and builds the [`Entity`] model.
+
+use heck::ToSnakeCase;
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::meta::ParseNestedMeta;
+use syn::parse::ParseStream;
+use syn::spanned::Spanned;
+use syn::{Attribute, Data, DeriveInput, Fields, Ident, LitStr, Path, Token, Type};
+
+use crate::ctxt::Ctxt;
+use crate::model::{Entity, Field, Relation, RelationKind};
+use crate::symbol::{
+    self, BELONGS_TO, COLUMN, ENTITY, FIELD_KEYS, FK, HAS_MANY, NAME, PRIMARY_KEY, RELATION_KEYS,
+    STRUCT_KEYS, TABLE,
+};
+
+/// Parses `input` into a model. Returns `None` when the input is not a struct
+/// with named fields or has no usable primary key; every problem found is in
+/// `cx` either way.
+pub fn parse<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Entity<'a>> {
+    let named = struct_fields(cx, input);
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &input.generics,
+            "generic entities are not supported: an entity maps to one table with fixed column types; remove the type parameters",
+        );
+    }
+
+    let mut table = None;
+    let mut raw_relations = Vec::new();
+    for attr in &input.attrs {
+        if attr.path().is_ident(ENTITY) {
+            parse_struct_entity_attr(cx, attr, &mut table);
+        } else if attr.path().is_ident(HAS_MANY) {
+            raw_relations.extend(parse_relation(cx, attr, RawKind::HasMany));
+        } else if attr.path().is_ident(BELONGS_TO) {
+            raw_relations.extend(parse_relation(cx, attr, RawKind::BelongsTo));
+        }
+    }
+
+    let named = named?;
+    let mut fields = Vec::new();
+    let mut primary_keys: Vec<(usize, Span)> = Vec::new();
+    for field in named {
+        let Some(ident) = field.ident.as_ref() else {
+            continue;
+        };
+        if let Some((_, default)) = &field.default {
+            cx.error_spanned_by(
+                default,
+                "default field values are not supported on entities: every field is read from its column",
+            );
+        }
+        let mut column: Option<LitStr> = None;
+        for attr in &field.attrs {
+            if attr.path().is_ident(ENTITY) {
+                if let Some(span) = parse_field_entity_attr(cx, attr, &mut column) {
+                    primary_keys.push((fields.len(), span));
+                }
+            } else if attr.path().is_ident(HAS_MANY) || attr.path().is_ident(BELONGS_TO) {
+                cx.error_spanned_by(
+                    attr,
+                    format!(
+                        "`#[{}]` belongs on the struct, not on a field: write it above `struct {}`",
+                        path_name(attr.path()),
+                        input.ident
+                    ),
+                );
+            }
+        }
+        let (column, column_span) = match column {
+            Some(lit) => (lit.value(), lit.span()),
+            None => (ident.unraw().to_string(), ident.span()),
+        };
+        fields.push(Field {
+            ident,
+            ty: &field.ty,
+            column,
+            column_span,
+        });
+    }
+
+    let primary_key = primary_key(cx, input, &fields, &primary_keys)?;
+    let relations = raw_relations
+        .into_iter()
+        .filter_map(|raw| resolve_relation(cx, input, &fields, raw))
+        .collect();
+    let table = match table {
+        Some(lit) => lit.value(),
+        None => input.ident.unraw().to_string().to_snake_case(),
+    };
+    Some(Entity {
+        ident: &input.ident,
+        vis: &input.vis,
+        table,
+        fields,
+        primary_key,
+        relations,
+    })
+}
+
+fn struct_fields<'a>(
+    cx: &Ctxt,
+    input: &'a DeriveInput,
+) -> Option<&'a syn::punctuated::Punctuated<syn::Field, Token![,]>> {
+    match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(named) => Some(&named.named),
+            Fields::Unnamed(unnamed) => {
+                cx.error_spanned_by(
+                    unnamed,
+                    "`Entity` needs a struct with named fields: a tuple struct has no field names to map to columns",
+                );
+                None
+            }
+            Fields::Unit => {
+                cx.error_spanned_by(
+                    &input.ident,
+                    "`Entity` needs a struct with named fields: a unit struct has no fields to map to columns",
+                );
+                None
+            }
+        },
+        Data::Enum(data) => {
+            cx.error_spanned_by(
+                data.enum_token,
+                "`Entity` can only be derived for a struct with named fields, not for an enum",
+            );
+            None
+        }
+        Data::Union(data) => {
+            cx.error_spanned_by(
+                data.union_token,
+                "`Entity` can only be derived for a struct with named fields, not for a union",
+            );
+            None
+        }
+    }
+}
+
+/// `#[entity(table = "...")]` on the struct.
+fn parse_struct_entity_attr(cx: &Ctxt, attr: &Attribute, table: &mut Option<LitStr>) {
+    let result = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident(TABLE) {
+            let lit: LitStr = meta.value()?.parse()?;
+            if lit.value().is_empty() {
+                cx.error_spanned_by(&lit, "the table name cannot be empty");
+            }
+            if table.is_some() {
+                cx.error_spanned_by(&meta.path, "duplicate `table` key");
+            }
+            *table = Some(lit);
+        } else if meta.path.is_ident(PRIMARY_KEY) || meta.path.is_ident(COLUMN) {
+            cx.error_spanned_by(
+                &meta.path,
+                format!(
+                    "`{}` belongs on a field, not on the struct: write `#[entity({})]` above the field",
+                    path_name(&meta.path),
+                    path_name(&meta.path)
+                ),
+            );
+            skip_value(&meta)?;
+        } else {
+            unknown_key(cx, &meta, "#[entity(...)] on a struct", STRUCT_KEYS)?;
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        cx.syn_error(error);
+    }
+}
+
+/// `#[entity(primary_key)]` and `#[entity(column = "...")]` on a field.
+/// Returns the span of `primary_key` if the attribute has it.
+fn parse_field_entity_attr(
+    cx: &Ctxt,
+    attr: &Attribute,
+    column: &mut Option<LitStr>,
+) -> Option<Span> {
+    let mut primary_key = None;
+    let result = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident(PRIMARY_KEY) {
+            if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+                cx.error_spanned_by(
+                    &meta.path,
+                    "`primary_key` takes no value: write `#[entity(primary_key)]`",
+                );
+                skip_value(&meta)?;
+            }
+            if primary_key.is_some() {
+                cx.error_spanned_by(&meta.path, "duplicate `primary_key` key");
+            }
+            primary_key = Some(meta.path.span());
+        } else if meta.path.is_ident(COLUMN) {
+            let lit: LitStr = meta.value()?.parse()?;
+            if lit.value().is_empty() {
+                cx.error_spanned_by(&lit, "the column name cannot be empty");
+            }
+            if column.is_some() {
+                cx.error_spanned_by(&meta.path, "duplicate `column` key");
+            }
+            *column = Some(lit);
+        } else if meta.path.is_ident(TABLE) {
+            cx.error_spanned_by(
+                &meta.path,
+                "`table` belongs on the struct, not on a field: write `#[entity(table = \"...\")]` above the struct",
+            );
+            skip_value(&meta)?;
+        } else {
+            unknown_key(cx, &meta, "#[entity(...)] on a field", FIELD_KEYS)?;
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        cx.syn_error(error);
+    }
+    primary_key
+}
+
+#[derive(Clone, Copy)]
+enum RawKind {
+    HasMany,
+    BelongsTo,
+}
+
+impl RawKind {
+    fn attr(self) -> &'static str {
+        match self {
+            RawKind::HasMany => HAS_MANY,
+            RawKind::BelongsTo => BELONGS_TO,
+        }
+    }
+
+    fn example(self) -> &'static str {
+        match self {
+            RawKind::HasMany => "#[has_many(Post, fk = \"author_id\")]",
+            RawKind::BelongsTo => "#[belongs_to(User, fk = \"author_id\")]",
+        }
+    }
+}
+
+/// A relation attribute as written, before its names are resolved.
+struct RawRelation {
+    kind: RawKind,
+    target: Path,
+    fk: LitStr,
+    name: Option<LitStr>,
+}
+
+/// `#[has_many(Target, fk = "...", name = "...")]` and `#[belongs_to(...)]`.
+fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelation> {
+    let parsed = attr.parse_args_with(|input: ParseStream| {
+        let target = input.call(Path::parse_mod_style).map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                format!(
+                    "expected the related entity first, as in `{}`",
+                    kind.example()
+                ),
+            )
+        })?;
+        if input.peek(Token![=]) {
+            return Err(input.error(format!(
+                "the related entity comes first, then the keys: `{}`",
+                kind.example()
+            )));
+        }
+        let mut fk: Option<LitStr> = None;
+        let mut name: Option<LitStr> = None;
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key = input.call(Ident::parse_any)?;
+            input.parse::<Token![=]>()?;
+            let value: LitStr = input.parse()?;
+            let slot = if key == FK {
+                &mut fk
+            } else if key == NAME {
+                &mut name
+            } else {
+                cx.error_spanned_by(
+                    &key,
+                    format!(
+                        "unknown key `{key}` in `#[{}(...)]`; valid keys are {}",
+                        kind.attr(),
+                        symbol::list(RELATION_KEYS)
+                    ),
+                );
+                continue;
+            };
+            if slot.is_some() {
+                cx.error_spanned_by(&key, format!("duplicate `{key}` key"));
+            }
+            *slot = Some(value);
+        }
+        Ok((target, fk, name))
+    });
+    let (target, fk, name) = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            cx.syn_error(error);
+            return None;
+        }
+    };
+    let Some(fk) = fk else {
+        cx.error_spanned_by(
+            attr,
+            format!(
+                "missing `fk`: name the foreign key column, as in `{}`",
+                kind.example()
+            ),
+        );
+        return None;
+    };
+    if fk.value().is_empty() {
+        cx.error_spanned_by(&fk, "the foreign key name cannot be empty");
+        return None;
+    }
+    Some(RawRelation {
+        kind,
+        target,
+        fk,
+        name,
+    })
+}
+
+fn primary_key(
+    cx: &Ctxt,
+    input: &DeriveInput,
+    fields: &[Field<'_>],
+    marked: &[(usize, Span)],
+) -> Option<usize> {
+    match marked {
+        [] => {
+            let id = fields.iter().position(|field| field.ident == "id");
+            if id.is_none() {
+                cx.error_spanned_by(
+                    &input.ident,
+                    format!(
+                        "`{}` has no primary key: mark its key field with `#[entity(primary_key)]`, or name it `id`",
+                        input.ident
+                    ),
+                );
+            }
+            id
+        }
+        [(index, _)] => Some(*index),
+        [(first, _), rest @ ..] => {
+            for (_, span) in rest {
+                cx.error_at(
+                    *span,
+                    format!(
+                        "a second primary key: `{}` is already the primary key of `{}`; composite primary keys are not supported",
+                        fields[*first].ident, input.ident
+                    ),
+                );
+            }
+            Some(*first)
+        }
+    }
+}
+
+fn resolve_relation(
+    cx: &Ctxt,
+    input: &DeriveInput,
+    fields: &[Field<'_>],
+    raw: RawRelation,
+) -> Option<Relation> {
+    let target_name = raw
+        .target
+        .segments
+        .last()
+        .map(|segment| segment.ident.unraw().to_string())
+        .unwrap_or_default();
+    let name = match &raw.name {
+        Some(lit) => match lit.parse_with(Ident::parse_any) {
+            Ok(ident) if !ident.to_string().starts_with(|c: char| c.is_ascii_digit()) => {
+                reserved_to_raw(cx, ident)?
+            }
+            _ => {
+                cx.error_spanned_by(
+                    lit,
+                    "a relation name must be a Rust identifier such as \"author\": it names the methods `author()` and `load_author()`",
+                );
+                return None;
+            }
+        },
+        None => {
+            let snake = target_name.to_snake_case();
+            let default = match raw.kind {
+                RawKind::HasMany => plural(&snake),
+                RawKind::BelongsTo => snake,
+            };
+            Ident::new(&default, raw.target.span())
+        }
+    };
+    let kind = match raw.kind {
+        RawKind::HasMany => {
+            let Ok(fk_field) = raw.fk.parse_with(Ident::parse_any) else {
+                cx.error_spanned_by(
+                    &raw.fk,
+                    format!(
+                        "`fk` must name a field of `{target_name}` (or a column whose name is a Rust identifier)"
+                    ),
+                );
+                return None;
+            };
+            RelationKind::HasMany {
+                fk_field: reserved_to_raw(cx, fk_field)?,
+            }
+        }
+        RawKind::BelongsTo => {
+            let wanted = raw.fk.value();
+            let found = fields
+                .iter()
+                .position(|field| field.ident.unraw() == wanted.as_str() || field.column == wanted);
+            let Some(fk_field) = found else {
+                let names: Vec<String> = fields
+                    .iter()
+                    .map(|field| field.ident.unraw().to_string())
+                    .collect();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                cx.error_spanned_by(
+                    &raw.fk,
+                    format!(
+                        "`{}` has no field or column named `{wanted}`; its fields are {}",
+                        input.ident,
+                        symbol::list(&names)
+                    ),
+                );
+                return None;
+            };
+            RelationKind::BelongsTo {
+                fk_field,
+                optional: is_option(fields[fk_field].ty),
+            }
+        }
+    };
+    Some(Relation {
+        kind,
+        target: raw.target,
+        fk: raw.fk,
+        name,
+    })
+}
+
+/// Keywords become raw identifiers (`r#type`); `self`, `super`, `crate` and
+/// `Self` cannot, and are an error.
+fn reserved_to_raw(cx: &Ctxt, ident: Ident) -> Option<Ident> {
+    let text = ident.to_string();
+    if matches!(text.as_str(), "self" | "Self" | "super" | "crate" | "_") {
+        cx.error_spanned_by(&ident, format!("`{text}` cannot be used as a name here"));
+        return None;
+    }
+    if syn::parse_str::<Ident>(&text).is_ok() {
+        Some(ident)
+    } else {
+        Some(Ident::new_raw(&text, ident.span()))
+    }
+}
+
+/// `post` → `posts`, `category` → `categories`, `box` → `boxes`. Irregular
+/// plurals need `name = "..."`.
+fn plural(word: &str) -> String {
+    let ends_with_consonant_y = word.ends_with('y')
+        && !word[..word.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u'])
+        && word.len() > 1;
+    if ends_with_consonant_y {
+        format!("{}ies", &word[..word.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|end| word.ends_with(end))
+    {
+        format!("{word}es")
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// Whether `ty` is written `Option<...>` (with any path prefix).
+fn is_option(ty: &Type) -> bool {
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    path.qself.is_none()
+        && path.path.segments.last().is_some_and(|segment| {
+            segment.ident == "Option"
+                && matches!(segment.arguments, syn::PathArguments::AngleBracketed(_))
+        })
+}
+
+fn path_name(path: &Path) -> String {
+    path.segments
+        .last()
+        .map(|segment| segment.ident.to_string())
+        .unwrap_or_default()
+}
+
+fn unknown_key(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    place: &str,
+    valid: &[&str],
+) -> syn::Result<()> {
+    cx.error_spanned_by(
+        &meta.path,
+        format!(
+            "unknown key `{}` in `{place}`; valid keys are {}",
+            path_name(&meta.path),
+            symbol::list(valid)
+        ),
+    );
+    skip_value(meta)
+}
+
+/// Consumes `= value` or `(...)` after a key that was reported as an error,
+/// so parsing goes on and later mistakes are reported too.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.input.parse::<proc_macro2::Group>()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    #[test]
+    fn plurals() {
+        for (one, many) in [
+            ("post", "posts"),
+            ("category", "categories"),
+            ("day", "days"),
+            ("box", "boxes"),
+            ("match", "matches"),
+            ("status", "statuses"),
+            ("playlist_track", "playlist_tracks"),
+        ] {
+            assert_eq!(plural(one), many);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Rules that span several attributes, checked on the parsed model.
+
+use syn::ext::IdentExt;
+
+use crate::ctxt::Ctxt;
+use crate::model::Entity;
+use crate::symbol::{self, RESERVED_NAMES};
+
+pub fn check(cx: &Ctxt, entity: &Entity<'_>) {
+    relation_names(cx, entity);
+}
+
+/// Each relation name becomes `Entity::name()`, `value.name()` and
+/// `value.load_name(&db)`: it must be unique on the entity and must not
+/// shadow a field or a generated function.
+fn relation_names(cx: &Ctxt, entity: &Entity<'_>) {
+    for (index, relation) in entity.relations.iter().enumerate() {
+        let name = relation.name.unraw().to_string();
+        let earlier = entity.relations[..index]
+            .iter()
+            .find(|other| other.name.unraw() == name.as_str());
+        if let Some(earlier) = earlier {
+            cx.error_spanned_by(
+                &relation.name,
+                format!(
+                    "`{}` already has a relation named `{name}` (`#[{}({}, ...)]`); give one of them another name with `name = \"...\"`",
+                    entity.ident,
+                    earlier.kind_name(),
+                    earlier.target_name(),
+                ),
+            );
+        }
+        if RESERVED_NAMES.contains(&name.as_str()) {
+            cx.error_spanned_by(
+                &relation.name,
+                format!(
+                    "a relation cannot be named `{name}`: the derive already generates `{}::{name}`; the reserved names are {}. Choose another with `name = \"...\"`",
+                    entity.ident,
+                    symbol::list(RESERVED_NAMES)
+                ),
+            );
+        }
+        if let Some(field) = entity
+            .fields
+            .iter()
+            .find(|f| f.ident.unraw() == name.as_str())
+        {
+            cx.error_spanned_by(
+                &relation.name,
+                format!(
+                    "relation `{name}` has the name of the field `{}.{}`; `value.{name}` and `value.{name}()` would read different things. Choose another name with `name = \"...\"`",
+                    entity.ident, field.ident
+                ),
+            );
+        }
+        let lazy_clash = entity
+            .relations
+            .iter()
+            .find(|other| format!("load_{}", other.name.unraw()) == name);
+        if let Some(other) = lazy_clash {
+            cx.error_spanned_by(
+                &relation.name,
+                format!(
+                    "relation `{name}` has the name of the lazy loader of relation `{}`; choose another name with `name = \"...\"`",
+                    other.name
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! `impl Entity for X` and the inherent functions every entity gets.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::Names;
+use super::sql::EntityStatements;
+use crate::model::Entity;
+
+pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -> TokenStream {
+    let ident = entity.ident;
+    let name = ident.to_string();
+    let table = &entity.table;
+    let columns = entity.fields.iter().map(|field| &field.column);
+    let primary_key = entity.primary_key;
+    let pk = entity.primary_key();
+    let pk_ident = pk.ident;
+    let pk_ty = pk.ty;
+    let key_ty = quote_spanned!(pk_ty.span()=> #pk_ty);
+    let columns_ident = &names.columns;
+    let view = &names.view;
+    let EntityStatements {
+        table: table_sql,
+        column_list,
+        primary_key: pk_sql,
+        select_all,
+        select_by_key,
+        select_by_keys,
+        ..
+    } = sql;
+    let column_values = super::columns::column_values(entity, names, sql);
+    let decode_fields = entity.fields.iter().enumerate().map(|(index, field)| {
+        let field_ident = field.ident;
+        let ty = field.ty;
+        quote_spanned! {ty.span()=>
+            #field_ident: __row.get::<usize, #ty>(__offset + #index)?
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl ::loader_runtime::__private::Entity for #ident {
+            type Key = #key_ty;
+            type Columns = #columns_ident;
+            type View<__P: ::loader_runtime::__private::PreloadList<Self>> = #view<__P>;
+
+            const META: ::loader_runtime::__private::EntityMeta =
+                ::loader_runtime::__private::EntityMeta {
+                    name: #name,
+                    table: #table,
+                    columns: &[#(#columns),*],
+                    primary_key: #primary_key,
+                    sql: ::loader_runtime::__private::EntitySql {
+                        table: #table_sql,
+                        column_list: #column_list,
+                        primary_key: #pk_sql,
+                        select_all: #select_all,
+                        select_by_key: #select_by_key,
+                        select_by_keys: #select_by_keys,
+                    },
+                };
+            const COLUMNS: #columns_ident = #column_values;
+
+            fn decode(
+                __row: &::loader_runtime::__private::rusqlite::Row<'_>,
+                __offset: usize,
+            ) -> ::loader_runtime::__private::rusqlite::Result<Self> {
+                ::core::result::Result::Ok(#ident {
+                    #(#decode_fields,)*
+                })
+            }
+
+            fn key(&self) -> &Self::Key {
+                &self.#pk_ident
+            }
+
+            fn into_view<__P: ::loader_runtime::__private::PreloadList<Self>>(
+                self,
+                __values: <__P as ::loader_runtime::__private::PreloadList<Self>>::Values,
+            ) -> #view<__P> {
+                #view { entity: self, values: __values }
+            }
+
+            fn view_entity<__P: ::loader_runtime::__private::PreloadList<Self>>(
+                __view: &#view<__P>,
+            ) -> &Self {
+                &__view.entity
+            }
+
+            fn view_values<__P: ::loader_runtime::__private::PreloadList<Self>>(
+                __view: &#view<__P>,
+            ) -> &<__P as ::loader_runtime::__private::PreloadList<Self>>::Values {
+                &__view.values
+            }
+
+            fn view_into_parts<__P: ::loader_runtime::__private::PreloadList<Self>>(
+                __view: #view<__P>,
+            ) -> (Self, <__P as ::loader_runtime::__private::PreloadList<Self>>::Values) {
+                (__view.entity, __view.values)
+            }
+        }
+    }
+}
+
+pub fn inherent_impl(entity: &Entity<'_>) -> TokenStream {
+    let ident = entity.ident;
+    let vis = entity.vis;
+    let table = &entity.table;
+    let pk = entity.primary_key();
+    let pk_ty = pk.ty;
+    let all_doc =
+        format!("Every `{ident}` row of table `{table}`, ordered by primary key, with one query.");
+    let find_doc = format!(
+        "The `{ident}` whose primary key `{}` is `key`, with one query.",
+        pk.ident
+    );
+    let query_doc = format!(
+        "Starts a query for `{ident}` rows; add relations with `.preload(...)` and run it with `.all(&db)`."
+    );
+    quote! {
+        #[automatically_derived]
+        impl #ident {
+            #[doc = #all_doc]
+            #vis fn all(
+                db: &::loader_runtime::__private::Db,
+            ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self>> {
+                ::loader_runtime::__private::all::<Self>(db)
+            }
+
+            #[doc = #find_doc]
+            #vis fn find(
+                db: &::loader_runtime::__private::Db,
+                key: &#pk_ty,
+            ) -> ::loader_runtime::__private::Result<::core::option::Option<Self>> {
+                ::loader_runtime::__private::find::<Self>(db, key)
+            }
+
+            #[doc = #query_doc]
+            #vis fn query() -> ::loader_runtime::__private::Query<Self> {
+                ::loader_runtime::__private::Query::new()
+            }
+        }
+    }
+}

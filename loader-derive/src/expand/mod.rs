@@ -1,0 +1,68 @@
+//! Code generation from a validated model: one file per generated concern.
+
+mod columns;
+mod entity;
+mod relations;
+mod sql;
+mod view;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::DeriveInput;
+
+use crate::ctxt::Ctxt;
+use crate::model::Entity;
+use crate::{attr, check, fallback};
+
+/// Expands `#[derive(Entity)]` on `input`.
+pub fn derive(input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let entity = attr::parse(&cx, input);
+    if let Some(entity) = &entity {
+        check::check(&cx, entity);
+    }
+    match (cx.check(), entity) {
+        (Ok(()), Some(entity)) => generate(&entity),
+        (Err(errors), _) => {
+            let fallback = fallback::fallback(input);
+            let errors = errors.to_compile_error();
+            quote!(#errors #fallback)
+        }
+        (Ok(()), None) => {
+            syn::Error::new_spanned(&input.ident, "cannot derive `Entity` here").to_compile_error()
+        }
+    }
+}
+
+/// Names of the generated helper types. They live in an anonymous `const`
+/// block, so they cannot clash with the user's items outside it; they are
+/// named for what they are because they show in compiler messages.
+struct Names {
+    columns: syn::Ident,
+    view: syn::Ident,
+}
+
+fn generate(entity: &Entity<'_>) -> TokenStream {
+    let names = Names {
+        columns: format_ident!("{}Columns", entity.ident),
+        view: format_ident!("{}View", entity.ident),
+    };
+    let statements = sql::entity_statements(entity);
+    let entity_impl = entity::entity_impl(entity, &names, &statements);
+    let inherent = entity::inherent_impl(entity);
+    let columns = columns::columns_struct(entity, &names, &statements);
+    let view = view::view(entity, &names);
+    let relations = entity
+        .relations
+        .iter()
+        .map(|relation| relations::relation(entity, relation, &names));
+    quote! {
+        const _: () = {
+            #entity_impl
+            #inherent
+            #columns
+            #view
+            #(#relations)*
+        };
+    }
+}

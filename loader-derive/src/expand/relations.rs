@@ -1,0 +1,352 @@
+//! Per relation: a marker type with its `Relation` impl and SQL, the preload
+//! handle and lazy loader on the entity, and the accessor on its view whose
+//! bound names the missing preload when it is not satisfied.
+
+use heck::ToUpperCamelCase;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+
+use super::Names;
+use crate::model::{Entity, Relation, RelationKind};
+
+pub fn relation(entity: &Entity<'_>, relation: &Relation, names: &Names) -> TokenStream {
+    let parts = Parts::new(entity, relation);
+    let marker = marker(&parts);
+    let kind_impl = match &relation.kind {
+        RelationKind::HasMany { fk_field } => has_many(&parts, fk_field),
+        RelationKind::BelongsTo { fk_field, .. } => {
+            belongs_to(&parts, entity.fields[*fk_field].ident)
+        }
+    };
+    let handles = handles(&parts);
+    let accessor = accessor(&parts, names);
+    quote! {
+        #marker
+        #kind_impl
+        #handles
+        #accessor
+    }
+}
+
+/// What the pieces of one relation's code share.
+struct Parts<'a> {
+    entity: &'a Entity<'a>,
+    relation: &'a Relation,
+    /// The marker type, named like the relation.
+    marker: syn::Ident,
+    /// `posts`, without `r#`.
+    name: String,
+    target: &'a syn::Path,
+    target_name: String,
+    /// What one owner holds when preloaded, given nested preloads `__N`.
+    output: TokenStream,
+    /// "has_many `Post` via `author_id`", for docs.
+    description: String,
+}
+
+impl<'a> Parts<'a> {
+    fn new(entity: &'a Entity<'a>, relation: &'a Relation) -> Self {
+        let target = &relation.target;
+        let loaded = quote!(::loader_runtime::__private::Loaded<#target, __N>);
+        let output = match relation.kind {
+            RelationKind::HasMany { .. } => quote!(::loader_runtime::__private::Many<#loaded>),
+            RelationKind::BelongsTo {
+                optional: false, ..
+            } => quote!(::loader_runtime::__private::One<#loaded>),
+            RelationKind::BelongsTo { optional: true, .. } => {
+                quote!(::core::option::Option<::loader_runtime::__private::One<#loaded>>)
+            }
+        };
+        let target_name = relation.target_name();
+        Parts {
+            entity,
+            relation,
+            marker: relation.name.clone(),
+            name: relation.name.unraw().to_string(),
+            target,
+            description: format!(
+                "{} `{target_name}` via `{}`",
+                relation.kind_name(),
+                relation.fk.value()
+            ),
+            target_name,
+            output,
+        }
+    }
+}
+
+fn marker(parts: &Parts<'_>) -> TokenStream {
+    let Parts {
+        entity,
+        marker,
+        name,
+        target,
+        output,
+        ..
+    } = parts;
+    let owner = entity.ident;
+    let vis = entity.vis;
+    let doc = format!(
+        "Marker of relation `{name}` of `{owner}` ({}).",
+        parts.description
+    );
+    let load = match parts.relation.kind {
+        RelationKind::HasMany { .. } => {
+            quote!(::loader_runtime::__private::preload_has_many::<Self, __N>(
+                db, owners, whole, nested
+            ))
+        }
+        RelationKind::BelongsTo {
+            optional: false, ..
+        } => {
+            quote!(::loader_runtime::__private::preload_belongs_to::<Self, __N>(db, owners, nested))
+        }
+        RelationKind::BelongsTo { optional: true, .. } => {
+            quote!(::loader_runtime::__private::preload_belongs_to_optional::<
+                Self,
+                __N,
+            >(db, owners, nested))
+        }
+    };
+    let whole = match parts.relation.kind {
+        RelationKind::HasMany { .. } => quote!(whole),
+        RelationKind::BelongsTo { .. } => quote!(_),
+    };
+    quote! {
+        #[doc = #doc]
+        #[allow(non_camel_case_types)]
+        #vis struct #marker;
+
+        #[automatically_derived]
+        impl ::loader_runtime::__private::Relation for #marker {
+            type Owner = #owner;
+            type Target = #target;
+            type Output<__N: ::loader_runtime::__private::PreloadList<#target>> = #output;
+            const NAME: &'static str = #name;
+
+            fn load<__N: ::loader_runtime::__private::PreloadList<#target>>(
+                db: &::loader_runtime::__private::Db,
+                owners: &[#owner],
+                #whole: bool,
+                nested: &__N,
+            ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self::Output<__N>>> {
+                #load
+            }
+        }
+    }
+}
+
+fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
+    let Parts {
+        entity,
+        marker,
+        target,
+        relation,
+        ..
+    } = parts;
+    let owner = entity.ident;
+    let fk_span = relation.fk.span();
+    // Spanned on the `fk` literal: a field that does not exist, or whose type
+    // does not match the owner's key, is reported there.
+    let fk_column = quote_spanned!(fk_span=> <#target as ::loader_runtime::__private::Entity>::COLUMNS.#fk_field);
+    let fk_value = quote_spanned! {fk_span=>
+        ::loader_runtime::__private::foreign_key::<<#owner as ::loader_runtime::__private::Entity>::Key, _>(
+            #fk_column.get(target)
+        )
+    };
+    let target_sql = quote!(<#target as ::loader_runtime::__private::Entity>::META.sql);
+    quote! {
+        #[automatically_derived]
+        impl ::loader_runtime::__private::HasMany for #marker {
+            const SQL: ::loader_runtime::__private::HasManySql = {
+                const FK: &str = #fk_column.qualified();
+                ::loader_runtime::__private::HasManySql {
+                    keyed: ::loader_runtime::__private::concatcp!(
+                        "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
+                        " WHERE ", FK, " IN rarray(?1) ORDER BY ", FK, ", ", #target_sql.primary_key
+                    ),
+                    whole: ::loader_runtime::__private::concatcp!(
+                        "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
+                        " ORDER BY ", FK, ", ", #target_sql.primary_key
+                    ),
+                    lazy: ::loader_runtime::__private::concatcp!(
+                        "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
+                        " WHERE ", FK, " = ?1 ORDER BY ", #target_sql.primary_key
+                    ),
+                }
+            };
+
+            fn foreign_key(
+                target: &#target,
+            ) -> ::core::option::Option<&<#owner as ::loader_runtime::__private::Entity>::Key> {
+                #fk_value
+            }
+        }
+    }
+}
+
+fn belongs_to(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
+    let Parts {
+        entity,
+        marker,
+        target,
+        relation,
+        ..
+    } = parts;
+    let owner = entity.ident;
+    let fk_span = relation.fk.span();
+    let fk_value = quote_spanned! {fk_span=>
+        ::loader_runtime::__private::foreign_key::<<#target as ::loader_runtime::__private::Entity>::Key, _>(
+            &owner.#fk_field
+        )
+    };
+    quote! {
+        #[automatically_derived]
+        impl ::loader_runtime::__private::BelongsTo for #marker {
+            fn foreign_key(
+                owner: &#owner,
+            ) -> ::core::option::Option<&<#target as ::loader_runtime::__private::Entity>::Key> {
+                #fk_value
+            }
+        }
+    }
+}
+
+/// `Owner::name()` (the preload handle) and `owner.load_name(&db)` (lazy).
+fn handles(parts: &Parts<'_>) -> TokenStream {
+    let Parts {
+        entity,
+        marker,
+        name,
+        target,
+        target_name,
+        description,
+        relation,
+        ..
+    } = parts;
+    let owner = entity.ident;
+    let vis = entity.vis;
+    let lazy = format_ident!("load_{}", name, span = relation.name.span());
+    let handle_doc = format!(
+        "Preload handle for relation `{name}` ({description}).\n\n\
+         Pass it to `.preload(...)` to load the `{name}` of every `{owner}` a query returns \
+         with one query, e.g. `{owner}::query().preload({owner}::{name}())`; read them on \
+         each loaded value with `.{name}()`. Nest further relations of `{target_name}` \
+         with `{owner}::{name}().preload(...)`."
+    );
+    let lazy_doc = format!(
+        "Loads this `{owner}`'s `{name}` ({description}) with one query.\n\n\
+         Calling it for each of many rows is the N+1 pattern: preload with \
+         `{owner}::{name}()` instead."
+    );
+    let (lazy_ty, lazy_call) = match relation.kind {
+        RelationKind::HasMany { .. } => (
+            quote!(::std::vec::Vec<#target>),
+            quote!(::loader_runtime::__private::lazy_has_many::<#marker>(db, self)),
+        ),
+        RelationKind::BelongsTo {
+            optional: false, ..
+        } => (
+            quote!(#target),
+            quote!(::loader_runtime::__private::lazy_belongs_to::<#marker>(db, self)),
+        ),
+        RelationKind::BelongsTo { optional: true, .. } => (
+            quote!(::core::option::Option<#target>),
+            quote!(::loader_runtime::__private::lazy_belongs_to_optional::<#marker>(db, self)),
+        ),
+    };
+    quote! {
+        #[automatically_derived]
+        impl #owner {
+            #[doc = #handle_doc]
+            #vis fn #marker() -> ::loader_runtime::__private::With<#marker> {
+                ::loader_runtime::__private::With::new()
+            }
+
+            #[doc = #lazy_doc]
+            #vis fn #lazy(
+                &self,
+                db: &::loader_runtime::__private::Db,
+            ) -> ::loader_runtime::__private::Result<#lazy_ty> {
+                #lazy_call
+            }
+        }
+    }
+}
+
+/// `loaded.name()`, bounded by a trait per relation whose message says which
+/// preload is missing.
+fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
+    let Parts {
+        entity,
+        marker,
+        name,
+        target,
+        description,
+        relation,
+        ..
+    } = parts;
+    let owner = entity.ident;
+    let vis = entity.vis;
+    let view = &names.view;
+    let check = format_ident!("{}{}Preloaded", owner, name.to_upper_camel_case());
+    let message = format!("relation `{name}` of `{owner}` was not preloaded");
+    let label = format!("`{name}` is not preloaded here");
+    let note = format!("add `.preload({owner}::{name}())` to the query that loaded this value");
+    let nested_note = format!(
+        "if this `{owner}` comes from a nested preload, add it there: `.preload(Parent::relation().preload({owner}::{name}()))`"
+    );
+    let doc = format!(
+        "The preloaded `{name}` ({description}). Compiles only when the query preloaded `{owner}::{name}()`."
+    );
+    let private = quote!(::loader_runtime::__private);
+    let nested = quote!(<__P as #check<__I>>::Nested);
+    let loaded = quote!(#private::Loaded<#target, #nested>);
+    let (return_ty, read) = match relation.kind {
+        RelationKind::HasMany { .. } => (quote!(&[#loaded]), quote!(.as_slice())),
+        RelationKind::BelongsTo {
+            optional: false, ..
+        } => (quote!(&#loaded), quote!(.get())),
+        RelationKind::BelongsTo { optional: true, .. } => (
+            quote!(::core::option::Option<&#loaded>),
+            quote!(.as_ref().map(#private::One::get)),
+        ),
+    };
+    quote! {
+        #[doc(hidden)]
+        #[diagnostic::on_unimplemented(
+            message = #message,
+            label = #label,
+            note = #note,
+            note = #nested_note,
+        )]
+        #vis trait #check<__I>: #private::PreloadList<#owner> {
+            type Nested: #private::PreloadList<#target>;
+            fn get(
+                values: &<Self as #private::PreloadList<#owner>>::Values,
+            ) -> &<#marker as #private::Relation>::Output<Self::Nested>;
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<__P: #private::Has<#marker, __I>, __I> #check<__I> for __P {
+            type Nested = <__P as #private::Has<#marker, __I>>::Nested;
+            fn get(
+                values: &<Self as #private::PreloadList<#owner>>::Values,
+            ) -> &<#marker as #private::Relation>::Output<Self::Nested> {
+                <__P as #private::Has<#marker, __I>>::get(values)
+            }
+        }
+
+        #[automatically_derived]
+        impl<__P: #private::PreloadList<#owner>> #view<__P> {
+            #[doc = #doc]
+            #vis fn #marker<__I>(&self) -> #return_ty
+            where
+                __P: #check<__I>,
+            {
+                <__P as #check<__I>>::get(&self.values) #read
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The validated model of one entity: what the attributes mean, with the
+//! user's tokens kept so every later error can point at them.
+
+use proc_macro2::Span;
+use syn::{Ident, LitStr, Path, Type, Visibility};
+
+/// A struct that derives `Entity`, after parsing and validation.
+pub struct Entity<'a> {
+    pub ident: &'a Ident,
+    pub vis: &'a Visibility,
+    /// The table name, unquoted.
+    pub table: String,
+    pub fields: Vec<Field<'a>>,
+    /// Index into `fields`.
+    pub primary_key: usize,
+    pub relations: Vec<Relation>,
+}
+
+/// A field mapped to a column.
+pub struct Field<'a> {
+    pub ident: &'a Ident,
+    pub ty: &'a Type,
+    /// The column name, unquoted.
+    pub column: String,
+    /// The span of `column = "..."` if given, else of the field's name.
+    pub column_span: Span,
+}
+
+/// A relation declared on the struct.
+pub struct Relation {
+    pub kind: RelationKind,
+    /// The related entity, as written.
+    pub target: Path,
+    /// The `fk = "..."` literal.
+    pub fk: LitStr,
+    /// The relation's name: the handle `User::posts()`, the accessor
+    /// `user.posts()` and the lazy loader `user.load_posts(&db)`.
+    pub name: Ident,
+}
+
+pub enum RelationKind {
+    /// The target's rows hold `fk`, which names a field or column of the
+    /// target (checked by the compiler through the target's columns).
+    HasMany { fk_field: Ident },
+    /// This entity holds `fk`: the index of that field in `fields`.
+    BelongsTo { fk_field: usize, optional: bool },
+}
+
+impl Relation {
+    /// `"has_many"` or `"belongs_to"`, for messages and docs.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            RelationKind::HasMany { .. } => crate::symbol::HAS_MANY,
+            RelationKind::BelongsTo { .. } => crate::symbol::BELONGS_TO,
+        }
+    }
+
+    /// The target's last path segment, e.g. `Post` for `crate::blog::Post`.
+    pub fn target_name(&self) -> String {
+        self.target
+            .segments
+            .last()
+            .map(|segment| segment.ident.to_string())
+            .unwrap_or_default()
+    }
+}
+
+impl Entity<'_> {
+    pub fn primary_key(&self) -> &Field<'_> {
+        &self.fields[self.primary_key]
+    }
+}

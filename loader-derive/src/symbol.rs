@@ -1,0 +1,39 @@
+//! Every attribute name and key the derive understands, defined once so a
+//! keyword cannot be spelled two ways or go missing from a "valid keys" list.
+
+/// The struct- and field-level attribute: `#[entity(...)]`.
+pub const ENTITY: &str = "entity";
+/// `#[has_many(Target, fk = "...")]` on the struct.
+pub const HAS_MANY: &str = "has_many";
+/// `#[belongs_to(Target, fk = "...")]` on the struct.
+pub const BELONGS_TO: &str = "belongs_to";
+
+/// `#[entity(table = "...")]`.
+pub const TABLE: &str = "table";
+/// `#[entity(primary_key)]` on a field.
+pub const PRIMARY_KEY: &str = "primary_key";
+/// `#[entity(column = "...")]` on a field.
+pub const COLUMN: &str = "column";
+/// `fk = "..."` in a relation.
+pub const FK: &str = "fk";
+/// `name = "..."` in a relation.
+pub const NAME: &str = "name";
+
+/// The keys `#[entity(...)]` takes on the struct.
+pub const STRUCT_KEYS: &[&str] = &[TABLE];
+/// The keys `#[entity(...)]` takes on a field.
+pub const FIELD_KEYS: &[&str] = &[PRIMARY_KEY, COLUMN];
+/// The keys a relation attribute takes after its target.
+pub const RELATION_KEYS: &[&str] = &[FK, NAME];
+
+/// Functions the derive adds to every entity: a relation cannot take these
+/// names, nor the names of the methods of `Loaded`.
+pub const RESERVED_NAMES: &[&str] = &["all", "find", "query", "entity", "into_entity"];
+
+/// `a`, `b` and `c` as "`a`, `b`, `c`" for messages.
+pub fn list(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

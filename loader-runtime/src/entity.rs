@@ -1,0 +1,217 @@
+//! What `#[derive(Entity)]` implements: the table mapping of one struct.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use rusqlite::types::{FromSql, ToSql};
+
+use crate::preload::PreloadList;
+
+/// A struct mapped to a table by `#[derive(Entity)]`.
+///
+/// Implement it with the derive, never by hand: the derive emits the SQL, the
+/// row decoder and the relation code from the struct's attributes, and the
+/// items of this trait are how the generated code of *other* entities refers
+/// to this one. Users call the inherent functions the derive adds instead
+/// (`User::all`, `User::find`, `User::query`, the relation handles).
+///
+/// ```
+/// use loader_runtime::{Db, Entity};
+///
+/// #[derive(Entity, Debug, PartialEq)]
+/// #[entity(table = "users")]
+/// struct User {
+///     id: i64,
+///     #[entity(column = "UserName")]
+///     name: String,
+/// }
+///
+/// let db = Db::open_in_memory()?;
+/// db.connection().execute_batch(
+///     "CREATE TABLE users (id INTEGER PRIMARY KEY, UserName TEXT NOT NULL);
+///      INSERT INTO users VALUES (1, 'ada'), (2, 'grace');",
+/// )?;
+/// assert_eq!(User::all(&db)?.len(), 2);
+/// assert_eq!(User::find(&db, &2)?, Some(User { id: 2, name: "grace".into() }));
+/// assert_eq!(<User as Entity>::META.table, "users");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an entity",
+    label = "`{Self}` does not derive `Entity`",
+    note = "add `#[derive(loader_runtime::Entity)]` to the struct `{Self}`"
+)]
+pub trait Entity: Sized + 'static {
+    /// The primary key's type.
+    type Key: Key;
+    /// A struct with one [`Column`] per field, named like the fields.
+    type Columns: 'static;
+    /// The value behind [`Loaded<Self, P>`](crate::Loaded): this entity plus
+    /// the relations `P` preloaded for it, with one accessor per relation.
+    type View<P: PreloadList<Self>>;
+
+    /// Table, columns and the statements that read this entity.
+    const META: EntityMeta;
+    /// The typed columns of this entity.
+    const COLUMNS: Self::Columns;
+
+    /// Decodes one row whose columns are [`EntityMeta::columns`] in order,
+    /// starting at column `offset`.
+    fn decode(row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<Self>;
+
+    /// This row's primary key.
+    fn key(&self) -> &Self::Key;
+
+    /// Joins an entity with its preloaded relations.
+    #[doc(hidden)]
+    fn into_view<P: PreloadList<Self>>(self, values: P::Values) -> Self::View<P>;
+    /// The entity part of a view.
+    #[doc(hidden)]
+    fn view_entity<P: PreloadList<Self>>(view: &Self::View<P>) -> &Self;
+    /// The preloaded part of a view.
+    #[doc(hidden)]
+    fn view_values<P: PreloadList<Self>>(view: &Self::View<P>) -> &P::Values;
+    /// Splits a view into its parts.
+    #[doc(hidden)]
+    fn view_into_parts<P: PreloadList<Self>>(view: Self::View<P>) -> (Self, P::Values);
+}
+
+/// Static facts about an entity, emitted by the derive at compile time.
+#[derive(Debug, Clone, Copy)]
+pub struct EntityMeta {
+    /// The Rust struct's name, for messages.
+    pub name: &'static str,
+    /// The table name, unquoted.
+    pub table: &'static str,
+    /// The column names in field order, unquoted.
+    pub columns: &'static [&'static str],
+    /// The position of the primary key in `columns`.
+    pub primary_key: usize,
+    /// The statements of this entity.
+    pub sql: EntitySql,
+}
+
+/// The statements of an entity, emitted by the derive as string constants.
+#[derive(Debug, Clone, Copy)]
+pub struct EntitySql {
+    /// The quoted table name, e.g. `"users"`.
+    pub table: &'static str,
+    /// The quoted, comma-separated column list, e.g. `"users"."id", "users"."name"`.
+    pub column_list: &'static str,
+    /// The quoted primary key column, e.g. `"users"."id"`.
+    pub primary_key: &'static str,
+    /// Every row, ordered by primary key.
+    pub select_all: &'static str,
+    /// One row by primary key (`?1`).
+    pub select_by_key: &'static str,
+    /// The rows whose primary key is in the array bound to `?1`, ordered by primary key.
+    pub select_by_keys: &'static str,
+}
+
+/// A typed column of entity `E` holding values of type `T`.
+///
+/// The derive emits one per field in [`Entity::Columns`]; relation code of
+/// other entities reads foreign keys through them, so a misspelt `fk` is a
+/// compile error that lists the columns that exist.
+pub struct Column<E, T> {
+    name: &'static str,
+    qualified: &'static str,
+    get: fn(&E) -> &T,
+}
+
+impl<E, T> Column<E, T> {
+    #[doc(hidden)]
+    pub const fn new(name: &'static str, qualified: &'static str, get: fn(&E) -> &T) -> Self {
+        Column {
+            name,
+            qualified,
+            get,
+        }
+    }
+
+    /// The column's name in the table, unquoted.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The column's quoted name, qualified by its quoted table:
+    /// `"posts"."author_id"`.
+    pub const fn qualified(&self) -> &'static str {
+        self.qualified
+    }
+
+    /// This column's value in `row`.
+    pub fn get<'e>(&self, row: &'e E) -> &'e T {
+        (self.get)(row)
+    }
+}
+
+impl<E, T> Clone for Column<E, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E, T> Copy for Column<E, T> {}
+
+impl<E, T> Debug for Column<E, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Column").field(&self.name).finish()
+    }
+}
+
+/// A type usable as a primary key: integers, text, blobs, anything rusqlite
+/// reads and writes that can be hashed and compared.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a primary key",
+    note = "a primary key must implement `Clone + Eq + Hash + Debug + ToSql + FromSql` (integers and `String` do)"
+)]
+pub trait Key: Clone + Eq + Hash + Debug + ToSql + FromSql + Send + Sync + 'static {}
+impl<T: Clone + Eq + Hash + Debug + ToSql + FromSql + Send + Sync + 'static> Key for T {}
+
+/// A field that can refer to a primary key of type `K`: `K` itself, or
+/// `Option<K>` for a nullable foreign key.
+#[diagnostic::on_unimplemented(
+    message = "a foreign key of type `{Self}` cannot refer to a primary key of type `{K}`",
+    label = "this foreign key has type `{Self}`",
+    note = "the foreign key field must have the referenced primary key's type `{K}`, or `Option<{K}>` if it is nullable"
+)]
+pub trait ForeignKey<K> {
+    /// The referenced key, or `None` for SQL `NULL`.
+    fn as_key(&self) -> Option<&K>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<K: Key> ForeignKey<K> for K {
+    fn as_key(&self) -> Option<&K> {
+        Some(self)
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<K: Key> ForeignKey<K> for Option<K> {
+    fn as_key(&self) -> Option<&K> {
+        self.as_ref()
+    }
+}
+
+impl EntityMeta {
+    /// Metadata of an entity whose derive failed, so that the compile error
+    /// is not followed by unrelated ones.
+    #[doc(hidden)]
+    pub const fn placeholder(name: &'static str) -> Self {
+        EntityMeta {
+            name,
+            table: "",
+            columns: &[],
+            primary_key: 0,
+            sql: EntitySql {
+                table: "",
+                column_list: "",
+                primary_key: "",
+                select_all: "",
+                select_by_key: "",
+                select_by_keys: "",
+            },
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The error type of every fallible operation.
+
+use std::borrow::Cow;
+
+/// What went wrong while running a query or turning its rows into entities.
+///
+/// Every variant names the entity and the SQL that was running, so a log line
+/// is enough to find the cause. Nothing in this crate panics on bad data: a
+/// `NULL` in a non-`Option` field, a text value in an integer field or a
+/// missing table all come back as an `Err`.
+///
+/// ```
+/// use loader_runtime::{Db, Entity, Error};
+///
+/// #[derive(Entity, Debug)]
+/// #[entity(table = "users")]
+/// struct User { id: i64, name: String }
+///
+/// let db = Db::open_in_memory()?;
+/// db.connection().execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+///                                 INSERT INTO users VALUES (1, NULL);")?;
+/// match User::all(&db) {
+///     Err(Error::Decode { entity, column, key, .. }) => {
+///         assert_eq!((entity, column, key.as_deref()), ("User", "name", Some("1")));
+///     }
+///     other => panic!("expected a decode error, got {other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A column's value could not be read into its field: `NULL` in a
+    /// non-`Option` field, a value of another type, an integer out of range.
+    #[error("cannot read column `{column}` of `{entity}`{}: {source}; SQL: {sql}", key_suffix(.key))]
+    Decode {
+        /// The entity (Rust struct) being decoded.
+        entity: &'static str,
+        /// The column that could not be read.
+        column: &'static str,
+        /// The primary key of the offending row, when it could be read.
+        key: Option<String>,
+        /// The statement that produced the row.
+        sql: Cow<'static, str>,
+        /// What SQLite or the type conversion reported.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A statement failed to prepare or run: a missing table or column, a
+    /// locked database, a syntax error in user-supplied SQL.
+    #[error("query for `{entity}` failed: {source}; SQL: {sql}")]
+    Query {
+        /// The entity the statement loads.
+        entity: &'static str,
+        /// The statement.
+        sql: Cow<'static, str>,
+        /// What SQLite reported.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A non-nullable `belongs_to` foreign key points at a row that does not
+    /// exist (a dangling reference in the data).
+    #[error(
+        "`{entity}` relation `{relation}`: foreign key {key} refers to no `{target}` row; SQL: {sql}"
+    )]
+    MissingRelated {
+        /// The entity holding the foreign key.
+        entity: &'static str,
+        /// The relation being loaded.
+        relation: &'static str,
+        /// The entity the key should refer to.
+        target: &'static str,
+        /// The dangling key value.
+        key: String,
+        /// The statement that looked for the target.
+        sql: Cow<'static, str>,
+    },
+    /// Opening a database, or a transaction around a preload, failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+fn key_suffix(key: &Option<String>) -> String {
+    match key {
+        Some(key) => format!(" (row with key {key})"),
+        None => String::new(),
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

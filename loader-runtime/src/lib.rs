@@ -1,0 +1,83 @@
+//! Relation loading without N+1 queries, checked at compile time.
+//!
+//! `#[derive(Entity)]` maps a struct to a table and its `#[has_many]` and
+//! `#[belongs_to]` attributes to relations. Each relation gets
+//!
+//! * a **lazy accessor**, `user.load_posts(&db)?`, one query per call: the
+//!   N+1 path, visible in [`Db::query_log`];
+//! * a **preload handle**, `User::posts()`, for
+//!   [`Query::preload`]: one query per relation for any number of rows,
+//!   with the keys bound as one array parameter and the SQL emitted by the
+//!   derive at compile time;
+//! * an **accessor on the loaded value**, `user.posts()`, that only compiles
+//!   when the query preloaded `posts`.
+//!
+//! ```
+//! use loader_runtime::{Db, Entity};
+//!
+//! #[derive(Entity, Debug)]
+//! #[entity(table = "users")]
+//! #[has_many(Post, fk = "author_id")]
+//! struct User { id: i64, username: String }
+//!
+//! #[derive(Entity, Debug)]
+//! #[entity(table = "posts")]
+//! #[belongs_to(User, fk = "author_id", name = "author")]
+//! #[has_many(Comment, fk = "post_id")]
+//! struct Post { id: i64, author_id: i64, title: String }
+//!
+//! #[derive(Entity, Debug)]
+//! #[entity(table = "comments")]
+//! struct Comment { id: i64, post_id: i64, body: String }
+//!
+//! let db = Db::open_in_memory()?;
+//! db.connection().execute_batch(
+//!     "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
+//!      CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);
+//!      CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, body TEXT NOT NULL);
+//!      INSERT INTO users VALUES (1, 'ada'), (2, 'grace');
+//!      INSERT INTO posts VALUES (1, 1, 'Notes'), (2, 2, 'Compilers');
+//!      INSERT INTO comments VALUES (1, 1, 'First!'), (2, 1, 'Nice'), (3, 2, 'Hm');",
+//! )?;
+//!
+//! let users = User::query()
+//!     .preload(User::posts().preload(Post::comments()))
+//!     .all(&db)?;
+//! assert_eq!(db.query_count(), 3); // users, posts, comments: one query per level
+//! for user in &users {
+//!     for post in user.posts() {
+//!         println!("{} wrote {:?} ({} comments)", user.username, post.title, post.comments().len());
+//!     }
+//! }
+//! assert_eq!(users[0].posts()[0].comments().len(), 2);
+//! # Ok::<(), loader_runtime::Error>(())
+//! ```
+
+extern crate self as loader_runtime;
+
+mod db;
+mod entity;
+mod error;
+mod loaded;
+pub mod preload;
+mod query;
+pub mod relation;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use db::{DEFAULT_LOG_CAPACITY, Db, QueryRecord};
+pub use entity::{Column, Entity, EntityMeta, EntitySql, ForeignKey, Key};
+pub use error::{Error, Result};
+pub use loaded::Loaded;
+pub use preload::{Preload, PreloadList, With};
+pub use query::Query;
+pub use relation::Relation;
+
+/// Maps a struct to a table; see the [crate documentation](crate).
+pub use loader_derive::Entity;
+
+/// Re-exported so users can name rusqlite types (e.g. to open a connection
+/// with flags) without a second dependency that could drift in version.
+pub use rusqlite;

@@ -1,0 +1,267 @@
+//! The preload tree: which relations a query loads, as a type.
+//!
+//! `User::query().preload(User::posts().preload(Post::comments()))` builds a
+//! value whose type lists the relations, `(With<posts, (With<comments>, ())>, ())`.
+//! That type decides what the loaded values hold and which accessors compile.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::db::Db;
+use crate::entity::Entity;
+use crate::error::Result;
+use crate::relation::Relation;
+
+/// A relation to preload, with the relations to preload below it.
+///
+/// Made by the relation handles the derive generates (`User::posts()`);
+/// nest with [`With::preload`].
+pub struct With<R, N = ()> {
+    nested: N,
+    relation: PhantomData<fn() -> R>,
+}
+
+impl<R: Relation> With<R, ()> {
+    #[doc(hidden)]
+    pub const fn new() -> Self {
+        With {
+            nested: (),
+            relation: PhantomData,
+        }
+    }
+}
+
+impl<R: Relation, N: PreloadList<R::Target>> With<R, N> {
+    /// Also preloads `relation` of each loaded target, one more query in all.
+    pub fn preload<W: Preload<R::Target>>(self, relation: W) -> With<R, (W, N)> {
+        With {
+            nested: (relation, self.nested),
+            relation: PhantomData,
+        }
+    }
+}
+
+impl<R, N: Clone> Clone for With<R, N> {
+    fn clone(&self) -> Self {
+        With {
+            nested: self.nested.clone(),
+            relation: PhantomData,
+        }
+    }
+}
+
+impl<R: Relation, N: fmt::Debug> fmt::Debug for With<R, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("With")
+            .field("relation", &R::NAME)
+            .field("nested", &self.nested)
+            .finish()
+    }
+}
+
+/// Something that can be preloaded for every entity `E` a query returns.
+#[diagnostic::on_unimplemented(
+    message = "this relation cannot be preloaded on `{E}`",
+    label = "not a relation of `{E}`",
+    note = "`.preload(...)` takes a relation of the entity being loaded, such as `{E}::<relation>()`",
+    note = "to load a relation of a related entity, nest it: `.preload({E}::<relation>().preload(Other::<relation>()))`"
+)]
+pub trait Preload<E: Entity> {
+    /// What one entity holds once this relation is loaded for it.
+    type Output;
+    /// The relation's name, for `Debug` output.
+    const NAME: &'static str;
+    /// Loads this relation for every owner with one query (plus one per
+    /// nested relation). `whole` says the owners are every row of their
+    /// table, which allows a keyless query.
+    #[doc(hidden)]
+    fn load(&self, db: &Db, owners: &[E], whole: bool) -> Result<Vec<Self::Output>>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<R: Relation, N: PreloadList<R::Target>> Preload<R::Owner> for With<R, N> {
+    type Output = R::Output<N>;
+    const NAME: &'static str = R::NAME;
+
+    fn load(&self, db: &Db, owners: &[R::Owner], whole: bool) -> Result<Vec<Self::Output>> {
+        R::load(db, owners, whole, &self.nested)
+    }
+}
+
+/// A list of preloads for entity `E`: `()` or `(Preload, PreloadList)`.
+pub trait PreloadList<E: Entity> {
+    /// What one entity holds for the whole list.
+    type Values;
+    /// How many relations the list holds at this level.
+    const LEN: usize;
+    #[doc(hidden)]
+    fn load(&self, db: &Db, owners: &[E], whole: bool) -> Result<Vec<Self::Values>>;
+}
+
+/// Formats the values of a preload list as named fields.
+#[doc(hidden)]
+pub trait DebugValues<E: Entity>: PreloadList<E> {
+    fn debug_values(values: &Self::Values, out: &mut fmt::DebugStruct<'_, '_>);
+}
+
+impl<E: Entity> DebugValues<E> for () {
+    fn debug_values(_: &(), _: &mut fmt::DebugStruct<'_, '_>) {}
+}
+
+impl<E: Entity, W: Preload<E>, T: DebugValues<E>> DebugValues<E> for (W, T)
+where
+    W::Output: fmt::Debug,
+{
+    fn debug_values(values: &Self::Values, out: &mut fmt::DebugStruct<'_, '_>) {
+        T::debug_values(&values.1, out);
+        out.field(W::NAME, &values.0);
+    }
+}
+
+impl<E: Entity> PreloadList<E> for () {
+    type Values = ();
+    const LEN: usize = 0;
+
+    fn load(&self, _: &Db, owners: &[E], _: bool) -> Result<Vec<()>> {
+        Ok(vec![(); owners.len()])
+    }
+}
+
+impl<E: Entity, W: Preload<E>, T: PreloadList<E>> PreloadList<E> for (W, T) {
+    type Values = (W::Output, T::Values);
+    const LEN: usize = 1 + T::LEN;
+
+    fn load(&self, db: &Db, owners: &[E], whole: bool) -> Result<Vec<Self::Values>> {
+        // The list is built newest first; load the tail first so that the
+        // statements run in the order the preloads were written.
+        let tail = self.1.load(db, owners, whole)?;
+        let head = self.0.load(db, owners, whole)?;
+        Ok(head.into_iter().zip(tail).collect())
+    }
+}
+
+/// Type-level position of a relation in a preload list (found by inference).
+#[doc(hidden)]
+pub struct Here;
+/// Type-level position of a relation in a preload list (found by inference).
+#[doc(hidden)]
+pub struct There<I>(PhantomData<I>);
+
+/// A preload list that contains relation `R` at position `I`.
+///
+/// The derive's accessors (`user.posts()`) require it, through a trait per
+/// relation whose error message names the relation and the preload to add.
+pub trait Has<R: Relation, I>: PreloadList<R::Owner> {
+    /// The relations preloaded below `R`.
+    type Nested: PreloadList<R::Target>;
+    /// The loaded value of `R`.
+    fn get(values: &Self::Values) -> &R::Output<Self::Nested>;
+}
+
+impl<R, N, T> Has<R, Here> for (With<R, N>, T)
+where
+    R: Relation,
+    N: PreloadList<R::Target>,
+    T: PreloadList<R::Owner>,
+{
+    type Nested = N;
+    fn get(values: &Self::Values) -> &R::Output<N> {
+        &values.0
+    }
+}
+
+impl<R, H, T, I> Has<R, There<I>> for (H, T)
+where
+    R: Relation,
+    H: Preload<R::Owner>,
+    T: Has<R, I>,
+{
+    type Nested = T::Nested;
+    fn get(values: &Self::Values) -> &R::Output<T::Nested> {
+        T::get(&values.1)
+    }
+}
+
+/// The preloaded children of one parent: a slice of one shared buffer that
+/// holds the children of every parent of the query, so a preload allocates
+/// once per level, not once per parent.
+pub struct Many<T> {
+    all: Arc<Vec<T>>,
+    start: usize,
+    end: usize,
+}
+
+impl<T> Many<T> {
+    pub(crate) fn new(all: Arc<Vec<T>>, start: usize, end: usize) -> Self {
+        Many { all, start, end }
+    }
+
+    /// The children, in the relation's order.
+    pub fn as_slice(&self) -> &[T] {
+        &self.all[self.start..self.end]
+    }
+}
+
+impl<T> Deref for Many<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T> Clone for Many<T> {
+    fn clone(&self) -> Self {
+        Many {
+            all: Arc::clone(&self.all),
+            start: self.start,
+            end: self.end,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Many<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+/// One preloaded related entity, shared by every row that refers to it.
+pub struct One<T> {
+    all: Arc<Vec<T>>,
+    index: usize,
+}
+
+impl<T> One<T> {
+    pub(crate) fn new(all: Arc<Vec<T>>, index: usize) -> Self {
+        One { all, index }
+    }
+
+    /// The related entity.
+    pub fn get(&self) -> &T {
+        &self.all[self.index]
+    }
+}
+
+impl<T> Deref for One<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.get()
+    }
+}
+
+impl<T> Clone for One<T> {
+    fn clone(&self) -> Self {
+        One {
+            all: Arc::clone(&self.all),
+            index: self.index,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for One<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
