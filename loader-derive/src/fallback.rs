@@ -51,6 +51,24 @@ pub fn fallback(input: &DeriveInput) -> TokenStream {
                     ::core::unreachable!()
                 }
             }
+
+            #[automatically_derived]
+            impl #ident {
+                pub fn all(
+                    _: &::loader_runtime::__private::Db,
+                ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self>> {
+                    ::core::unreachable!()
+                }
+                pub fn find(
+                    _: &::loader_runtime::__private::Db,
+                    _: &i64,
+                ) -> ::loader_runtime::__private::Result<::core::option::Option<Self>> {
+                    ::core::unreachable!()
+                }
+                pub fn query() -> ::loader_runtime::__private::Query<Self> {
+                    ::core::unreachable!()
+                }
+            }
         };
     }
 }

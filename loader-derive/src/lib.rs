@@ -1,10 +1,10 @@
 //! The derive behind `loader-runtime`. Depend on `loader-runtime`, which
 //! re-exports it; the generated code names that crate's items.
 //!
-//! Stages: [`attr`] parses the attributes into the [`model`], [`check`]
-//! applies the rules that span several attributes, every error goes into one
-//! [`ctxt::Ctxt`], and [`expand`] generates code from a model known to be
-//! valid (or [`fallback`] stubs next to the errors).
+//! Stages: `attr` parses the attributes into the `model`, `check` applies
+//! the rules that span several attributes, every error goes into one
+//! `ctxt::Ctxt`, and `expand` generates code from a model known to be valid
+//! (or `fallback` stubs next to the errors).
 
 mod attr;
 mod check;

@@ -173,7 +173,7 @@ impl Db {
         let query_error = |source| Error::Query {
             entity,
             sql: Cow::Borrowed(sql),
-            source,
+            source: Box::new(source),
         };
         let mut stmt = self.conn.prepare_cached(sql).map_err(query_error)?;
         let mut rows = stmt.query(params).map_err(query_error)?;
@@ -238,7 +238,7 @@ pub(crate) fn decode<E: Entity>(row: &Row<'_>, offset: usize, sql: &'static str)
             column,
             key,
             sql: Cow::Borrowed(sql),
-            source,
+            source: Box::new(source),
         }
     })
 }

@@ -44,7 +44,7 @@ pub enum Error {
         sql: Cow<'static, str>,
         /// What SQLite or the type conversion reported.
         #[source]
-        source: rusqlite::Error,
+        source: Box<rusqlite::Error>,
     },
     /// A statement failed to prepare or run: a missing table or column, a
     /// locked database, a syntax error in user-supplied SQL.
@@ -56,7 +56,7 @@ pub enum Error {
         sql: Cow<'static, str>,
         /// What SQLite reported.
         #[source]
-        source: rusqlite::Error,
+        source: Box<rusqlite::Error>,
     },
     /// A non-nullable `belongs_to` foreign key points at a row that does not
     /// exist (a dangling reference in the data).
@@ -77,7 +77,13 @@ pub enum Error {
     },
     /// Opening a database, or a transaction around a preload, failed.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[source] Box<rusqlite::Error>),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        Error::Sqlite(Box::new(error))
+    }
 }
 
 fn key_suffix(key: &Option<String>) -> String {

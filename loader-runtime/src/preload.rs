@@ -34,6 +34,12 @@ impl<R: Relation> With<R, ()> {
 }
 
 impl<R: Relation, N: PreloadList<R::Target>> With<R, N> {
+    /// The relations preloaded below this one.
+    #[doc(hidden)]
+    pub fn nested(&self) -> &N {
+        &self.nested
+    }
+
     /// Also preloads `relation` of each loaded target, one more query in all.
     pub fn preload<W: Preload<R::Target>>(self, relation: W) -> With<R, (W, N)> {
         With {
@@ -62,6 +68,10 @@ impl<R: Relation, N: fmt::Debug> fmt::Debug for With<R, N> {
 }
 
 /// Something that can be preloaded for every entity `E` a query returns.
+///
+/// The derive implements it for the handle of each relation of `E`
+/// (`With<posts, N>` for `User`), so preloading a relation of another
+/// entity is a compile error that says so.
 #[diagnostic::on_unimplemented(
     message = "this relation cannot be preloaded on `{E}`",
     label = "not a relation of `{E}`",
@@ -78,16 +88,6 @@ pub trait Preload<E: Entity> {
     /// table, which allows a keyless query.
     #[doc(hidden)]
     fn load(&self, db: &Db, owners: &[E], whole: bool) -> Result<Vec<Self::Output>>;
-}
-
-#[diagnostic::do_not_recommend]
-impl<R: Relation, N: PreloadList<R::Target>> Preload<R::Owner> for With<R, N> {
-    type Output = R::Output<N>;
-    const NAME: &'static str = R::NAME;
-
-    fn load(&self, db: &Db, owners: &[R::Owner], whole: bool) -> Result<Vec<Self::Output>> {
-        R::load(db, owners, whole, &self.nested)
-    }
 }
 
 /// A list of preloads for entity `E`: `()` or `(Preload, PreloadList)`.
@@ -164,6 +164,7 @@ impl<R, N, T> Has<R, Here> for (With<R, N>, T)
 where
     R: Relation,
     N: PreloadList<R::Target>,
+    With<R, N>: Preload<R::Owner, Output = R::Output<N>>,
     T: PreloadList<R::Owner>,
 {
     type Nested = N;

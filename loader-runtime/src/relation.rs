@@ -38,6 +38,11 @@ pub trait Relation: Sized + 'static {
     ) -> Result<Vec<Self::Output<N>>>;
 }
 
+/// A loaded target of relation `R` with the nested preloads `N`.
+pub type Target<R, N> = Loaded<<R as Relation>::Target, N>;
+/// A loaded target of relation `R`, shared by the owners that refer to it.
+pub type SharedTarget<R, N> = One<Target<R, N>>;
+
 /// The statements of a `has_many`, emitted by the derive as constants.
 #[derive(Debug, Clone, Copy)]
 pub struct HasManySql {
@@ -109,7 +114,7 @@ pub fn preload_has_many<R: HasMany, N: PreloadList<R::Target>>(
     owners: &[R::Owner],
     whole: bool,
     nested: &N,
-) -> Result<Vec<Many<Loaded<R::Target, N>>>> {
+) -> Result<Vec<Many<Target<R, N>>>> {
     if owners.is_empty() {
         return Ok(Vec::new());
     }
@@ -211,7 +216,7 @@ pub fn preload_belongs_to_optional<R: BelongsTo, N: PreloadList<R::Target>>(
     db: &Db,
     owners: &[R::Owner],
     nested: &N,
-) -> Result<Vec<Option<One<Loaded<R::Target, N>>>>> {
+) -> Result<Vec<Option<SharedTarget<R, N>>>> {
     let mut distinct: HashSet<&<R::Target as Entity>::Key> = HashSet::new();
     for owner in owners {
         if let Some(key) = R::foreign_key(owner) {
@@ -253,7 +258,7 @@ pub fn preload_belongs_to<R: BelongsTo, N: PreloadList<R::Target>>(
     db: &Db,
     owners: &[R::Owner],
     nested: &N,
-) -> Result<Vec<One<Loaded<R::Target, N>>>> {
+) -> Result<Vec<One<Target<R, N>>>> {
     let sql = <R::Target as Entity>::META.sql.select_by_keys;
     preload_belongs_to_optional::<R, N>(db, owners, nested)?
         .into_iter()

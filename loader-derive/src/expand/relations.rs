@@ -134,6 +134,23 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
                 #load
             }
         }
+
+        #[automatically_derived]
+        impl<__N: ::loader_runtime::__private::PreloadList<#target>>
+            ::loader_runtime::__private::Preload<#owner> for ::loader_runtime::__private::With<#marker, __N>
+        {
+            type Output = #output;
+            const NAME: &'static str = #name;
+
+            fn load(
+                &self,
+                db: &::loader_runtime::__private::Db,
+                owners: &[#owner],
+                whole: bool,
+            ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self::Output>> {
+                <#marker as ::loader_runtime::__private::Relation>::load(db, owners, whole, self.nested())
+            }
+        }
     }
 }
 
@@ -301,8 +318,12 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
         "The preloaded `{name}` ({description}). Compiles only when the query preloaded `{owner}::{name}()`."
     );
     let private = quote!(::loader_runtime::__private);
-    let nested = quote!(<__P as #check<__I>>::Nested);
-    let loaded = quote!(#private::Loaded<#target, #nested>);
+    // The nested preloads are a method parameter bound by `Nested = __N`
+    // rather than a projection in the return type: with a projection, method
+    // lookup rejects the accessor and the compiler reports a confusing
+    // "method exists but its trait bounds were not satisfied" instead of the
+    // message above.
+    let loaded = quote!(#private::Loaded<#target, __N>);
     let (return_ty, read) = match relation.kind {
         RelationKind::HasMany { .. } => (quote!(&[#loaded]), quote!(.as_slice())),
         RelationKind::BelongsTo {
@@ -341,9 +362,9 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
         #[automatically_derived]
         impl<__P: #private::PreloadList<#owner>> #view<__P> {
             #[doc = #doc]
-            #vis fn #marker<__I>(&self) -> #return_ty
+            #vis fn #marker<__I, __N: #private::PreloadList<#target>>(&self) -> #return_ty
             where
-                __P: #check<__I>,
+                __P: #check<__I, Nested = __N>,
             {
                 <__P as #check<__I>>::get(&self.values) #read
             }

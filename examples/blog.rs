@@ -1,0 +1,74 @@
+//! Users → posts → comments, loaded with one nested preload: one query per
+//! level, printed as a tree.
+//!
+//! Run with `cargo run --example blog`.
+
+use loader_runtime::{Db, Entity};
+
+#[derive(Entity, Debug)]
+#[entity(table = "users")]
+#[has_many(Post, fk = "author_id")]
+struct User {
+    id: i64,
+    username: String,
+}
+
+#[derive(Entity, Debug)]
+#[entity(table = "posts")]
+#[belongs_to(User, fk = "author_id", name = "author")]
+#[has_many(Comment, fk = "post_id")]
+struct Post {
+    id: i64,
+    author_id: i64,
+    title: String,
+}
+
+#[derive(Entity, Debug)]
+#[entity(table = "comments")]
+#[belongs_to(User, fk = "commenter_id", name = "commenter")]
+struct Comment {
+    id: i64,
+    post_id: i64,
+    commenter_id: i64,
+    body: String,
+}
+
+fn main() -> Result<(), loader_runtime::Error> {
+    let db = Db::open_in_memory()?;
+    db.connection().execute_batch(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);
+         CREATE INDEX posts_author_id ON posts(author_id);
+         CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL,
+                                commenter_id INTEGER NOT NULL, body TEXT NOT NULL);
+         CREATE INDEX comments_post_id ON comments(post_id);
+         INSERT INTO users VALUES (1, 'ada'), (2, 'grace'), (3, 'linus');
+         INSERT INTO posts VALUES (1, 1, 'Notes on the Analytical Engine'),
+                                  (2, 2, 'A-0 System'),
+                                  (3, 1, 'Bernoulli numbers'),
+                                  (4, 3, 'Just for fun');
+         INSERT INTO comments VALUES (1, 1, 2, 'Visionary.'),
+                                     (2, 1, 3, 'Still relevant.'),
+                                     (3, 2, 1, 'The first compiler!'),
+                                     (4, 4, 2, 'Ship it.');",
+    )?;
+
+    let users = User::query()
+        .preload(User::posts().preload(Post::comments().preload(Comment::commenter())))
+        .all(&db)?;
+
+    for user in &users {
+        println!("{}", user.username);
+        for post in user.posts() {
+            println!("  └ {}", post.title);
+            for comment in post.comments() {
+                println!("      └ {}: {}", comment.commenter().username, comment.body);
+            }
+        }
+    }
+    println!("\n{} queries:", db.query_count());
+    for record in db.query_log() {
+        println!("  {} ({} rows)", record.sql, record.rows);
+    }
+    Ok(())
+}
