@@ -12,8 +12,8 @@ use syn::{Attribute, Data, DeriveInput, Fields, Ident, LitStr, Path, Token, Type
 use crate::ctxt::Ctxt;
 use crate::model::{Entity, Field, Relation, RelationKind};
 use crate::symbol::{
-    self, BELONGS_TO, COLUMN, ENTITY, FIELD_KEYS, FK, HAS_MANY, NAME, PRIMARY_KEY, RELATION_KEYS,
-    STRUCT_KEYS, TABLE,
+    self, BELONGS_TO, COLUMN, ENTITY, FIELD_KEYS, FK, HAS_MANY, HAS_ONE, MANY_TO_MANY,
+    MANY_TO_MANY_KEYS, NAME, PRIMARY_KEY, RELATION_KEYS, STRUCT_KEYS, TABLE, TARGET_FK, THROUGH,
 };
 
 /// Parses `input` into a model. Returns `None` when the input is not a struct
@@ -33,10 +33,8 @@ pub fn parse<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Entity<'a>> {
     for attr in &input.attrs {
         if attr.path().is_ident(ENTITY) {
             parse_struct_entity_attr(cx, attr, &mut table);
-        } else if attr.path().is_ident(HAS_MANY) {
-            raw_relations.extend(parse_relation(cx, attr, RawKind::HasMany));
-        } else if attr.path().is_ident(BELONGS_TO) {
-            raw_relations.extend(parse_relation(cx, attr, RawKind::BelongsTo));
+        } else if let Some(kind) = RawKind::of(attr) {
+            raw_relations.extend(parse_relation(cx, attr, kind));
         }
     }
 
@@ -59,7 +57,7 @@ pub fn parse<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Entity<'a>> {
                 if let Some(span) = parse_field_entity_attr(cx, attr, &mut column) {
                     primary_keys.push((fields.len(), span));
                 }
-            } else if attr.path().is_ident(HAS_MANY) || attr.path().is_ident(BELONGS_TO) {
+            } else if RawKind::of(attr).is_some() {
                 cx.error_spanned_by(
                     attr,
                     format!(
@@ -219,24 +217,52 @@ fn parse_field_entity_attr(
     primary_key
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum RawKind {
     HasMany,
+    HasOne,
     BelongsTo,
+    ManyToMany,
 }
 
 impl RawKind {
+    fn of(attr: &Attribute) -> Option<RawKind> {
+        let path = attr.path();
+        [
+            (HAS_MANY, RawKind::HasMany),
+            (HAS_ONE, RawKind::HasOne),
+            (BELONGS_TO, RawKind::BelongsTo),
+            (MANY_TO_MANY, RawKind::ManyToMany),
+        ]
+        .into_iter()
+        .find(|(name, _)| path.is_ident(name))
+        .map(|(_, kind)| kind)
+    }
+
     fn attr(self) -> &'static str {
         match self {
             RawKind::HasMany => HAS_MANY,
+            RawKind::HasOne => HAS_ONE,
             RawKind::BelongsTo => BELONGS_TO,
+            RawKind::ManyToMany => MANY_TO_MANY,
         }
     }
 
     fn example(self) -> &'static str {
         match self {
             RawKind::HasMany => "#[has_many(Post, fk = \"author_id\")]",
+            RawKind::HasOne => "#[has_one(Profile, fk = \"user_id\")]",
             RawKind::BelongsTo => "#[belongs_to(User, fk = \"author_id\")]",
+            RawKind::ManyToMany => {
+                "#[many_to_many(Tag, through = \"post_tags\", fk = \"post_id\", target_fk = \"tag_id\")]"
+            }
+        }
+    }
+
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            RawKind::ManyToMany => MANY_TO_MANY_KEYS,
+            _ => RELATION_KEYS,
         }
     }
 }
@@ -247,6 +273,8 @@ struct RawRelation {
     target: Path,
     fk: LitStr,
     name: Option<LitStr>,
+    through: Option<LitStr>,
+    target_fk: Option<LitStr>,
 }
 
 /// `#[has_many(Target, fk = "...", name = "...")]` and `#[belongs_to(...)]`.
@@ -269,6 +297,8 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
         }
         let mut fk: Option<LitStr> = None;
         let mut name: Option<LitStr> = None;
+        let mut through: Option<LitStr> = None;
+        let mut target_fk: Option<LitStr> = None;
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -277,17 +307,29 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
             let key = input.call(Ident::parse_any)?;
             input.parse::<Token![=]>()?;
             let value: LitStr = input.parse()?;
+            let many_to_many = kind == RawKind::ManyToMany;
             let slot = if key == FK {
                 &mut fk
             } else if key == NAME {
                 &mut name
+            } else if key == THROUGH && many_to_many {
+                &mut through
+            } else if key == TARGET_FK && many_to_many {
+                &mut target_fk
             } else {
+                let hint = if key == THROUGH || key == TARGET_FK {
+                    format!(
+                        "; `{key}` belongs to `#[many_to_many(...)]`, a relation through a join table"
+                    )
+                } else {
+                    String::new()
+                };
                 cx.error_spanned_by(
                     &key,
                     format!(
-                        "unknown key `{key}` in `#[{}(...)]`; valid keys are {}",
+                        "unknown key `{key}` in `#[{}(...)]`; valid keys are {}{hint}",
                         kind.attr(),
-                        symbol::list(RELATION_KEYS)
+                        symbol::list(kind.keys())
                     ),
                 );
                 continue;
@@ -297,34 +339,52 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
             }
             *slot = Some(value);
         }
-        Ok((target, fk, name))
+        Ok((target, fk, name, through, target_fk))
     });
-    let (target, fk, name) = match parsed {
+    let (target, fk, name, through, target_fk) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => {
             cx.syn_error(error);
             return None;
         }
     };
-    let Some(fk) = fk else {
-        cx.error_spanned_by(
-            attr,
-            format!(
-                "missing `fk`: name the foreign key column, as in `{}`",
-                kind.example()
+    let mut complete = true;
+    let mut require = |value: &Option<LitStr>, key: &str, what: &str| {
+        match value {
+            None => cx.error_spanned_by(
+                attr,
+                format!("missing `{key}`: name {what}, as in `{}`", kind.example()),
             ),
-        );
-        return None;
+            Some(lit) if lit.value().is_empty() => {
+                cx.error_spanned_by(lit, format!("`{key}` cannot be empty"));
+            }
+            Some(_) => return,
+        }
+        complete = false;
     };
-    if fk.value().is_empty() {
-        cx.error_spanned_by(&fk, "the foreign key name cannot be empty");
-        return None;
+    if kind == RawKind::ManyToMany {
+        require(&through, THROUGH, "the join table");
+        require(
+            &fk,
+            FK,
+            "the join table's column that holds this entity's key",
+        );
+        require(
+            &target_fk,
+            TARGET_FK,
+            "the join table's column that holds the target's key",
+        );
+    } else {
+        require(&fk, FK, "the foreign key column");
     }
+    let fk = fk.filter(|_| complete)?;
     Some(RawRelation {
         kind,
         target,
         fk,
         name,
+        through,
+        target_fk,
     })
 }
 
@@ -333,35 +393,21 @@ fn primary_key(
     input: &DeriveInput,
     fields: &[Field<'_>],
     marked: &[(usize, Span)],
-) -> Option<usize> {
-    match marked {
-        [] => {
-            let id = fields.iter().position(|field| field.ident == "id");
-            if id.is_none() {
-                cx.error_spanned_by(
-                    &input.ident,
-                    format!(
-                        "`{}` has no primary key: mark its key field with `#[entity(primary_key)]`, or name it `id`",
-                        input.ident
-                    ),
-                );
-            }
-            id
-        }
-        [(index, _)] => Some(*index),
-        [(first, _), rest @ ..] => {
-            for (_, span) in rest {
-                cx.error_at(
-                    *span,
-                    format!(
-                        "a second primary key: `{}` is already the primary key of `{}`; composite primary keys are not supported",
-                        fields[*first].ident, input.ident
-                    ),
-                );
-            }
-            Some(*first)
-        }
+) -> Option<Vec<usize>> {
+    if !marked.is_empty() {
+        return Some(marked.iter().map(|(index, _)| *index).collect());
     }
+    let id = fields.iter().position(|field| field.ident == "id");
+    if id.is_none() {
+        cx.error_spanned_by(
+            &input.ident,
+            format!(
+                "`{}` has no primary key: mark its key field with `#[entity(primary_key)]` (several fields for a composite key), or name it `id`",
+                input.ident
+            ),
+        );
+    }
+    id.map(|id| vec![id])
 }
 
 fn resolve_relation(
@@ -392,27 +438,35 @@ fn resolve_relation(
         None => {
             let snake = target_name.to_snake_case();
             let default = match raw.kind {
-                RawKind::HasMany => plural(&snake),
-                RawKind::BelongsTo => snake,
+                RawKind::HasMany | RawKind::ManyToMany => plural(&snake),
+                RawKind::HasOne | RawKind::BelongsTo => snake,
             };
             Ident::new(&default, raw.target.span())
         }
     };
+    let target_field = |lit: &LitStr| {
+        let Ok(field) = lit.parse_with(Ident::parse_any) else {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`fk` must name a field of `{target_name}` (or a column whose name is a Rust identifier)"
+                ),
+            );
+            return None;
+        };
+        reserved_to_raw(cx, field)
+    };
     let kind = match raw.kind {
-        RawKind::HasMany => {
-            let Ok(fk_field) = raw.fk.parse_with(Ident::parse_any) else {
-                cx.error_spanned_by(
-                    &raw.fk,
-                    format!(
-                        "`fk` must name a field of `{target_name}` (or a column whose name is a Rust identifier)"
-                    ),
-                );
-                return None;
-            };
-            RelationKind::HasMany {
-                fk_field: reserved_to_raw(cx, fk_field)?,
-            }
-        }
+        RawKind::HasMany => RelationKind::HasMany {
+            fk_field: target_field(&raw.fk)?,
+        },
+        RawKind::HasOne => RelationKind::HasOne {
+            fk_field: target_field(&raw.fk)?,
+        },
+        RawKind::ManyToMany => RelationKind::ManyToMany {
+            through: raw.through?,
+            target_fk: raw.target_fk?,
+        },
         RawKind::BelongsTo => {
             let wanted = raw.fk.value();
             let found = fields

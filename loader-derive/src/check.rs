@@ -8,6 +8,27 @@ use crate::symbol::{self, RESERVED_NAMES};
 
 pub fn check(cx: &Ctxt, entity: &Entity<'_>) {
     relation_names(cx, entity);
+    owner_keys(cx, entity);
+}
+
+/// Every relation but `belongs_to` finds its targets by the owner's key, so
+/// the owner needs a single-column one.
+fn owner_keys(cx: &Ctxt, entity: &Entity<'_>) {
+    if entity.single_key().is_some() {
+        return;
+    }
+    for relation in entity.relations.iter().filter(|r| r.needs_owner_key()) {
+        cx.error_spanned_by(
+            &relation.target,
+            format!(
+                "`#[{}]` needs `{}` to have a single-column primary key, and its key is composite; declare the relation on `{}` instead, or use `belongs_to` from `{}`",
+                relation.kind_name(),
+                entity.ident,
+                relation.target_name(),
+                entity.ident,
+            ),
+        );
+    }
 }
 
 /// Each relation name becomes `Entity::name()`, `value.name()` and

@@ -25,11 +25,6 @@ impl Ctxt {
         self.syn_error(syn::Error::new_spanned(at.into_token_stream(), message));
     }
 
-    /// Records an error at `span`.
-    pub fn error_at<T: Display>(&self, span: proc_macro2::Span, message: T) {
-        self.syn_error(syn::Error::new(span, message));
-    }
-
     /// Records an error that parsing produced.
     pub fn syn_error(&self, error: syn::Error) {
         if let Some(errors) = self.errors.borrow_mut().as_mut() {

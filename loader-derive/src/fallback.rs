@@ -16,7 +16,6 @@ pub fn fallback(input: &DeriveInput) -> TokenStream {
         const _: () = {
             #[automatically_derived]
             impl ::loader_runtime::__private::Entity for #ident {
-                type Key = i64;
                 type Columns = ();
                 type View<__P: ::loader_runtime::__private::PreloadList<Self>> = Self;
                 const META: ::loader_runtime::__private::EntityMeta =
@@ -26,9 +25,6 @@ pub fn fallback(input: &DeriveInput) -> TokenStream {
                     _: &::loader_runtime::__private::rusqlite::Row<'_>,
                     _: usize,
                 ) -> ::loader_runtime::__private::rusqlite::Result<Self> {
-                    ::core::unreachable!()
-                }
-                fn key(&self) -> &i64 {
                     ::core::unreachable!()
                 }
                 fn into_view<__P: ::loader_runtime::__private::PreloadList<Self>>(

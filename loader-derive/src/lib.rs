@@ -21,7 +21,10 @@ use syn::{DeriveInput, parse_macro_input};
 ///
 /// See the `loader-runtime` crate documentation for the attributes and for
 /// what is generated.
-#[proc_macro_derive(Entity, attributes(entity, has_many, belongs_to))]
+#[proc_macro_derive(
+    Entity,
+    attributes(entity, has_many, has_one, belongs_to, many_to_many)
+)]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive(&input).into()

@@ -11,8 +11,8 @@ pub struct Entity<'a> {
     /// The table name, unquoted.
     pub table: String,
     pub fields: Vec<Field<'a>>,
-    /// Index into `fields`.
-    pub primary_key: usize,
+    /// Indexes into `fields`: one, or several for a composite key.
+    pub primary_key: Vec<usize>,
     pub relations: Vec<Relation>,
 }
 
@@ -42,6 +42,10 @@ pub enum RelationKind {
     /// The target's rows hold `fk`, which names a field or column of the
     /// target (checked by the compiler through the target's columns).
     HasMany { fk_field: Ident },
+    /// Like `HasMany`, at most one target per owner.
+    HasOne { fk_field: Ident },
+    /// A join table `through` holds `fk` (the owner's key) and `target_fk`.
+    ManyToMany { through: LitStr, target_fk: LitStr },
     /// This entity holds `fk`: the index of that field in `fields`.
     BelongsTo { fk_field: usize, optional: bool },
 }
@@ -51,8 +55,16 @@ impl Relation {
     pub fn kind_name(&self) -> &'static str {
         match self.kind {
             RelationKind::HasMany { .. } => crate::symbol::HAS_MANY,
+            RelationKind::HasOne { .. } => crate::symbol::HAS_ONE,
             RelationKind::BelongsTo { .. } => crate::symbol::BELONGS_TO,
+            RelationKind::ManyToMany { .. } => crate::symbol::MANY_TO_MANY,
         }
+    }
+
+    /// Whether the owner must have a single-column key (every kind but
+    /// `belongs_to`, whose owner holds the key instead).
+    pub fn needs_owner_key(&self) -> bool {
+        !matches!(self.kind, RelationKind::BelongsTo { .. })
     }
 
     /// The target's last path segment, e.g. `Post` for `crate::blog::Post`.
@@ -66,7 +78,16 @@ impl Relation {
 }
 
 impl Entity<'_> {
-    pub fn primary_key(&self) -> &Field<'_> {
-        &self.fields[self.primary_key]
+    /// The primary key's fields.
+    pub fn primary_key(&self) -> impl Iterator<Item = &Field<'_>> {
+        self.primary_key.iter().map(|&index| &self.fields[index])
+    }
+
+    /// The single primary key field, `None` for a composite key.
+    pub fn single_key(&self) -> Option<&Field<'_>> {
+        match self.primary_key.as_slice() {
+            [index] => Some(&self.fields[*index]),
+            _ => None,
+        }
     }
 }

@@ -229,10 +229,7 @@ pub(crate) fn decode<E: Entity>(row: &Row<'_>, offset: usize, sql: &'static str)
             .and_then(|index| index.checked_sub(offset))
             .and_then(|index| meta.columns.get(index).copied())
             .unwrap_or("?");
-        let key = row
-            .get_ref(offset + meta.primary_key)
-            .ok()
-            .map(display_value);
+        let key = display_key(row, offset, meta.primary_key);
         Error::Decode {
             entity: meta.name,
             column,
@@ -241,6 +238,20 @@ pub(crate) fn decode<E: Entity>(row: &Row<'_>, offset: usize, sql: &'static str)
             source: Box::new(source),
         }
     })
+}
+
+/// The row's primary key as it would be written in SQL: `42`, `'ada'`, or
+/// `(1, 2)` for a composite key.
+fn display_key(row: &Row<'_>, offset: usize, columns: &[usize]) -> Option<String> {
+    let values = columns
+        .iter()
+        .map(|&index| row.get_ref(offset + index).ok().map(display_value))
+        .collect::<Option<Vec<String>>>()?;
+    match values.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => Some(format!("({})", many.join(", "))),
+    }
 }
 
 fn failed_column(error: &rusqlite::Error) -> Option<usize> {

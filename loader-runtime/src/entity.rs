@@ -33,6 +33,7 @@ use crate::preload::PreloadList;
 /// )?;
 /// assert_eq!(User::all(&db)?.len(), 2);
 /// assert_eq!(User::find(&db, &2)?, Some(User { id: 2, name: "grace".into() }));
+/// assert_eq!(User::find(&db, &3)?, None);
 /// assert_eq!(<User as Entity>::META.table, "users");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -42,8 +43,6 @@ use crate::preload::PreloadList;
     note = "add `#[derive(loader_runtime::Entity)]` to the struct `{Self}`"
 )]
 pub trait Entity: Sized + 'static {
-    /// The primary key's type.
-    type Key: Key;
     /// A struct with one [`Column`] per field, named like the fields.
     type Columns: 'static;
     /// The value behind [`Loaded<Self, P>`](crate::Loaded): this entity plus
@@ -59,9 +58,6 @@ pub trait Entity: Sized + 'static {
     /// starting at column `offset`.
     fn decode(row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<Self>;
 
-    /// This row's primary key.
-    fn key(&self) -> &Self::Key;
-
     /// Joins an entity with its preloaded relations.
     #[doc(hidden)]
     fn into_view<P: PreloadList<Self>>(self, values: P::Values) -> Self::View<P>;
@@ -76,6 +72,21 @@ pub trait Entity: Sized + 'static {
     fn view_into_parts<P: PreloadList<Self>>(view: Self::View<P>) -> (Self, P::Values);
 }
 
+/// An entity with a single-column primary key: every entity except those
+/// whose table has a composite key (which can still be read, hold
+/// `belongs_to` relations and serve as join tables).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no single-column primary key",
+    label = "`{Self}` has a composite primary key",
+    note = "`has_many`, `has_one` and `many_to_many` need their owner to have a single-column primary key, and every relation needs one on its target"
+)]
+pub trait Keyed: Entity {
+    /// The primary key's type.
+    type Key: Key;
+    /// This row's primary key.
+    fn key(&self) -> &Self::Key;
+}
+
 /// Static facts about an entity, emitted by the derive at compile time.
 #[derive(Debug, Clone, Copy)]
 pub struct EntityMeta {
@@ -85,8 +96,9 @@ pub struct EntityMeta {
     pub table: &'static str,
     /// The column names in field order, unquoted.
     pub columns: &'static [&'static str],
-    /// The position of the primary key in `columns`.
-    pub primary_key: usize,
+    /// The positions of the primary key's columns in `columns` (more than
+    /// one for a composite key).
+    pub primary_key: &'static [usize],
     /// The statements of this entity.
     pub sql: EntitySql,
 }
@@ -98,13 +110,14 @@ pub struct EntitySql {
     pub table: &'static str,
     /// The quoted, comma-separated column list, e.g. `"users"."id", "users"."name"`.
     pub column_list: &'static str,
-    /// The quoted primary key column, e.g. `"users"."id"`.
+    /// The quoted primary key column(s), e.g. `"users"."id"`.
     pub primary_key: &'static str,
     /// Every row, ordered by primary key.
     pub select_all: &'static str,
-    /// One row by primary key (`?1`).
+    /// One row by primary key (`?1`, or `?1`, `?2`, ... for a composite key).
     pub select_by_key: &'static str,
-    /// The rows whose primary key is in the array bound to `?1`, ordered by primary key.
+    /// The rows whose primary key is in the array bound to `?1`, ordered by
+    /// primary key; empty for a composite key.
     pub select_by_keys: &'static str,
 }
 
@@ -203,7 +216,7 @@ impl EntityMeta {
             name,
             table: "",
             columns: &[],
-            primary_key: 0,
+            primary_key: &[],
             sql: EntitySql {
                 table: "",
                 column_list: "",

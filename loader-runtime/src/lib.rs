@@ -68,7 +68,7 @@ pub mod relation;
 pub mod __private;
 
 pub use db::{DEFAULT_LOG_CAPACITY, Db, QueryRecord};
-pub use entity::{Column, Entity, EntityMeta, EntitySql, ForeignKey, Key};
+pub use entity::{Column, Entity, EntityMeta, EntitySql, ForeignKey, Key, Keyed};
 pub use error::{Error, Result};
 pub use loaded::Loaded;
 pub use preload::{Preload, PreloadList, With};

@@ -266,3 +266,172 @@ impl<T: fmt::Debug> fmt::Debug for One<T> {
         self.get().fmt(f)
     }
 }
+
+/// The preloaded targets of one owner of a `many_to_many`: positions into
+/// one shared buffer in which each distinct target appears once, however
+/// many owners it belongs to.
+pub struct ManyShared<T> {
+    all: Arc<Vec<T>>,
+    order: Arc<Vec<usize>>,
+    start: usize,
+    end: usize,
+}
+
+impl<T> ManyShared<T> {
+    pub(crate) fn new(all: Arc<Vec<T>>, order: Arc<Vec<usize>>, start: usize, end: usize) -> Self {
+        ManyShared {
+            all,
+            order,
+            start,
+            end,
+        }
+    }
+
+    /// The targets, in the relation's order.
+    pub fn as_related(&self) -> Related<'_, T> {
+        Related {
+            all: &self.all,
+            order: &self.order[self.start..self.end],
+        }
+    }
+}
+
+impl<T> Clone for ManyShared<T> {
+    fn clone(&self) -> Self {
+        ManyShared {
+            all: Arc::clone(&self.all),
+            order: Arc::clone(&self.order),
+            start: self.start,
+            end: self.end,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for ManyShared<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_related().fmt(f)
+    }
+}
+
+/// A list of related entities shared with other owners, as a
+/// `many_to_many` accessor returns it: like a slice of `&T`.
+///
+/// ```
+/// # use loader_runtime::{Db, Entity};
+/// # #[derive(Entity)] #[entity(table = "posts")]
+/// # #[many_to_many(Tag, through = "post_tags", fk = "post_id", target_fk = "tag_id")]
+/// # struct Post { id: i64 }
+/// # #[derive(Entity)] #[entity(table = "tags")] struct Tag { id: i64, name: String }
+/// # let db = Db::open_in_memory()?;
+/// # db.connection().execute_batch("CREATE TABLE posts (id INTEGER PRIMARY KEY);
+/// #   CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+/// #   CREATE TABLE post_tags (post_id INTEGER, tag_id INTEGER);
+/// #   INSERT INTO posts VALUES (1); INSERT INTO tags VALUES (1, 'rust'), (2, 'sql');
+/// #   INSERT INTO post_tags VALUES (1, 2), (1, 1);")?;
+/// let posts = Post::query().preload(Post::tags()).all(&db)?;
+/// let tags = posts[0].tags();
+/// assert_eq!(tags.len(), 2);
+/// assert_eq!(tags[0].name, "rust");
+/// let names: Vec<&str> = tags.iter().map(|tag| tag.name.as_str()).collect();
+/// assert_eq!(names, ["rust", "sql"]);
+/// # Ok::<(), loader_runtime::Error>(())
+/// ```
+pub struct Related<'a, T> {
+    all: &'a [T],
+    order: &'a [usize],
+}
+
+impl<'a, T> Related<'a, T> {
+    /// How many related entities there are.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The entity at `index`, if any.
+    pub fn get(&self, index: usize) -> Option<&'a T> {
+        self.order.get(index).map(|&at| &self.all[at])
+    }
+
+    /// The first one, if any.
+    pub fn first(&self) -> Option<&'a T> {
+        self.get(0)
+    }
+
+    /// The last one, if any.
+    pub fn last(&self) -> Option<&'a T> {
+        self.order.last().map(|&at| &self.all[at])
+    }
+
+    /// The related entities, in order.
+    pub fn iter(&self) -> RelatedIter<'a, T> {
+        RelatedIter {
+            all: self.all,
+            order: self.order.iter(),
+        }
+    }
+}
+
+impl<T> Clone for Related<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Related<'_, T> {}
+
+impl<T> std::ops::Index<usize> for Related<'_, T> {
+    type Output = T;
+    fn index(&self, index: usize) -> &T {
+        &self.all[self.order[index]]
+    }
+}
+
+impl<'a, T> IntoIterator for Related<'a, T> {
+    type Item = &'a T;
+    type IntoIter = RelatedIter<'a, T>;
+    fn into_iter(self) -> RelatedIter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &Related<'a, T> {
+    type Item = &'a T;
+    type IntoIter = RelatedIter<'a, T>;
+    fn into_iter(self) -> RelatedIter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Related<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Iterator over a [`Related`] list.
+pub struct RelatedIter<'a, T> {
+    all: &'a [T],
+    order: std::slice::Iter<'a, usize>,
+}
+
+impl<'a, T> Iterator for RelatedIter<'a, T> {
+    type Item = &'a T;
+    fn next(&mut self) -> Option<&'a T> {
+        self.order.next().map(|&at| &self.all[at])
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.order.size_hint()
+    }
+}
+
+impl<T> DoubleEndedIterator for RelatedIter<'_, T> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.order.next_back().map(|&at| &self.all[at])
+    }
+}
+
+impl<T> ExactSizeIterator for RelatedIter<'_, T> {}

@@ -6,14 +6,15 @@ pub use ::core;
 pub use ::rusqlite;
 
 pub use crate::db::Db;
-pub use crate::entity::{Column, Entity, EntityMeta, EntitySql, ForeignKey};
+pub use crate::entity::{Column, Entity, EntityMeta, EntitySql, ForeignKey, Keyed};
 pub use crate::error::Result;
 pub use crate::loaded::Loaded;
-pub use crate::preload::{Has, Many, One, Preload, PreloadList, With};
+pub use crate::preload::{Has, Many, ManyShared, One, Preload, PreloadList, Related, With};
 pub use crate::query::Query;
 pub use crate::relation::{
-    BelongsTo, HasMany, HasManySql, Relation, lazy_belongs_to, lazy_belongs_to_optional,
-    lazy_has_many, preload_belongs_to, preload_belongs_to_optional, preload_has_many,
+    BelongsTo, HasMany, HasManySql, ManyToMany, ManyToManySql, Relation, lazy_belongs_to,
+    lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many, preload_belongs_to,
+    preload_belongs_to_optional, preload_has_many, preload_has_one, preload_many_to_many,
 };
 
 /// The key a foreign key field refers to. Generated code calls it with the
@@ -29,9 +30,18 @@ pub fn all<E: Entity>(db: &Db) -> Result<::std::vec::Vec<E>> {
 }
 
 /// The row of `E` with primary key `key`.
-pub fn find<E: Entity>(db: &Db, key: &E::Key) -> Result<Option<E>> {
+pub fn find<E: Keyed>(db: &Db, key: &E::Key) -> Result<Option<E>> {
+    find_by(db, [key], 1)
+}
+
+/// The row of `E` whose primary key columns are bound by `key`.
+pub fn find_by<E: Entity>(
+    db: &Db,
+    key: impl ::rusqlite::Params,
+    columns: usize,
+) -> Result<Option<E>> {
     Ok(db
-        .fetch(E::META.sql.select_by_key, [key], 1)?
+        .fetch(E::META.sql.select_by_key, key, columns)?
         .into_iter()
         .next())
 }

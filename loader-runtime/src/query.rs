@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::db::Db;
-use crate::entity::Entity;
+use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::loaded::Loaded;
 use crate::preload::{Preload, PreloadList};
@@ -83,7 +83,10 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     }
 
     /// Runs the query for the one row with primary key `key`, if any.
-    pub fn find(&self, db: &Db, key: &E::Key) -> Result<Option<Loaded<E, P>>> {
+    pub fn find(&self, db: &Db, key: &E::Key) -> Result<Option<Loaded<E, P>>>
+    where
+        E: Keyed,
+    {
         let rows = self.run(
             db,
             |db| db.fetch::<E>(E::META.sql.select_by_key, [key], 1),

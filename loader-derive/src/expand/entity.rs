@@ -13,11 +13,7 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
     let name = ident.to_string();
     let table = &entity.table;
     let columns = entity.fields.iter().map(|field| &field.column);
-    let primary_key = entity.primary_key;
-    let pk = entity.primary_key();
-    let pk_ident = pk.ident;
-    let pk_ty = pk.ty;
-    let key_ty = quote_spanned!(pk_ty.span()=> #pk_ty);
+    let primary_key = &entity.primary_key;
     let columns_ident = &names.columns;
     let view = &names.view;
     let EntityStatements {
@@ -40,7 +36,6 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
     quote! {
         #[automatically_derived]
         impl ::loader_runtime::__private::Entity for #ident {
-            type Key = #key_ty;
             type Columns = #columns_ident;
             type View<__P: ::loader_runtime::__private::PreloadList<Self>> = #view<__P>;
 
@@ -49,7 +44,7 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
                     name: #name,
                     table: #table,
                     columns: &[#(#columns),*],
-                    primary_key: #primary_key,
+                    primary_key: &[#(#primary_key),*],
                     sql: ::loader_runtime::__private::EntitySql {
                         table: #table_sql,
                         column_list: #column_list,
@@ -68,10 +63,6 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
                 ::core::result::Result::Ok(#ident {
                     #(#decode_fields,)*
                 })
-            }
-
-            fn key(&self) -> &Self::Key {
-                &self.#pk_ident
             }
 
             fn into_view<__P: ::loader_runtime::__private::PreloadList<Self>>(
@@ -102,18 +93,65 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
     }
 }
 
+/// `impl Keyed`, for an entity with a single-column key.
+pub fn keyed_impl(entity: &Entity<'_>) -> TokenStream {
+    let Some(pk) = entity.single_key() else {
+        return TokenStream::new();
+    };
+    let ident = entity.ident;
+    let pk_ident = pk.ident;
+    let pk_ty = pk.ty;
+    let key_ty = quote_spanned!(pk_ty.span()=> #pk_ty);
+    quote! {
+        #[automatically_derived]
+        impl ::loader_runtime::__private::Keyed for #ident {
+            type Key = #key_ty;
+            fn key(&self) -> &Self::Key {
+                &self.#pk_ident
+            }
+        }
+    }
+}
+
 pub fn inherent_impl(entity: &Entity<'_>) -> TokenStream {
     let ident = entity.ident;
     let vis = entity.vis;
     let table = &entity.table;
-    let pk = entity.primary_key();
-    let pk_ty = pk.ty;
+    let key_fields: Vec<_> = entity.primary_key().collect();
+    let key_names = key_fields
+        .iter()
+        .map(|field| format!("`{}`", field.ident))
+        .collect::<Vec<_>>()
+        .join(", ");
     let all_doc =
         format!("Every `{ident}` row of table `{table}`, ordered by primary key, with one query.");
-    let find_doc = format!(
-        "The `{ident}` whose primary key `{}` is `key`, with one query.",
-        pk.ident
-    );
+    let find_doc = format!("The `{ident}` whose primary key {key_names} is `key`, with one query.");
+    let find = match key_fields.as_slice() {
+        [field] => {
+            let ty = field.ty;
+            quote! {
+                #vis fn find(
+                    db: &::loader_runtime::__private::Db,
+                    key: &#ty,
+                ) -> ::loader_runtime::__private::Result<::core::option::Option<Self>> {
+                    ::loader_runtime::__private::find::<Self>(db, key)
+                }
+            }
+        }
+        fields => {
+            let types = fields.iter().map(|field| field.ty);
+            let positions = (0..fields.len()).map(syn::Index::from);
+            let count = fields.len();
+            quote! {
+                #vis fn find(
+                    db: &::loader_runtime::__private::Db,
+                    key: &(#(#types,)*),
+                ) -> ::loader_runtime::__private::Result<::core::option::Option<Self>> {
+                    ::loader_runtime::__private::find_by::<Self>(db, (#(&key.#positions,)*), #count)
+                }
+            }
+        }
+    };
     let query_doc = format!(
         "Starts a query for `{ident}` rows; add relations with `.preload(...)` and run it with `.all(&db)`."
     );
@@ -128,12 +166,7 @@ pub fn inherent_impl(entity: &Entity<'_>) -> TokenStream {
             }
 
             #[doc = #find_doc]
-            #vis fn find(
-                db: &::loader_runtime::__private::Db,
-                key: &#pk_ty,
-            ) -> ::loader_runtime::__private::Result<::core::option::Option<Self>> {
-                ::loader_runtime::__private::find::<Self>(db, key)
-            }
+            #find
 
             #[doc = #query_doc]
             #vis fn query() -> ::loader_runtime::__private::Query<Self> {

@@ -49,6 +49,7 @@ fn generate(entity: &Entity<'_>) -> TokenStream {
     };
     let statements = sql::entity_statements(entity);
     let entity_impl = entity::entity_impl(entity, &names, &statements);
+    let keyed = entity::keyed_impl(entity);
     let inherent = entity::inherent_impl(entity);
     let columns = columns::columns_struct(entity, &names, &statements);
     let view = view::view(entity, &names);
@@ -59,6 +60,7 @@ fn generate(entity: &Entity<'_>) -> TokenStream {
     quote! {
         const _: () = {
             #entity_impl
+            #keyed
             #inherent
             #columns
             #view

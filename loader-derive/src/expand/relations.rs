@@ -14,10 +14,13 @@ pub fn relation(entity: &Entity<'_>, relation: &Relation, names: &Names) -> Toke
     let parts = Parts::new(entity, relation);
     let marker = marker(&parts);
     let kind_impl = match &relation.kind {
-        RelationKind::HasMany { fk_field } => has_many(&parts, fk_field),
+        RelationKind::HasMany { fk_field } | RelationKind::HasOne { fk_field } => {
+            has_many(&parts, fk_field)
+        }
         RelationKind::BelongsTo { fk_field, .. } => {
             belongs_to(&parts, entity.fields[*fk_field].ident)
         }
+        RelationKind::ManyToMany { through, target_fk } => many_to_many(&parts, through, target_fk),
     };
     let handles = handles(&parts);
     let accessor = accessor(&parts, names);
@@ -41,6 +44,14 @@ struct Parts<'a> {
     target_name: String,
     /// What one owner holds when preloaded, given nested preloads `__N`.
     output: TokenStream,
+    /// The runtime function that preloads this kind.
+    preload_fn: TokenStream,
+    /// Whether the preload can read the target table whole when the owners
+    /// are every row of theirs.
+    reads_whole: bool,
+    /// The lazy loader's return type and runtime function.
+    lazy_ty: TokenStream,
+    lazy_fn: TokenStream,
     /// "has_many `Post` via `author_id`", for docs.
     description: String,
 }
@@ -48,15 +59,48 @@ struct Parts<'a> {
 impl<'a> Parts<'a> {
     fn new(entity: &'a Entity<'a>, relation: &'a Relation) -> Self {
         let target = &relation.target;
-        let loaded = quote!(::loader_runtime::__private::Loaded<#target, __N>);
-        let output = match relation.kind {
-            RelationKind::HasMany { .. } => quote!(::loader_runtime::__private::Many<#loaded>),
+        let private = quote!(::loader_runtime::__private);
+        let loaded = quote!(#private::Loaded<#target, __N>);
+        let option = quote!(::core::option::Option);
+        let vec = quote!(::std::vec::Vec);
+        let (output, preload_fn, reads_whole, lazy_ty, lazy_fn) = match relation.kind {
+            RelationKind::HasMany { .. } => (
+                quote!(#private::Many<#loaded>),
+                quote!(preload_has_many),
+                true,
+                quote!(#vec<#target>),
+                quote!(lazy_has_many),
+            ),
+            RelationKind::HasOne { .. } => (
+                quote!(#option<#private::One<#loaded>>),
+                quote!(preload_has_one),
+                true,
+                quote!(#option<#target>),
+                quote!(lazy_has_one),
+            ),
             RelationKind::BelongsTo {
                 optional: false, ..
-            } => quote!(::loader_runtime::__private::One<#loaded>),
-            RelationKind::BelongsTo { optional: true, .. } => {
-                quote!(::core::option::Option<::loader_runtime::__private::One<#loaded>>)
-            }
+            } => (
+                quote!(#private::One<#loaded>),
+                quote!(preload_belongs_to),
+                false,
+                quote!(#target),
+                quote!(lazy_belongs_to),
+            ),
+            RelationKind::BelongsTo { optional: true, .. } => (
+                quote!(#option<#private::One<#loaded>>),
+                quote!(preload_belongs_to_optional),
+                false,
+                quote!(#option<#target>),
+                quote!(lazy_belongs_to_optional),
+            ),
+            RelationKind::ManyToMany { .. } => (
+                quote!(#private::ManyShared<#loaded>),
+                quote!(preload_many_to_many),
+                true,
+                quote!(#vec<#target>),
+                quote!(lazy_many_to_many),
+            ),
         };
         let target_name = relation.target_name();
         Parts {
@@ -72,6 +116,10 @@ impl<'a> Parts<'a> {
             ),
             target_name,
             output,
+            preload_fn,
+            reads_whole,
+            lazy_ty,
+            lazy_fn,
         }
     }
 }
@@ -91,27 +139,17 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
         "Marker of relation `{name}` of `{owner}` ({}).",
         parts.description
     );
-    let load = match parts.relation.kind {
-        RelationKind::HasMany { .. } => {
-            quote!(::loader_runtime::__private::preload_has_many::<Self, __N>(
-                db, owners, whole, nested
-            ))
-        }
-        RelationKind::BelongsTo {
-            optional: false, ..
-        } => {
-            quote!(::loader_runtime::__private::preload_belongs_to::<Self, __N>(db, owners, nested))
-        }
-        RelationKind::BelongsTo { optional: true, .. } => {
-            quote!(::loader_runtime::__private::preload_belongs_to_optional::<
-                Self,
-                __N,
-            >(db, owners, nested))
-        }
-    };
-    let whole = match parts.relation.kind {
-        RelationKind::HasMany { .. } => quote!(whole),
-        RelationKind::BelongsTo { .. } => quote!(_),
+    let preload_fn = &parts.preload_fn;
+    let (load, whole) = if parts.reads_whole {
+        (
+            quote!(::loader_runtime::__private::#preload_fn::<Self, __N>(db, owners, whole, nested)),
+            quote!(whole),
+        )
+    } else {
+        (
+            quote!(::loader_runtime::__private::#preload_fn::<Self, __N>(db, owners, nested)),
+            quote!(_),
+        )
     };
     quote! {
         #[doc = #doc]
@@ -168,7 +206,7 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
     // does not match the owner's key, is reported there.
     let fk_column = quote_spanned!(fk_span=> <#target as ::loader_runtime::__private::Entity>::COLUMNS.#fk_field);
     let fk_value = quote_spanned! {fk_span=>
-        ::loader_runtime::__private::foreign_key::<<#owner as ::loader_runtime::__private::Entity>::Key, _>(
+        ::loader_runtime::__private::foreign_key::<<#owner as ::loader_runtime::__private::Keyed>::Key, _>(
             #fk_column.get(target)
         )
     };
@@ -196,7 +234,7 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
 
             fn foreign_key(
                 target: &#target,
-            ) -> ::core::option::Option<&<#owner as ::loader_runtime::__private::Entity>::Key> {
+            ) -> ::core::option::Option<&<#owner as ::loader_runtime::__private::Keyed>::Key> {
                 #fk_value
             }
         }
@@ -214,18 +252,66 @@ fn belongs_to(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
     let owner = entity.ident;
     let fk_span = relation.fk.span();
     let fk_value = quote_spanned! {fk_span=>
-        ::loader_runtime::__private::foreign_key::<<#target as ::loader_runtime::__private::Entity>::Key, _>(
+        ::loader_runtime::__private::foreign_key::<<#target as ::loader_runtime::__private::Keyed>::Key, _>(
             &owner.#fk_field
         )
     };
-    quote! {
+    // Spanned on the target: a target without a single-column key is
+    // reported where the user named it.
+    let target_span = syn::spanned::Spanned::span(target);
+    quote_spanned! {target_span=>
         #[automatically_derived]
         impl ::loader_runtime::__private::BelongsTo for #marker {
             fn foreign_key(
                 owner: &#owner,
-            ) -> ::core::option::Option<&<#target as ::loader_runtime::__private::Entity>::Key> {
+            ) -> ::core::option::Option<&<#target as ::loader_runtime::__private::Keyed>::Key> {
                 #fk_value
             }
+        }
+    }
+}
+
+fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitStr) -> TokenStream {
+    let Parts {
+        marker,
+        target,
+        relation,
+        ..
+    } = parts;
+    let through_sql = super::sql::quote_ident(&through.value());
+    let owner_key = format!(
+        "{through_sql}.{}",
+        super::sql::quote_ident(&relation.fk.value())
+    );
+    let target_key = format!(
+        "{through_sql}.{}",
+        super::sql::quote_ident(&target_fk.value())
+    );
+    let target_sql = quote!(<#target as ::loader_runtime::__private::Entity>::META.sql);
+    quote! {
+        #[automatically_derived]
+        impl ::loader_runtime::__private::ManyToMany for #marker {
+            const SQL: ::loader_runtime::__private::ManyToManySql = {
+                const JOIN: &str = ::loader_runtime::__private::concatcp!(
+                    " FROM ", #target_sql.table, " JOIN ", #through_sql,
+                    " ON ", #target_key, " = ", #target_sql.primary_key
+                );
+                ::loader_runtime::__private::ManyToManySql {
+                    keyed: ::loader_runtime::__private::concatcp!(
+                        "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
+                        " WHERE ", #owner_key, " IN rarray(?1) ORDER BY ", #owner_key, ", ",
+                        #target_sql.primary_key
+                    ),
+                    whole: ::loader_runtime::__private::concatcp!(
+                        "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
+                        " ORDER BY ", #owner_key, ", ", #target_sql.primary_key
+                    ),
+                    lazy: ::loader_runtime::__private::concatcp!(
+                        "SELECT ", #target_sql.column_list, JOIN,
+                        " WHERE ", #owner_key, " = ?1 ORDER BY ", #target_sql.primary_key
+                    ),
+                }
+            };
         }
     }
 }
@@ -236,7 +322,6 @@ fn handles(parts: &Parts<'_>) -> TokenStream {
         entity,
         marker,
         name,
-        target,
         target_name,
         description,
         relation,
@@ -257,22 +342,9 @@ fn handles(parts: &Parts<'_>) -> TokenStream {
          Calling it for each of many rows is the N+1 pattern: preload with \
          `{owner}::{name}()` instead."
     );
-    let (lazy_ty, lazy_call) = match relation.kind {
-        RelationKind::HasMany { .. } => (
-            quote!(::std::vec::Vec<#target>),
-            quote!(::loader_runtime::__private::lazy_has_many::<#marker>(db, self)),
-        ),
-        RelationKind::BelongsTo {
-            optional: false, ..
-        } => (
-            quote!(#target),
-            quote!(::loader_runtime::__private::lazy_belongs_to::<#marker>(db, self)),
-        ),
-        RelationKind::BelongsTo { optional: true, .. } => (
-            quote!(::core::option::Option<#target>),
-            quote!(::loader_runtime::__private::lazy_belongs_to_optional::<#marker>(db, self)),
-        ),
-    };
+    let lazy_ty = &parts.lazy_ty;
+    let lazy_fn = &parts.lazy_fn;
+    let lazy_call = quote!(::loader_runtime::__private::#lazy_fn::<#marker>(db, self));
     quote! {
         #[automatically_derived]
         impl #owner {
@@ -329,9 +401,13 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
         RelationKind::BelongsTo {
             optional: false, ..
         } => (quote!(&#loaded), quote!(.get())),
-        RelationKind::BelongsTo { optional: true, .. } => (
+        RelationKind::BelongsTo { optional: true, .. } | RelationKind::HasOne { .. } => (
             quote!(::core::option::Option<&#loaded>),
             quote!(.as_ref().map(#private::One::get)),
+        ),
+        RelationKind::ManyToMany { .. } => (
+            quote!(#private::Related<'_, #loaded>),
+            quote!(.as_related()),
         ),
     };
     quote! {

@@ -29,14 +29,28 @@ pub fn entity_statements(entity: &Entity<'_>) -> EntityStatements {
         .map(|field| format!("{table}.{}", quote_ident(&field.column)))
         .collect();
     let column_list = qualified_columns.join(", ");
-    let primary_key = qualified_columns[entity.primary_key].clone();
+    let key_columns: Vec<&str> = entity
+        .primary_key
+        .iter()
+        .map(|&index| qualified_columns[index].as_str())
+        .collect();
+    let primary_key = key_columns.join(", ");
     let select = format!("SELECT {column_list} FROM {table}");
+    let key_matches = key_columns
+        .iter()
+        .enumerate()
+        .map(|(index, column)| format!("{column} = ?{}", index + 1))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let select_by_keys = if key_columns.len() == 1 {
+        format!("{select} WHERE {primary_key} IN rarray(?1) ORDER BY {primary_key}")
+    } else {
+        String::new()
+    };
     EntityStatements {
         select_all: format!("{select} ORDER BY {primary_key}"),
-        select_by_key: format!("{select} WHERE {primary_key} = ?1"),
-        select_by_keys: format!(
-            "{select} WHERE {primary_key} IN rarray(?1) ORDER BY {primary_key}"
-        ),
+        select_by_key: format!("{select} WHERE {key_matches}"),
+        select_by_keys,
         table,
         column_list,
         primary_key,

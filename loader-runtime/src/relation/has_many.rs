@@ -1,0 +1,154 @@
+//! `has_many` and `has_one`: the target rows hold the foreign key.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::keys::{group_runs, key_array};
+use super::{HasMany, SharedTarget, Target};
+use crate::db::{Db, decode};
+use crate::entity::{Entity, Keyed};
+use crate::error::Result;
+use crate::loaded::Loaded;
+use crate::preload::{Many, One, PreloadList};
+
+/// The children of one owner, with one query.
+pub fn lazy_has_many<R: HasMany>(db: &Db, owner: &R::Owner) -> Result<Vec<R::Target>> {
+    db.fetch(R::SQL.lazy, [owner.key()], 1)
+}
+
+/// The first child (by primary key) of one owner, with one query.
+pub fn lazy_has_one<R: HasMany>(db: &Db, owner: &R::Owner) -> Result<Option<R::Target>> {
+    Ok(lazy_has_many::<R>(db, owner)?.into_iter().next())
+}
+
+/// Preloads a `has_many` for every owner with one query.
+pub fn preload_has_many<R: HasMany, N: PreloadList<R::Target>>(
+    db: &Db,
+    owners: &[R::Owner],
+    whole: bool,
+    nested: &N,
+) -> Result<Vec<Many<Target<R, N>>>> {
+    if owners.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Children {
+        rows,
+        owner_of,
+        whole,
+    } = read_children::<R>(db, owners, whole, false)?;
+    let loaded = load_nested::<R, N>(db, rows, whole, nested)?;
+    let (loaded, ranges) = group_runs(loaded, owner_of, owners.len());
+    let all = Arc::new(loaded);
+    Ok(ranges
+        .into_iter()
+        .map(|(start, end)| Many::new(Arc::clone(&all), start, end))
+        .collect())
+}
+
+/// Preloads a `has_one` for every owner with one query: the child with the
+/// smallest primary key, as the lazy loader returns.
+pub fn preload_has_one<R: HasMany, N: PreloadList<R::Target>>(
+    db: &Db,
+    owners: &[R::Owner],
+    whole: bool,
+    nested: &N,
+) -> Result<Vec<Option<SharedTarget<R, N>>>> {
+    if owners.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Children {
+        rows,
+        owner_of,
+        whole,
+    } = read_children::<R>(db, owners, whole, true)?;
+    let loaded = load_nested::<R, N>(db, rows, whole, nested)?;
+    let mut child_of = vec![None; owners.len()];
+    for (index, owner) in owner_of.into_iter().enumerate() {
+        child_of[owner] = Some(index);
+    }
+    let all = Arc::new(loaded);
+    Ok(child_of
+        .into_iter()
+        .map(|index| index.map(|index| One::new(Arc::clone(&all), index)))
+        .collect())
+}
+
+/// The children of a set of owners, each with the index of its owner.
+struct Children<R: HasMany> {
+    rows: Vec<R::Target>,
+    owner_of: Vec<usize>,
+    /// Whether `rows` holds every row of the target table (which lets the
+    /// nested preloads read their tables whole too).
+    whole: bool,
+}
+
+/// Loads the nested preloads of `rows` and joins each row with its values.
+fn load_nested<R: HasMany, N: PreloadList<R::Target>>(
+    db: &Db,
+    rows: Vec<R::Target>,
+    whole: bool,
+    nested: &N,
+) -> Result<Vec<Target<R, N>>> {
+    let values = nested.load(db, &rows, whole)?;
+    Ok(rows
+        .into_iter()
+        .zip(values)
+        .map(|(child, values)| Loaded::new(child, values))
+        .collect())
+}
+
+/// Reads the children of `owners` with one statement: the whole table when
+/// the owners are every row of theirs, else the owners' keys as one array.
+/// With `first_only`, keeps the first child of each owner.
+fn read_children<R: HasMany>(
+    db: &Db,
+    owners: &[R::Owner],
+    whole: bool,
+    first_only: bool,
+) -> Result<Children<R>> {
+    let owner_index: HashMap<&<R::Owner as Keyed>::Key, usize> = owners
+        .iter()
+        .enumerate()
+        .map(|(index, owner)| (owner.key(), index))
+        .collect();
+    let mut taken = vec![false; if first_only { owners.len() } else { 0 }];
+    let mut rows: Vec<R::Target> = Vec::new();
+    let mut owner_of: Vec<usize> = Vec::new();
+    let mut skipped = 0usize;
+    let mut read = |row: &rusqlite::Row<'_>, sql: &'static str| -> Result<()> {
+        let child: R::Target = decode(row, 0, sql)?;
+        // Rows come ordered by foreign key: look a key up once per run.
+        let same_as_previous = rows
+            .last()
+            .is_some_and(|previous| R::foreign_key(previous) == R::foreign_key(&child));
+        let owner = if same_as_previous {
+            owner_of.last().copied()
+        } else {
+            R::foreign_key(&child).and_then(|key| owner_index.get(key).copied())
+        };
+        // A keyless read also sees rows that belong to no owner (NULL or
+        // dangling keys); `first_only` skips an owner's later children.
+        match owner {
+            Some(owner) if !first_only || !std::mem::replace(&mut taken[owner], true) => {
+                rows.push(child);
+                owner_of.push(owner);
+            }
+            _ => skipped += 1,
+        }
+        Ok(())
+    };
+    let entity = <R::Target as Entity>::META.name;
+    if whole {
+        let sql = R::SQL.whole;
+        db.fetch_with(entity, sql, (), 0, |row| read(row, sql))?;
+    } else {
+        let sql = R::SQL.keyed;
+        let keys = key_array(owners.iter().map(Keyed::key))?;
+        db.fetch_with(entity, sql, [keys], owners.len(), |row| read(row, sql))?;
+    }
+    Ok(Children {
+        rows,
+        owner_of,
+        whole: whole && skipped == 0,
+    })
+}

@@ -1,0 +1,109 @@
+//! Relations between entities and the code that loads them, lazily (one
+//! query per owner) or preloaded (one query for all owners).
+
+mod belongs_to;
+mod has_many;
+mod keys;
+mod many_to_many;
+
+use std::borrow::Cow;
+
+pub use belongs_to::{
+    lazy_belongs_to, lazy_belongs_to_optional, preload_belongs_to, preload_belongs_to_optional,
+};
+pub use has_many::{lazy_has_many, lazy_has_one, preload_has_many, preload_has_one};
+pub use many_to_many::{lazy_many_to_many, preload_many_to_many};
+
+use crate::db::Db;
+use crate::entity::{Entity, Keyed};
+use crate::error::{Error, Result};
+use crate::loaded::Loaded;
+use crate::preload::{One, PreloadList};
+
+/// A relation declared on entity `Owner` (`#[has_many]`, `#[belongs_to]`):
+/// implemented by the derive for a marker type per relation.
+pub trait Relation: Sized + 'static {
+    /// The entity that declares the relation.
+    type Owner: Entity;
+    /// The related entity.
+    type Target: Entity;
+    /// What one owner holds once the relation is preloaded with nested
+    /// preloads `N`.
+    type Output<N: PreloadList<Self::Target>>;
+    /// The relation's name (`posts`).
+    const NAME: &'static str;
+
+    /// Loads the relation for every owner with one query, then the nested
+    /// preloads `N` with one query each.
+    #[doc(hidden)]
+    fn load<N: PreloadList<Self::Target>>(
+        db: &Db,
+        owners: &[Self::Owner],
+        whole: bool,
+        nested: &N,
+    ) -> Result<Vec<Self::Output<N>>>;
+}
+
+/// A loaded target of relation `R` with the nested preloads `N`.
+pub type Target<R, N> = Loaded<<R as Relation>::Target, N>;
+/// A loaded target of relation `R`, shared by the owners that refer to it.
+pub type SharedTarget<R, N> = One<Target<R, N>>;
+
+/// The statements of a `has_many`, emitted by the derive as constants.
+#[derive(Debug, Clone, Copy)]
+pub struct HasManySql {
+    /// Children of the owners whose keys are bound to `?1` as one array,
+    /// ordered by foreign key, then primary key.
+    pub keyed: &'static str,
+    /// Every child, ordered by foreign key, then primary key: used when the
+    /// owners are every row of their table.
+    pub whole: &'static str,
+    /// The children of one owner (`?1`), ordered by primary key.
+    pub lazy: &'static str,
+}
+
+/// A relation whose target rows hold a foreign key to the owner's primary
+/// key (`#[has_many]`, `#[has_one]`).
+pub trait HasMany: Relation<Owner: Keyed> {
+    /// The statements.
+    const SQL: HasManySql;
+    /// The owner key a target row refers to (`None` for `NULL`).
+    fn foreign_key(target: &Self::Target) -> Option<&<Self::Owner as Keyed>::Key>;
+}
+
+/// A relation whose owner holds a foreign key to the target's primary key
+/// (`#[belongs_to]`).
+pub trait BelongsTo: Relation<Target: Keyed> {
+    /// The target key the owner refers to (`None` for `NULL`).
+    fn foreign_key(owner: &Self::Owner) -> Option<&<Self::Target as Keyed>::Key>;
+}
+
+/// The statements of a `many_to_many`, emitted by the derive as constants.
+/// Each selects the owner key from the join table, then the target's columns.
+#[derive(Debug, Clone, Copy)]
+pub struct ManyToManySql {
+    /// The targets of the owners whose keys are bound to `?1` as one array,
+    /// ordered by owner key, then target key.
+    pub keyed: &'static str,
+    /// The targets of every owner, in the same order.
+    pub whole: &'static str,
+    /// The targets of one owner (`?1`), ordered by target key, without the
+    /// owner key column.
+    pub lazy: &'static str,
+}
+
+/// A relation through a join table holding both keys (`#[many_to_many]`).
+pub trait ManyToMany: Relation<Owner: Keyed, Target: Keyed> {
+    /// The statements.
+    const SQL: ManyToManySql;
+}
+
+fn missing<R: Relation>(key: Option<&impl std::fmt::Debug>, sql: &'static str) -> Error {
+    Error::MissingRelated {
+        entity: <R::Owner as Entity>::META.name,
+        relation: R::NAME,
+        target: <R::Target as Entity>::META.name,
+        key: key.map_or_else(|| "NULL".to_owned(), |key| format!("{key:?}")),
+        sql: Cow::Borrowed(sql),
+    }
+}
