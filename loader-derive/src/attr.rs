@@ -272,9 +272,24 @@ struct RawRelation {
     kind: RawKind,
     target: Path,
     fk: LitStr,
-    name: Option<LitStr>,
+    name: Option<Ident>,
     through: Option<LitStr>,
     target_fk: Option<LitStr>,
+}
+
+/// The identifier in `name = "..."`, or `None` after reporting why it is
+/// not one.
+fn relation_name(cx: &Ctxt, lit: &LitStr) -> Option<Ident> {
+    match lit.parse_with(Ident::parse_any) {
+        Ok(ident) => reserved_to_raw(cx, ident),
+        Err(_) => {
+            cx.error_spanned_by(
+                lit,
+                "a relation name must be a Rust identifier such as \"author\": it names the methods `author()` and `load_author()`",
+            );
+            None
+        }
+    }
 }
 
 /// `#[has_many(Target, fk = "...", name = "...")]` and `#[belongs_to(...)]`.
@@ -295,6 +310,11 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
                 kind.example()
             )));
         }
+        if input.peek(Token![<]) || input.peek(Token![::]) {
+            return Err(input.error(
+                "the related entity must be named by a plain path, such as `Post` or `crate::blog::Post`, without generic arguments",
+            ));
+        }
         let mut fk: Option<LitStr> = None;
         let mut name: Option<LitStr> = None;
         let mut through: Option<LitStr> = None;
@@ -306,7 +326,12 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
             }
             let key = input.call(Ident::parse_any)?;
             input.parse::<Token![=]>()?;
-            let value: LitStr = input.parse()?;
+            let value: LitStr = input.parse().map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    format!("expected a string literal, as in `{key} = \"...\"`"),
+                )
+            })?;
             let many_to_many = kind == RawKind::ManyToMany;
             let slot = if key == FK {
                 &mut fk
@@ -377,6 +402,7 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
     } else {
         require(&fk, FK, "the foreign key column");
     }
+    let name = name.and_then(|lit| relation_name(cx, &lit));
     let fk = fk.filter(|_| complete)?;
     Some(RawRelation {
         kind,
@@ -422,19 +448,8 @@ fn resolve_relation(
         .last()
         .map(|segment| segment.ident.unraw().to_string())
         .unwrap_or_default();
-    let name = match &raw.name {
-        Some(lit) => match lit.parse_with(Ident::parse_any) {
-            Ok(ident) if !ident.to_string().starts_with(|c: char| c.is_ascii_digit()) => {
-                reserved_to_raw(cx, ident)?
-            }
-            _ => {
-                cx.error_spanned_by(
-                    lit,
-                    "a relation name must be a Rust identifier such as \"author\": it names the methods `author()` and `load_author()`",
-                );
-                return None;
-            }
-        },
+    let name = match raw.name {
+        Some(ident) => ident,
         None => {
             let snake = target_name.to_snake_case();
             let default = match raw.kind {

@@ -13,6 +13,8 @@ mod expand;
 mod fallback;
 mod model;
 mod symbol;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
