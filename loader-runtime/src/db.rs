@@ -41,7 +41,10 @@ pub struct Db {
     conn: Connection,
     log: RefCell<QueryLog>,
     echo: Cell<bool>,
+    hook: RefCell<Option<QueryHook>>,
 }
+
+type QueryHook = Box<dyn FnMut(&QueryRecord) + Send>;
 
 struct QueryLog {
     count: usize,
@@ -88,6 +91,7 @@ impl Db {
                 records: VecDeque::new(),
             }),
             echo: Cell::new(false),
+            hook: RefCell::new(None),
         })
     }
 
@@ -140,6 +144,37 @@ impl Db {
     /// `echo=True`.
     pub fn set_echo(&self, echo: bool) {
         self.echo.set(echo);
+    }
+
+    /// Calls `hook` after each statement the library runs, once its rows
+    /// have been read, with the statement's record; replaces any earlier
+    /// hook. The hook is `Send` so that the `Db` stays `Send`. Useful to assert on statements as they happen or to act
+    /// between the statements of one preload.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use loader_runtime::{Db, Entity};
+    ///
+    /// #[derive(Entity)]
+    /// struct Note { id: i64 }
+    ///
+    /// let db = Db::open_in_memory()?;
+    /// db.connection().execute_batch("CREATE TABLE note (id INTEGER PRIMARY KEY)")?;
+    /// let rows = Arc::new(AtomicUsize::new(usize::MAX));
+    /// let seen = Arc::clone(&rows);
+    /// db.set_query_hook(move |record| seen.store(record.rows, Ordering::Relaxed));
+    /// Note::all(&db)?;
+    /// assert_eq!(rows.load(Ordering::Relaxed), 0);
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    pub fn set_query_hook(&self, hook: impl FnMut(&QueryRecord) + Send + 'static) {
+        *self.hook.borrow_mut() = Some(Box::new(hook));
+    }
+
+    /// Removes the hook set with [`set_query_hook`](Db::set_query_hook).
+    pub fn clear_query_hook(&self) {
+        self.hook.borrow_mut().take();
     }
 
     /// Runs `sql` and decodes every row as an `E` (its columns starting at 0).
@@ -195,19 +230,31 @@ impl Db {
     }
 
     fn record(&self, sql: &'static str, bound_values: usize, rows: usize) {
-        let mut log = self.log.borrow_mut();
-        log.count += 1;
-        if log.capacity == 0 {
-            return;
-        }
-        if log.records.len() == log.capacity {
-            log.records.pop_front();
-        }
-        log.records.push_back(QueryRecord {
+        let record = QueryRecord {
             sql: Cow::Borrowed(sql),
             bound_values,
             rows,
-        });
+        };
+        {
+            let mut log = self.log.borrow_mut();
+            log.count += 1;
+            if log.capacity > 0 {
+                if log.records.len() == log.capacity {
+                    log.records.pop_front();
+                }
+                log.records.push_back(record.clone());
+            }
+        }
+        // Taken out while it runs, so a hook that uses this `Db` does not
+        // find it borrowed.
+        let hook = self.hook.borrow_mut().take();
+        if let Some(mut hook) = hook {
+            hook(&record);
+            let mut slot = self.hook.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(hook);
+            }
+        }
     }
 }
 

@@ -59,6 +59,8 @@ mod db;
 mod entity;
 mod error;
 mod loaded;
+#[cfg(feature = "r2d2")]
+pub mod pool;
 pub mod preload;
 mod query;
 pub mod relation;

@@ -22,7 +22,15 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
         check::check(&cx, entity);
     }
     match (cx.check(), entity) {
-        (Ok(()), Some(entity)) => generate(&entity),
+        (Ok(()), Some(entity)) => generate(&entity, true),
+        // The struct itself is sound and only relations are wrong: emit the
+        // entity without its relations, so that other entities' references
+        // to its columns are still checked and its uses are not reported.
+        (Err(errors), Some(entity)) if input.generics.params.is_empty() => {
+            let errors = errors.to_compile_error();
+            let entity = generate(&entity, false);
+            quote!(#errors #entity)
+        }
         (Err(errors), _) => {
             let fallback = fallback::fallback(input);
             let errors = errors.to_compile_error();
@@ -42,7 +50,7 @@ struct Names {
     view: syn::Ident,
 }
 
-fn generate(entity: &Entity<'_>) -> TokenStream {
+fn generate(entity: &Entity<'_>, with_relations: bool) -> TokenStream {
     let names = Names {
         columns: format_ident!("{}Columns", entity.ident),
         view: format_ident!("{}View", entity.ident),
@@ -56,6 +64,7 @@ fn generate(entity: &Entity<'_>) -> TokenStream {
     let relations = entity
         .relations
         .iter()
+        .filter(|_| with_relations)
         .map(|relation| relations::relation(entity, relation, &names));
     quote! {
         const _: () = {
