@@ -1,5 +1,7 @@
 //! Users → posts → comments, loaded with one nested preload: one query per
-//! level, printed as a tree.
+//! level, printed as a tree. Then a page-shaped query: users ordered by
+//! name, each with their 3 latest published posts and each post's comment
+//! count, in 3 queries.
 //!
 //! Run with `cargo run --example blog`.
 
@@ -21,6 +23,8 @@ struct Post {
     id: i64,
     author_id: i64,
     title: String,
+    published: bool,
+    created_at: String,
 }
 
 #[derive(Entity, Debug)]
@@ -37,16 +41,21 @@ fn main() -> Result<(), loader_runtime::Error> {
     let db = Db::open_in_memory()?;
     db.connection().execute_batch(
         "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
-         CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL,
+                             published BOOLEAN NOT NULL, created_at TEXT NOT NULL);
          CREATE INDEX posts_author_id ON posts(author_id);
          CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL,
                                 commenter_id INTEGER NOT NULL, body TEXT NOT NULL);
          CREATE INDEX comments_post_id ON comments(post_id);
          INSERT INTO users VALUES (1, 'ada'), (2, 'grace'), (3, 'linus');
-         INSERT INTO posts VALUES (1, 1, 'Notes on the Analytical Engine'),
-                                  (2, 2, 'A-0 System'),
-                                  (3, 1, 'Bernoulli numbers'),
-                                  (4, 3, 'Just for fun');
+         INSERT INTO posts VALUES (1, 1, 'Notes on the Analytical Engine', 1, '1843-09-01'),
+                                  (2, 2, 'A-0 System', 1, '1952-05-01'),
+                                  (3, 1, 'Bernoulli numbers', 1, '1843-10-01'),
+                                  (4, 3, 'Just for fun', 1, '1991-08-25'),
+                                  (5, 1, 'Poetical science', 0, '1844-01-01'),
+                                  (6, 1, 'A letter to Babbage', 1, '1843-07-01'),
+                                  (7, 1, 'On the music of numbers', 1, '1843-11-01'),
+                                  (8, 2, 'COBOL, a draft', 0, '1959-04-01');
          INSERT INTO comments VALUES (1, 1, 2, 'Visionary.'),
                                      (2, 1, 3, 'Still relevant.'),
                                      (3, 2, 1, 'The first compiler!'),
@@ -64,6 +73,37 @@ fn main() -> Result<(), loader_runtime::Error> {
             for comment in post.comments() {
                 println!("      └ {}: {}", comment.commenter().username, comment.body);
             }
+        }
+    }
+    println!("\n{} queries:", db.query_count());
+    for record in db.query_log() {
+        println!("  {} ({} rows)", record.sql, record.rows);
+    }
+
+    // A page: 20 users by name, each with their 3 latest published posts
+    // and the number of comments on each, without loading the comments.
+    db.reset_query_log();
+    let page = User::query()
+        .order_by(|user| user.username.asc())
+        .limit(20)
+        .preload(
+            User::posts()
+                .filter(|post| post.published.eq(true))
+                .order_by(|post| post.created_at.desc())
+                .limit_per_parent(3)
+                .preload(Post::comments().count()),
+        )
+        .all(&db)?;
+    println!("\nLatest published posts:");
+    for user in &page {
+        println!("{}", user.username);
+        for post in user.posts() {
+            println!(
+                "  {} {} ({} comments)",
+                post.created_at,
+                post.title,
+                post.comments_count()
+            );
         }
     }
     println!("\n{} queries:", db.query_count());

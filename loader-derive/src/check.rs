@@ -74,6 +74,20 @@ fn relation_names(cx: &Ctxt, entity: &Entity<'_>) {
                 ),
             );
         }
+        let count_clash = entity
+            .relations
+            .iter()
+            .filter(|other| other.is_counted())
+            .find(|other| format!("{}_count", other.name.unraw()) == name);
+        if let Some(other) = count_clash {
+            cx.error_spanned_by(
+                &relation.name,
+                format!(
+                    "relation `{name}` has the name of the count accessor of relation `{}`; choose another name with `name = \"...\"`",
+                    other.name
+                ),
+            );
+        }
         let lazy_clash = entity
             .relations
             .iter()

@@ -61,6 +61,19 @@ impl Relation {
         }
     }
 
+    /// Whether the targets can be counted per owner (`name_count()`).
+    pub fn is_counted(&self) -> bool {
+        matches!(
+            self.kind,
+            RelationKind::HasMany { .. } | RelationKind::ManyToMany { .. }
+        )
+    }
+
+    /// Whether the targets can be filtered and ordered.
+    pub fn is_scoped(&self) -> bool {
+        !matches!(self.kind, RelationKind::BelongsTo { .. })
+    }
+
     /// Whether the owner must have a single-column key (every kind but
     /// `belongs_to`, whose owner holds the key instead).
     pub fn needs_owner_key(&self) -> bool {

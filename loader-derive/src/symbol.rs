@@ -38,7 +38,7 @@ pub const MANY_TO_MANY_KEYS: &[&str] = &[THROUGH, FK, TARGET_FK, NAME];
 
 /// Functions the derive adds to every entity: a relation cannot take these
 /// names, nor the names of the methods of `Loaded`.
-pub const RESERVED_NAMES: &[&str] = &["all", "find", "query", "entity", "into_entity"];
+pub const RESERVED_NAMES: &[&str] = &["all", "find", "query", "columns", "entity", "into_entity"];
 
 /// `a`, `b` and `c` as "`a`, `b`, `c`" for messages.
 pub fn list(keys: &[&str]) -> String {

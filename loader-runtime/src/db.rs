@@ -180,44 +180,46 @@ impl Db {
     /// Runs `sql` and decodes every row as an `E` (its columns starting at 0).
     pub(crate) fn fetch<E: Entity>(
         &self,
-        sql: &'static str,
+        sql: impl Into<Cow<'static, str>>,
         params: impl Params,
         bound_values: usize,
     ) -> Result<Vec<E>> {
         let mut out = Vec::new();
-        self.fetch_with(E::META.name, sql, params, bound_values, |row| {
+        self.fetch_with(E::META.name, sql, params, bound_values, |row, sql| {
             out.push(decode::<E>(row, 0, sql)?);
             Ok(())
         })?;
         Ok(out)
     }
 
-    /// Runs `sql` and hands each row to `each`; logs the statement once it
-    /// has been read to the end.
+    /// Runs `sql` (a constant the derive emitted, or a statement assembled
+    /// for a scope) and hands each row to `each`; logs the statement once
+    /// it has been read to the end.
     pub(crate) fn fetch_with(
         &self,
         entity: &'static str,
-        sql: &'static str,
+        sql: impl Into<Cow<'static, str>>,
         params: impl Params,
         bound_values: usize,
-        mut each: impl FnMut(&Row<'_>) -> Result<()>,
+        mut each: impl FnMut(&Row<'_>, &str) -> Result<()>,
     ) -> Result<usize> {
+        let sql: Cow<'static, str> = sql.into();
         if self.echo.get() {
             eprintln!("[loader] {sql}");
         }
         let query_error = |source| Error::Query {
             entity,
-            sql: Cow::Borrowed(sql),
+            sql: sql.clone(),
             source: Box::new(source),
         };
-        let mut stmt = self.conn.prepare_cached(sql).map_err(query_error)?;
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(query_error)?;
         let mut rows = stmt.query(params).map_err(query_error)?;
         let mut count = 0;
         let result = loop {
             match rows.next() {
                 Ok(Some(row)) => {
                     count += 1;
-                    if let Err(e) = each(row) {
+                    if let Err(e) = each(row, &sql) {
                         break Err(e);
                     }
                 }
@@ -225,13 +227,15 @@ impl Db {
                 Err(source) => break Err(query_error(source)),
             }
         };
+        drop(rows);
+        drop(stmt);
         self.record(sql, bound_values, count);
         result
     }
 
-    fn record(&self, sql: &'static str, bound_values: usize, rows: usize) {
+    fn record(&self, sql: Cow<'static, str>, bound_values: usize, rows: usize) {
         let record = QueryRecord {
-            sql: Cow::Borrowed(sql),
+            sql,
             bound_values,
             rows,
         };
@@ -269,7 +273,7 @@ impl std::fmt::Debug for Db {
 
 /// Decodes an `E` from `row` starting at column `offset`, turning a failure
 /// into an error that names the entity, the column and the row's key.
-pub(crate) fn decode<E: Entity>(row: &Row<'_>, offset: usize, sql: &'static str) -> Result<E> {
+pub(crate) fn decode<E: Entity>(row: &Row<'_>, offset: usize, sql: &str) -> Result<E> {
     E::decode(row, offset).map_err(|source| {
         let meta = &E::META;
         let column = failed_column(&source)
@@ -281,7 +285,7 @@ pub(crate) fn decode<E: Entity>(row: &Row<'_>, offset: usize, sql: &'static str)
             entity: meta.name,
             column,
             key,
-            sql: Cow::Borrowed(sql),
+            sql: Cow::Owned(sql.to_owned()),
             source: Box::new(source),
         }
     })

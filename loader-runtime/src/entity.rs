@@ -43,7 +43,7 @@ use crate::preload::PreloadList;
     note = "add `#[derive(loader_runtime::Entity)]` to the struct `{Self}`"
 )]
 pub trait Entity: Sized + 'static {
-    /// A struct with one [`Column`] per field, named like the fields.
+    /// A struct with one [`Column`](crate::Column) per field, named like the fields.
     type Columns: 'static;
     /// The value behind [`Loaded<Self, P>`](crate::Loaded): this entity plus
     /// the relations `P` preloaded for it, with one accessor per relation.
@@ -108,6 +108,8 @@ pub struct EntityMeta {
 pub struct EntitySql {
     /// The quoted table name, e.g. `"users"`.
     pub table: &'static str,
+    /// ` FROM "users"`, for statements assembled at run time.
+    pub from: &'static str,
     /// The quoted, comma-separated column list, e.g. `"users"."id", "users"."name"`.
     pub column_list: &'static str,
     /// The quoted primary key column(s), e.g. `"users"."id"`.
@@ -119,57 +121,6 @@ pub struct EntitySql {
     /// The rows whose primary key is in the array bound to `?1`, ordered by
     /// primary key; empty for a composite key.
     pub select_by_keys: &'static str,
-}
-
-/// A typed column of entity `E` holding values of type `T`.
-///
-/// The derive emits one per field in [`Entity::Columns`]; relation code of
-/// other entities reads foreign keys through them, so a misspelt `fk` is a
-/// compile error that lists the columns that exist.
-pub struct Column<E, T> {
-    name: &'static str,
-    qualified: &'static str,
-    get: fn(&E) -> &T,
-}
-
-impl<E, T> Column<E, T> {
-    #[doc(hidden)]
-    pub const fn new(name: &'static str, qualified: &'static str, get: fn(&E) -> &T) -> Self {
-        Column {
-            name,
-            qualified,
-            get,
-        }
-    }
-
-    /// The column's name in the table, unquoted.
-    pub const fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// The column's quoted name, qualified by its quoted table:
-    /// `"posts"."author_id"`.
-    pub const fn qualified(&self) -> &'static str {
-        self.qualified
-    }
-
-    /// This column's value in `row`.
-    pub fn get<'e>(&self, row: &'e E) -> &'e T {
-        (self.get)(row)
-    }
-}
-
-impl<E, T> Clone for Column<E, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<E, T> Copy for Column<E, T> {}
-
-impl<E, T> Debug for Column<E, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Column").field(&self.name).finish()
-    }
 }
 
 /// A type usable as a primary key: integers, text, blobs, anything rusqlite
@@ -219,6 +170,7 @@ impl EntityMeta {
             primary_key: &[],
             sql: EntitySql {
                 table: "",
+                from: "",
                 column_list: "",
                 primary_key: "",
                 select_all: "",

@@ -55,6 +55,7 @@
 
 extern crate self as loader_runtime;
 
+mod column;
 mod db;
 mod entity;
 mod error;
@@ -64,18 +65,21 @@ pub mod pool;
 pub mod preload;
 mod query;
 pub mod relation;
+mod scope;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+pub use column::{Column, SqlValue};
 pub use db::{DEFAULT_LOG_CAPACITY, Db, QueryRecord};
-pub use entity::{Column, Entity, EntityMeta, EntitySql, ForeignKey, Key, Keyed};
+pub use entity::{Entity, EntityMeta, EntitySql, ForeignKey, Key, Keyed};
 pub use error::{Error, Result};
 pub use loaded::Loaded;
-pub use preload::{Preload, PreloadList, With};
+pub use preload::{Count, Preload, PreloadList, With};
 pub use query::Query;
 pub use relation::Relation;
+pub use scope::{Expr, OrderBy};
 
 /// Maps a struct to a table; see the [crate documentation](crate).
 pub use loader_derive::Entity;

@@ -12,24 +12,35 @@ use std::sync::Arc;
 use crate::db::Db;
 use crate::entity::Entity;
 use crate::error::Result;
-use crate::relation::Relation;
+use crate::relation::{Counted, Relation, Scoped};
+use crate::scope::{Expr, OrderBy, Scope};
 
 /// A relation to preload, with the relations to preload below it.
 ///
 /// Made by the relation handles the derive generates (`User::posts()`);
 /// nest with [`With::preload`].
-pub struct With<R, N = ()> {
+pub struct With<R: Relation, N = ()> {
     nested: N,
-    relation: PhantomData<fn() -> R>,
+    scope: Scope<R::Target>,
 }
 
 impl<R: Relation> With<R, ()> {
     #[doc(hidden)]
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         With {
             nested: (),
-            relation: PhantomData,
+            scope: Scope::default(),
         }
+    }
+
+    /// Counts each owner's targets instead of loading them: one
+    /// `GROUP BY` statement, read with `value.<relation>_count()`. Honours
+    /// [`filter`](With::filter).
+    pub fn count(self) -> Count<R>
+    where
+        R: Counted,
+    {
+        Count { scope: self.scope }
     }
 }
 
@@ -40,20 +51,66 @@ impl<R: Relation, N: PreloadList<R::Target>> With<R, N> {
         &self.nested
     }
 
+    /// How the targets are narrowed.
+    #[doc(hidden)]
+    pub fn scope(&self) -> &Scope<R::Target> {
+        &self.scope
+    }
+
     /// Also preloads `relation` of each loaded target, one more query in all.
     pub fn preload<W: Preload<R::Target>>(self, relation: W) -> With<R, (W, N)> {
         With {
             nested: (relation, self.nested),
-            relation: PhantomData,
+            scope: self.scope,
         }
+    }
+
+    /// Keeps the targets that match `condition`, built from the target's
+    /// columns: `User::posts().filter(|post| post.published.eq(true))`.
+    /// Several filters must all match. Still one statement.
+    pub fn filter(
+        mut self,
+        condition: impl FnOnce(&<R::Target as Entity>::Columns) -> Expr<R::Target>,
+    ) -> Self
+    where
+        R: Scoped,
+    {
+        self.scope
+            .add_filter(condition(&<R::Target as Entity>::COLUMNS));
+        self
+    }
+
+    /// Orders each owner's targets: `User::posts().order_by(|p| p.created_at.desc())`.
+    /// Later calls break ties of earlier ones; the primary key breaks the
+    /// last ties.
+    pub fn order_by(
+        mut self,
+        order: impl FnOnce(&<R::Target as Entity>::Columns) -> OrderBy<R::Target>,
+    ) -> Self
+    where
+        R: Scoped,
+    {
+        self.scope.add_order(order(&<R::Target as Entity>::COLUMNS));
+        self
+    }
+
+    /// Keeps the first `limit` targets of each owner, in the order given by
+    /// [`order_by`](With::order_by): one statement with `ROW_NUMBER() OVER
+    /// (PARTITION BY ...)`, never "load all, then truncate".
+    pub fn limit_per_parent(mut self, limit: u64) -> Self
+    where
+        R: Scoped,
+    {
+        self.scope.per_owner = Some(limit);
+        self
     }
 }
 
-impl<R, N: Clone> Clone for With<R, N> {
+impl<R: Relation, N: Clone> Clone for With<R, N> {
     fn clone(&self) -> Self {
         With {
             nested: self.nested.clone(),
-            relation: PhantomData,
+            scope: self.scope.clone(),
         }
     }
 }
@@ -62,8 +119,68 @@ impl<R: Relation, N: fmt::Debug> fmt::Debug for With<R, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("With")
             .field("relation", &R::NAME)
+            .field("scope", &self.scope)
             .field("nested", &self.nested)
             .finish()
+    }
+}
+
+/// Preloads how many targets of relation `R` each owner has (made by
+/// [`With::count`]).
+pub struct Count<R: Relation> {
+    scope: Scope<R::Target>,
+}
+
+impl<R: Relation> Count<R> {
+    /// How the counted targets are narrowed.
+    #[doc(hidden)]
+    pub fn scope(&self) -> &Scope<R::Target> {
+        &self.scope
+    }
+}
+
+impl<R: Relation> Clone for Count<R> {
+    fn clone(&self) -> Self {
+        Count {
+            scope: self.scope.clone(),
+        }
+    }
+}
+
+impl<R: Relation> fmt::Debug for Count<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Count")
+            .field("relation", &R::NAME)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// A preload list that counts relation `R` at position `I`.
+pub trait HasCount<R: Relation, I>: PreloadList<R::Owner> {
+    /// The count of one owner.
+    fn get(values: &Self::Values) -> usize;
+}
+
+impl<R, T> HasCount<R, Here> for (Count<R>, T)
+where
+    R: Relation,
+    Count<R>: Preload<R::Owner, Output = usize>,
+    T: PreloadList<R::Owner>,
+{
+    fn get(values: &Self::Values) -> usize {
+        values.0
+    }
+}
+
+impl<R, H, T, I> HasCount<R, There<I>> for (H, T)
+where
+    R: Relation,
+    H: Preload<R::Owner>,
+    T: HasCount<R, I>,
+{
+    fn get(values: &Self::Values) -> usize {
+        T::get(&values.1)
     }
 }
 

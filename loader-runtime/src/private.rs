@@ -5,17 +5,22 @@ pub use ::const_format::concatcp;
 pub use ::core;
 pub use ::rusqlite;
 
+pub use crate::column::Column;
 pub use crate::db::Db;
-pub use crate::entity::{Column, Entity, EntityMeta, EntitySql, ForeignKey, Keyed};
+pub use crate::entity::{Entity, EntityMeta, EntitySql, ForeignKey, Keyed};
 pub use crate::error::Result;
 pub use crate::loaded::Loaded;
-pub use crate::preload::{Has, Many, ManyShared, One, Preload, PreloadList, Related, With};
+pub use crate::preload::{
+    Count, Has, HasCount, Many, ManyShared, One, Preload, PreloadList, Related, With,
+};
 pub use crate::query::Query;
 pub use crate::relation::{
-    BelongsTo, HasMany, HasManySql, ManyToMany, ManyToManySql, Relation, lazy_belongs_to,
-    lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many, preload_belongs_to,
-    preload_belongs_to_optional, preload_has_many, preload_has_one, preload_many_to_many,
+    BelongsTo, CountSql, Counted, HasMany, HasManySql, ManyToMany, ManyToManySql, Relation, Scoped,
+    lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many,
+    preload_belongs_to, preload_belongs_to_optional, preload_count, preload_has_many,
+    preload_has_one, preload_many_to_many,
 };
+pub use crate::scope::Scope;
 
 /// The key a foreign key field refers to. Generated code calls it with the
 /// span of the `fk = "..."` literal, so a type mismatch is reported there.

@@ -8,6 +8,7 @@ use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::loaded::Loaded;
 use crate::preload::{Preload, PreloadList};
+use crate::scope::{Expr, OrderBy, Scope, SelectParts, scoped_select};
 
 /// A query for entities `E` with the relations `P` preloaded.
 ///
@@ -43,6 +44,7 @@ use crate::preload::{Preload, PreloadList};
 #[must_use = "a query does nothing until it is run with `.all(&db)` or `.find(&db, key)`"]
 pub struct Query<E: Entity, P = ()> {
     preloads: P,
+    scope: Scope<E>,
     entity: PhantomData<fn() -> E>,
 }
 
@@ -51,6 +53,7 @@ impl<E: Entity> Query<E, ()> {
     pub fn new() -> Self {
         Query {
             preloads: (),
+            scope: Scope::default(),
             entity: PhantomData,
         }
     }
@@ -68,8 +71,37 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     pub fn preload<W: Preload<E>>(self, relation: W) -> Query<E, (W, P)> {
         Query {
             preloads: (relation, self.preloads),
+            scope: self.scope,
             entity: PhantomData,
         }
+    }
+
+    /// Keeps the rows that match `condition`, built from the entity's
+    /// columns: `User::query().filter(|u| u.active.eq(true))`. Several
+    /// filters must all match.
+    pub fn filter(mut self, condition: impl FnOnce(&E::Columns) -> Expr<E>) -> Self {
+        self.scope.add_filter(condition(&E::COLUMNS));
+        self
+    }
+
+    /// Orders the rows: `.order_by(|u| u.username.asc())`. Later calls break
+    /// ties of earlier ones; the primary key breaks the last ties (the
+    /// default order is by primary key).
+    pub fn order_by(mut self, order: impl FnOnce(&E::Columns) -> OrderBy<E>) -> Self {
+        self.scope.add_order(order(&E::COLUMNS));
+        self
+    }
+
+    /// Returns at most `limit` rows.
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.scope.limit = Some(limit);
+        self
+    }
+
+    /// Skips the first `offset` rows.
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.scope.offset = Some(offset);
+        self
     }
 
     /// Runs the query: every row of the table, ordered by primary key, each
@@ -79,20 +111,58 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     /// transaction, all statements run in one read transaction, so the
     /// relations come from the same snapshot as the entities.
     pub fn all(&self, db: &Db) -> Result<Vec<Loaded<E, P>>> {
-        self.run(db, |db| db.fetch::<E>(E::META.sql.select_all, (), 0), true)
+        if self.scope.is_empty() {
+            return self.run(db, |db| db.fetch::<E>(E::META.sql.select_all, (), 0), true);
+        }
+        let (text, params) = scoped_select(&self.select_parts(), None, &self.scope);
+        let bound = params.bound_values();
+        self.run(
+            db,
+            |db| db.fetch::<E>(text, params.as_params(), bound),
+            self.scope.selects_all(),
+        )
     }
 
-    /// Runs the query for the one row with primary key `key`, if any.
+    /// Runs the query for the one row with primary key `key`, if any (the
+    /// query's filter, if any, must match it too).
     pub fn find(&self, db: &Db, key: &E::Key) -> Result<Option<Loaded<E, P>>>
     where
         E: Keyed,
     {
+        if self.scope.is_empty() {
+            let rows = self.run(
+                db,
+                |db| db.fetch::<E>(E::META.sql.select_by_key, [key], 1),
+                false,
+            )?;
+            return Ok(rows.into_iter().next());
+        }
+        let mut scope = self.scope.clone();
+        scope.add_filter(Expr::compare(
+            E::META.sql.primary_key,
+            " = ",
+            crate::column::to_value(key),
+        ));
+        let (text, params) = scoped_select(&self.select_parts(), None, &scope);
+        let bound = params.bound_values();
         let rows = self.run(
             db,
-            |db| db.fetch::<E>(E::META.sql.select_by_key, [key], 1),
+            |db| db.fetch::<E>(text, params.as_params(), bound),
             false,
         )?;
         Ok(rows.into_iter().next())
+    }
+
+    fn select_parts(&self) -> SelectParts<'static> {
+        let sql = &E::META.sql;
+        SelectParts {
+            columns: sql.column_list,
+            from: sql.from,
+            table: sql.table,
+            owner: None,
+            owner_column: false,
+            primary_key: sql.primary_key,
+        }
     }
 
     fn run(

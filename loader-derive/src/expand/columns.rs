@@ -32,6 +32,16 @@ pub fn columns_struct(entity: &Entity<'_>, names: &Names, _: &EntityStatements) 
         #vis struct #columns_ident {
             #(#fields,)*
         }
+
+        #[automatically_derived]
+        impl ::core::clone::Clone for #columns_ident {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::marker::Copy for #columns_ident {}
     }
 }
 

@@ -26,6 +26,7 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
         ..
     } = sql;
     let column_values = super::columns::column_values(entity, names, sql);
+    let from_sql = format!(" FROM {table_sql}");
     let decode_fields = entity.fields.iter().enumerate().map(|(index, field)| {
         let field_ident = field.ident;
         let ty = field.ty;
@@ -47,6 +48,7 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
                     primary_key: &[#(#primary_key),*],
                     sql: ::loader_runtime::__private::EntitySql {
                         table: #table_sql,
+                        from: #from_sql,
                         column_list: #column_list,
                         primary_key: #pk_sql,
                         select_all: #select_all,
@@ -152,6 +154,9 @@ pub fn inherent_impl(entity: &Entity<'_>) -> TokenStream {
             }
         }
     };
+    let columns_doc = format!(
+        "The typed columns of `{ident}`, to build conditions and orderings outside a `filter` closure: `{ident}::columns().<field>.eq(value)`."
+    );
     let query_doc = format!(
         "Starts a query for `{ident}` rows; add relations with `.preload(...)` and run it with `.all(&db)`."
     );
@@ -171,6 +176,11 @@ pub fn inherent_impl(entity: &Entity<'_>) -> TokenStream {
             #[doc = #query_doc]
             #vis fn query() -> ::loader_runtime::__private::Query<Self> {
                 ::loader_runtime::__private::Query::new()
+            }
+
+            #[doc = #columns_doc]
+            #vis const fn columns() -> <Self as ::loader_runtime::__private::Entity>::Columns {
+                <Self as ::loader_runtime::__private::Entity>::COLUMNS
             }
         }
     }

@@ -24,11 +24,13 @@ pub fn relation(entity: &Entity<'_>, relation: &Relation, names: &Names) -> Toke
     };
     let handles = handles(&parts);
     let accessor = accessor(&parts, names);
+    let count = relation.is_counted().then(|| count_accessor(&parts, names));
     quote! {
         #marker
         #kind_impl
         #handles
         #accessor
+        #count
     }
 }
 
@@ -140,17 +142,25 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
         parts.description
     );
     let preload_fn = &parts.preload_fn;
-    let (load, whole) = if parts.reads_whole {
+    let (load, whole, scope) = if parts.reads_whole {
         (
-            quote!(::loader_runtime::__private::#preload_fn::<Self, __N>(db, owners, whole, nested)),
+            quote!(::loader_runtime::__private::#preload_fn::<Self, __N>(db, owners, whole, scope, nested)),
             quote!(whole),
+            quote!(scope),
         )
     } else {
         (
             quote!(::loader_runtime::__private::#preload_fn::<Self, __N>(db, owners, nested)),
             quote!(_),
+            quote!(_),
         )
     };
+    let scoped = parts.relation.is_scoped().then(|| {
+        quote! {
+            #[automatically_derived]
+            impl ::loader_runtime::__private::Scoped for #marker {}
+        }
+    });
     quote! {
         #[doc = #doc]
         #[allow(non_camel_case_types)]
@@ -167,11 +177,14 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
                 db: &::loader_runtime::__private::Db,
                 owners: &[#owner],
                 #whole: bool,
+                #scope: &::loader_runtime::__private::Scope<#target>,
                 nested: &__N,
             ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self::Output<__N>>> {
                 #load
             }
         }
+
+        #scoped
 
         #[automatically_derived]
         impl<__N: ::loader_runtime::__private::PreloadList<#target>>
@@ -186,13 +199,33 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
                 owners: &[#owner],
                 whole: bool,
             ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self::Output>> {
-                <#marker as ::loader_runtime::__private::Relation>::load(db, owners, whole, self.nested())
+                <#marker as ::loader_runtime::__private::Relation>::load(
+                    db,
+                    owners,
+                    whole,
+                    self.scope(),
+                    self.nested(),
+                )
             }
         }
     }
 }
 
 fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
+    let counted = parts.relation.is_counted().then(|| {
+        let marker = &parts.marker;
+        let target = parts.target;
+        quote! {
+            #[automatically_derived]
+            impl ::loader_runtime::__private::Counted for #marker {
+                const COUNT: ::loader_runtime::__private::CountSql =
+                    ::loader_runtime::__private::CountSql {
+                        owner: <Self as ::loader_runtime::__private::HasMany>::SQL.foreign_key,
+                        from: <#target as ::loader_runtime::__private::Entity>::META.sql.from,
+                    };
+            }
+        }
+    });
     let Parts {
         entity,
         marker,
@@ -229,6 +262,7 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
                         "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
                         " WHERE ", FK, " = ?1 ORDER BY ", #target_sql.primary_key
                     ),
+                    foreign_key: FK,
                 }
             };
 
@@ -238,6 +272,8 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
                 #fk_value
             }
         }
+
+        #counted
     }
 }
 
@@ -310,7 +346,17 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
                         "SELECT ", #target_sql.column_list, JOIN,
                         " WHERE ", #owner_key, " = ?1 ORDER BY ", #target_sql.primary_key
                     ),
+                    owner_key: #owner_key,
+                    from: JOIN,
                 }
+            };
+        }
+
+        #[automatically_derived]
+        impl ::loader_runtime::__private::Counted for #marker {
+            const COUNT: ::loader_runtime::__private::CountSql = ::loader_runtime::__private::CountSql {
+                owner: #owner_key,
+                from: <Self as ::loader_runtime::__private::ManyToMany>::SQL.from,
             };
         }
     }
@@ -443,6 +489,70 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
                 __P: #check<__I, Nested = __N>,
             {
                 <__P as #check<__I>>::get(&self.values) #read
+            }
+        }
+    }
+}
+
+/// `Count<marker>` as a preload of the owner, and `loaded.name_count()`.
+fn count_accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
+    let Parts {
+        entity,
+        marker,
+        name,
+        ..
+    } = parts;
+    let owner = entity.ident;
+    let vis = entity.vis;
+    let view = &names.view;
+    let private = quote!(::loader_runtime::__private);
+    let accessor = format_ident!("{}_count", name, span = parts.relation.name.span());
+    let count_name = accessor.to_string();
+    let check = format_ident!("{}{}Counted", owner, name.to_upper_camel_case());
+    let message = format!("the count of `{name}` of `{owner}` was not preloaded");
+    let label = format!("`{name}` is not counted here");
+    let note =
+        format!("add `.preload({owner}::{name}().count())` to the query that loaded this value");
+    let doc = format!(
+        "How many `{name}` this `{owner}` has, as counted by `.preload({owner}::{name}().count())`, with the count's filter applied."
+    );
+    quote! {
+        #[automatically_derived]
+        impl #private::Preload<#owner> for #private::Count<#marker> {
+            type Output = usize;
+            const NAME: &'static str = #count_name;
+
+            fn load(
+                &self,
+                db: &#private::Db,
+                owners: &[#owner],
+                whole: bool,
+            ) -> #private::Result<::std::vec::Vec<usize>> {
+                #private::preload_count::<#marker>(db, owners, whole, self.scope())
+            }
+        }
+
+        #[doc(hidden)]
+        #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+        #vis trait #check<__I>: #private::PreloadList<#owner> {
+            fn get(values: &<Self as #private::PreloadList<#owner>>::Values) -> usize;
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<__P: #private::HasCount<#marker, __I>, __I> #check<__I> for __P {
+            fn get(values: &<Self as #private::PreloadList<#owner>>::Values) -> usize {
+                <__P as #private::HasCount<#marker, __I>>::get(values)
+            }
+        }
+
+        #[automatically_derived]
+        impl<__P: #private::PreloadList<#owner>> #view<__P> {
+            #[doc = #doc]
+            #vis fn #accessor<__I>(&self) -> usize
+            where
+                __P: #check<__I>,
+            {
+                <__P as #check<__I>>::get(&self.values)
             }
         }
     }

@@ -10,6 +10,7 @@ use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::loaded::Loaded;
 use crate::preload::{Many, One, PreloadList};
+use crate::scope::{Scope, SelectParts, scoped_select};
 
 /// The children of one owner, with one query.
 pub fn lazy_has_many<R: HasMany>(db: &Db, owner: &R::Owner) -> Result<Vec<R::Target>> {
@@ -26,6 +27,7 @@ pub fn preload_has_many<R: HasMany, N: PreloadList<R::Target>>(
     db: &Db,
     owners: &[R::Owner],
     whole: bool,
+    scope: &Scope<R::Target>,
     nested: &N,
 ) -> Result<Vec<Many<Target<R, N>>>> {
     if owners.is_empty() {
@@ -35,7 +37,7 @@ pub fn preload_has_many<R: HasMany, N: PreloadList<R::Target>>(
         rows,
         owner_of,
         whole,
-    } = read_children::<R>(db, owners, whole, false)?;
+    } = read_children::<R>(db, owners, whole, scope, false)?;
     let loaded = load_nested::<R, N>(db, rows, whole, nested)?;
     let (loaded, ranges) = group_runs(loaded, owner_of, owners.len());
     let all = Arc::new(loaded);
@@ -51,6 +53,7 @@ pub fn preload_has_one<R: HasMany, N: PreloadList<R::Target>>(
     db: &Db,
     owners: &[R::Owner],
     whole: bool,
+    scope: &Scope<R::Target>,
     nested: &N,
 ) -> Result<Vec<Option<SharedTarget<R, N>>>> {
     if owners.is_empty() {
@@ -60,7 +63,7 @@ pub fn preload_has_one<R: HasMany, N: PreloadList<R::Target>>(
         rows,
         owner_of,
         whole,
-    } = read_children::<R>(db, owners, whole, true)?;
+    } = read_children::<R>(db, owners, whole, scope, true)?;
     let loaded = load_nested::<R, N>(db, rows, whole, nested)?;
     let mut child_of = vec![None; owners.len()];
     for (index, owner) in owner_of.into_iter().enumerate() {
@@ -104,6 +107,7 @@ fn read_children<R: HasMany>(
     db: &Db,
     owners: &[R::Owner],
     whole: bool,
+    scope: &Scope<R::Target>,
     first_only: bool,
 ) -> Result<Children<R>> {
     let owner_index: HashMap<&<R::Owner as Keyed>::Key, usize> = owners
@@ -115,7 +119,7 @@ fn read_children<R: HasMany>(
     let mut rows: Vec<R::Target> = Vec::new();
     let mut owner_of: Vec<usize> = Vec::new();
     let mut skipped = 0usize;
-    let mut read = |row: &rusqlite::Row<'_>, sql: &'static str| -> Result<()> {
+    let mut read = |row: &rusqlite::Row<'_>, sql: &str| -> Result<()> {
         let child: R::Target = decode(row, 0, sql)?;
         // Rows come ordered by foreign key: look a key up once per run.
         let same_as_previous = rows
@@ -137,18 +141,37 @@ fn read_children<R: HasMany>(
         }
         Ok(())
     };
-    let entity = <R::Target as Entity>::META.name;
-    if whole {
-        let sql = R::SQL.whole;
-        db.fetch_with(entity, sql, (), 0, |row| read(row, sql))?;
+    let target = &<R::Target as Entity>::META;
+    let keys = if whole {
+        None
     } else {
-        let sql = R::SQL.keyed;
-        let keys = key_array(owners.iter().map(Keyed::key))?;
-        db.fetch_with(entity, sql, [keys], owners.len(), |row| read(row, sql))?;
+        Some(key_array(owners.iter().map(Keyed::key))?)
+    };
+    match keys {
+        _ if !scope.is_empty() => {
+            let parts = SelectParts {
+                columns: target.sql.column_list,
+                from: target.sql.from,
+                table: target.sql.table,
+                owner: Some(R::SQL.foreign_key),
+                owner_column: false,
+                primary_key: target.sql.primary_key,
+            };
+            let (sql, params) = scoped_select(&parts, keys, scope);
+            let bound = params.bound_values();
+            db.fetch_with(target.name, sql, params.as_params(), bound, &mut read)?;
+        }
+        None => {
+            db.fetch_with(target.name, R::SQL.whole, (), 0, &mut read)?;
+        }
+        Some(keys) => {
+            let bound = keys.len();
+            db.fetch_with(target.name, R::SQL.keyed, [keys], bound, &mut read)?;
+        }
     }
     Ok(Children {
         rows,
         owner_of,
-        whole: whole && skipped == 0,
+        whole: whole && skipped == 0 && scope.selects_all(),
     })
 }

@@ -11,6 +11,7 @@ use crate::entity::{Entity, Keyed};
 use crate::error::{Error, Result};
 use crate::loaded::Loaded;
 use crate::preload::{ManyShared, PreloadList};
+use crate::scope::{Scope, SelectParts, scoped_select};
 
 /// The targets of one owner, with one query.
 pub fn lazy_many_to_many<R: ManyToMany>(db: &Db, owner: &R::Owner) -> Result<Vec<R::Target>> {
@@ -22,6 +23,7 @@ pub fn preload_many_to_many<R: ManyToMany, N: PreloadList<R::Target>>(
     db: &Db,
     owners: &[R::Owner],
     whole: bool,
+    scope: &Scope<R::Target>,
     nested: &N,
 ) -> Result<Vec<ManyShared<Target<R, N>>>> {
     if owners.is_empty() {
@@ -40,12 +42,12 @@ pub fn preload_many_to_many<R: ManyToMany, N: PreloadList<R::Target>>(
     let mut target_index: HashMap<<R::Target as Keyed>::Key, usize> = HashMap::new();
     let mut owner_of: Vec<usize> = Vec::new();
     let mut target_of: Vec<usize> = Vec::new();
-    let mut read = |row: &rusqlite::Row<'_>, sql: &'static str| -> Result<()> {
+    let mut read = |row: &rusqlite::Row<'_>, sql: &str| -> Result<()> {
         let owner_key: <R::Owner as Keyed>::Key = row.get(0).map_err(|source| Error::Decode {
             entity: <R::Owner as Entity>::META.name,
             column: "key of the join table",
             key: None,
-            sql: sql.into(),
+            sql: sql.to_owned().into(),
             source: Box::new(source),
         })?;
         // A keyless read also sees join rows of no loaded owner.
@@ -70,13 +72,32 @@ pub fn preload_many_to_many<R: ManyToMany, N: PreloadList<R::Target>>(
         Ok(())
     };
     let entity = target_meta.name;
-    if whole {
-        let sql = R::SQL.whole;
-        db.fetch_with(entity, sql, (), 0, |row| read(row, sql))?;
+    let keys = if whole {
+        None
     } else {
-        let sql = R::SQL.keyed;
-        let keys = key_array(owners.iter().map(Keyed::key))?;
-        db.fetch_with(entity, sql, [keys], owners.len(), |row| read(row, sql))?;
+        Some(key_array(owners.iter().map(Keyed::key))?)
+    };
+    match keys {
+        _ if !scope.is_empty() => {
+            let parts = SelectParts {
+                columns: target_meta.sql.column_list,
+                from: R::SQL.from,
+                table: target_meta.sql.table,
+                owner: Some(R::SQL.owner_key),
+                owner_column: true,
+                primary_key: target_meta.sql.primary_key,
+            };
+            let (sql, params) = scoped_select(&parts, keys, scope);
+            let bound = params.bound_values();
+            db.fetch_with(entity, sql, params.as_params(), bound, &mut read)?;
+        }
+        None => {
+            db.fetch_with(entity, R::SQL.whole, (), 0, &mut read)?;
+        }
+        Some(keys) => {
+            let bound = keys.len();
+            db.fetch_with(entity, R::SQL.keyed, [keys], bound, &mut read)?;
+        }
     }
     drop(target_index);
 

@@ -2,6 +2,7 @@
 //! query per owner) or preloaded (one query for all owners).
 
 mod belongs_to;
+mod count;
 mod has_many;
 mod keys;
 mod many_to_many;
@@ -11,6 +12,7 @@ use std::borrow::Cow;
 pub use belongs_to::{
     lazy_belongs_to, lazy_belongs_to_optional, preload_belongs_to, preload_belongs_to_optional,
 };
+pub use count::preload_count;
 pub use has_many::{lazy_has_many, lazy_has_one, preload_has_many, preload_has_one};
 pub use many_to_many::{lazy_many_to_many, preload_many_to_many};
 
@@ -19,6 +21,7 @@ use crate::entity::{Entity, Keyed};
 use crate::error::{Error, Result};
 use crate::loaded::Loaded;
 use crate::preload::{One, PreloadList};
+use crate::scope::Scope;
 
 /// A relation declared on entity `Owner` (`#[has_many]`, `#[belongs_to]`):
 /// implemented by the derive for a marker type per relation.
@@ -40,8 +43,39 @@ pub trait Relation: Sized + 'static {
         db: &Db,
         owners: &[Self::Owner],
         whole: bool,
+        scope: &Scope<Self::Target>,
         nested: &N,
     ) -> Result<Vec<Self::Output<N>>>;
+}
+
+/// A relation whose targets can be filtered, ordered and limited per owner
+/// (every kind but `belongs_to`, which loads the one row its key names).
+#[diagnostic::on_unimplemented(
+    message = "relation `{Self}` is a `belongs_to`: it loads the one row its key refers to",
+    label = "cannot be filtered, ordered or limited",
+    note = "filter the entity that holds the key instead, or declare the relation from the other side as `has_many`"
+)]
+pub trait Scoped: Relation {}
+
+/// A relation whose targets can be counted per owner without loading them
+/// (`has_many` and `many_to_many`).
+#[diagnostic::on_unimplemented(
+    message = "relation `{Self}` cannot be counted",
+    label = "`.count()` needs a `has_many` or `many_to_many` relation",
+    note = "a `belongs_to` or `has_one` relation has at most one target per owner"
+)]
+pub trait Counted: Relation<Owner: Keyed> {
+    /// The column that holds the owner's key, and the `FROM` clause.
+    const COUNT: CountSql;
+}
+
+/// How to count a relation's targets per owner.
+#[derive(Debug, Clone, Copy)]
+pub struct CountSql {
+    /// The qualified column that holds the owner key.
+    pub owner: &'static str,
+    /// ` FROM "posts"`, or the join of a `many_to_many`.
+    pub from: &'static str,
 }
 
 /// A loaded target of relation `R` with the nested preloads `N`.
@@ -60,6 +94,9 @@ pub struct HasManySql {
     pub whole: &'static str,
     /// The children of one owner (`?1`), ordered by primary key.
     pub lazy: &'static str,
+    /// The qualified foreign key column, for statements assembled at run
+    /// time (scoped preloads and counts).
+    pub foreign_key: &'static str,
 }
 
 /// A relation whose target rows hold a foreign key to the owner's primary
@@ -90,6 +127,10 @@ pub struct ManyToManySql {
     /// The targets of one owner (`?1`), ordered by target key, without the
     /// owner key column.
     pub lazy: &'static str,
+    /// The join table's qualified column that holds the owner key.
+    pub owner_key: &'static str,
+    /// ` FROM <target> JOIN <join table> ON ...`.
+    pub from: &'static str,
 }
 
 /// A relation through a join table holding both keys (`#[many_to_many]`).
