@@ -3,11 +3,15 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::panic::Location;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Params, Row};
 
+use crate::diagnostics::{Diagnostics, NPlusOne, Usage, Verdict, suggestion};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 
@@ -42,6 +46,7 @@ pub struct Db {
     log: RefCell<QueryLog>,
     echo: Cell<bool>,
     hook: RefCell<Option<QueryHook>>,
+    diagnostics: RefCell<Diagnostics>,
 }
 
 type QueryHook = Box<dyn FnMut(&QueryRecord) + Send>;
@@ -63,6 +68,8 @@ pub struct QueryRecord {
     pub bound_values: usize,
     /// How many rows the statement returned.
     pub rows: usize,
+    /// How long the statement took, from preparing it to reading its last row.
+    pub elapsed: Duration,
 }
 
 impl Db {
@@ -92,6 +99,7 @@ impl Db {
             }),
             echo: Cell::new(false),
             hook: RefCell::new(None),
+            diagnostics: RefCell::new(Diagnostics::default()),
         })
     }
 
@@ -123,11 +131,160 @@ impl Db {
         self.log.borrow().records.iter().cloned().collect()
     }
 
-    /// Forgets the log and sets the query count back to zero.
+    /// Forgets the log, sets the query count back to zero and starts a new
+    /// scope for N+1 detection: call it at the start of each request or test.
     pub fn reset_query_log(&self) {
         let mut log = self.log.borrow_mut();
         log.count = 0;
         log.records.clear();
+        self.diagnostics.borrow_mut().lazy_loads.clear();
+    }
+
+    /// Chooses what happens when one lazy loader runs many times in a scope
+    /// (see [`NPlusOne`]; by default, a warning through `tracing`).
+    ///
+    /// ```
+    /// use loader_runtime::{Db, Entity, Error, NPlusOne};
+    ///
+    /// #[derive(Entity)]
+    /// #[entity(table = "users")]
+    /// #[has_many(Post, fk = "author_id")]
+    /// struct User { id: i64 }
+    ///
+    /// #[derive(Entity, Debug)]
+    /// #[entity(table = "posts")]
+    /// struct Post { id: i64, author_id: i64 }
+    ///
+    /// let db = Db::open_in_memory()?;
+    /// db.connection().execute_batch(
+    ///     "CREATE TABLE users (id INTEGER PRIMARY KEY);
+    ///      CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL);
+    ///      INSERT INTO users VALUES (1), (2), (3);",
+    /// )?;
+    /// db.set_n_plus_one(NPlusOne::Strict { threshold: 2 });
+    /// let users = User::all(&db)?;
+    /// users[0].load_posts(&db)?;
+    /// users[1].load_posts(&db)?;
+    /// let error = users[2].load_posts(&db).unwrap_err();
+    /// assert!(matches!(error, Error::NPlusOne { relation: "posts", count: 3, .. }));
+    /// assert!(error.to_string().contains(".preload(User::posts())"));
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    pub fn set_n_plus_one(&self, mode: NPlusOne) {
+        let mut diagnostics = self.diagnostics.borrow_mut();
+        diagnostics.n_plus_one = mode;
+        diagnostics.lazy_loads.clear();
+    }
+
+    /// When on, each preloaded relation whose values are all dropped without
+    /// one accessor call is reported with a `WARN` event (target
+    /// `loader::unused_preload`) naming the place the preload was written,
+    /// like Bullet's "unused eager loading". Off by default: it costs an
+    /// atomic flag per preloaded relation and a write per accessor call.
+    pub fn set_unused_preload_detection(&self, on: bool) {
+        self.diagnostics.borrow_mut().unused_preloads = on;
+    }
+
+    /// Runs `block` and panics, listing the statements it ran, unless it ran
+    /// exactly `expected` of them (Django's `assertNumQueries`). For tests.
+    ///
+    /// ```
+    /// # use loader_runtime::{Db, Entity};
+    /// # #[derive(Entity)] #[entity(table = "users")] #[has_many(Post, fk = "author_id")] struct User { id: i64 }
+    /// # #[derive(Entity)] #[entity(table = "posts")] struct Post { id: i64, author_id: i64 }
+    /// # let db = Db::open_in_memory()?;
+    /// # db.connection().execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY);
+    /// #   CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL);
+    /// #   INSERT INTO users VALUES (1), (2);")?;
+    /// let users = db.assert_queries(2, || User::query().preload(User::posts()).all(&db))?;
+    /// assert_eq!(users.len(), 2);
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_queries<R>(&self, expected: usize, block: impl FnOnce() -> R) -> R {
+        let before = self.query_count();
+        let result = block();
+        let ran = self.query_count() - before;
+        if ran != expected {
+            let log = self.log.borrow();
+            let shown = ran.min(log.records.len());
+            let statements: Vec<String> = log
+                .records
+                .iter()
+                .skip(log.records.len() - shown)
+                .enumerate()
+                .map(|(index, record)| format!("  {}. {}", index + 1, record.sql))
+                .collect();
+            let missing = if shown < ran {
+                format!("\n  ({} more not kept by the log)", ran - shown)
+            } else {
+                String::new()
+            };
+            panic!(
+                "expected {expected} queries, {ran} ran:\n{}{missing}",
+                statements.join("\n")
+            );
+        }
+        result
+    }
+
+    /// Runs `block` with queries forbidden: any statement the library would
+    /// run in it fails with [`Error::QueryForbidden`] instead (like
+    /// django-zen-queries), so a template or serializer that should only
+    /// read preloaded data cannot query by accident.
+    pub fn forbid_queries<R>(&self, block: impl FnOnce() -> R) -> R {
+        struct Allow<'a>(&'a RefCell<Diagnostics>);
+        impl Drop for Allow<'_> {
+            fn drop(&mut self) {
+                self.0.borrow_mut().forbidden -= 1;
+            }
+        }
+        self.diagnostics.borrow_mut().forbidden += 1;
+        let _allow = Allow(&self.diagnostics);
+        block()
+    }
+
+    /// Counts one lazy load for N+1 detection; warns or refuses per the mode.
+    #[track_caller]
+    pub(crate) fn lazy_load(&self, entity: &'static str, relation: &'static str) -> Result<()> {
+        let verdict = self.diagnostics.borrow_mut().lazy_load(entity, relation);
+        let location = Location::caller();
+        match verdict {
+            Verdict::Fine => Ok(()),
+            Verdict::Warn { count } => {
+                tracing::warn!(
+                    target: "loader::n_plus_one",
+                    entity,
+                    relation,
+                    count,
+                    location = %location,
+                    "N+1 queries: `{relation}` of `{entity}` was loaded lazily {count} times in this scope, last at {location}; {}",
+                    suggestion(entity, relation),
+                );
+                Ok(())
+            }
+            Verdict::Refuse { count } => Err(Error::NPlusOne {
+                entity,
+                relation,
+                count,
+                location: location.to_string(),
+                suggestion: suggestion(entity, relation),
+            }),
+        }
+    }
+
+    /// The usage tracker of one preloaded relation, when unused-preload
+    /// detection is on.
+    pub(crate) fn usage(
+        &self,
+        entity: &'static str,
+        relation: &'static str,
+        site: Option<&'static Location<'static>>,
+    ) -> Option<Arc<Usage>> {
+        self.diagnostics
+            .borrow()
+            .unused_preloads
+            .then(|| Arc::new(Usage::new(entity, relation, site)))
     }
 
     /// Keeps at most `capacity` records in the log (0 keeps none; the count
@@ -204,9 +361,13 @@ impl Db {
         mut each: impl FnMut(&Row<'_>, &str) -> Result<()>,
     ) -> Result<usize> {
         let sql: Cow<'static, str> = sql.into();
+        if self.diagnostics.borrow().forbidden > 0 {
+            return Err(Error::QueryForbidden { entity, sql });
+        }
         if self.echo.get() {
             eprintln!("[loader] {sql}");
         }
+        let start = Instant::now();
         let query_error = |source| Error::Query {
             entity,
             sql: sql.clone(),
@@ -229,15 +390,26 @@ impl Db {
         };
         drop(rows);
         drop(stmt);
-        self.record(sql, bound_values, count);
+        let elapsed = start.elapsed();
+        tracing::debug!(
+            target: "loader::query",
+            entity,
+            sql = %sql,
+            bound_values,
+            rows = count,
+            elapsed_us = elapsed.as_micros() as u64,
+            "query",
+        );
+        self.record(sql, bound_values, count, elapsed);
         result
     }
 
-    fn record(&self, sql: Cow<'static, str>, bound_values: usize, rows: usize) {
+    fn record(&self, sql: Cow<'static, str>, bound_values: usize, rows: usize, elapsed: Duration) {
         let record = QueryRecord {
             sql,
             bound_values,
             rows,
+            elapsed,
         };
         {
             let mut log = self.log.borrow_mut();

@@ -75,6 +75,31 @@ pub enum Error {
         /// The statement that looked for the target.
         sql: Cow<'static, str>,
     },
+    /// A statement was about to run inside [`Db::forbid_queries`](crate::Db::forbid_queries).
+    #[error("query for `{entity}` forbidden here (inside `Db::forbid_queries`); SQL: {sql}")]
+    QueryForbidden {
+        /// The entity the statement would have loaded.
+        entity: &'static str,
+        /// The statement.
+        sql: Cow<'static, str>,
+    },
+    /// A lazy loader ran more times in one scope than
+    /// [`NPlusOne::Strict`](crate::NPlusOne::Strict) allows.
+    #[error(
+        "N+1 queries: `{relation}` of `{entity}` was loaded lazily {count} times in this scope, last at {location}; {suggestion}"
+    )]
+    NPlusOne {
+        /// The entity whose relation was loaded.
+        entity: &'static str,
+        /// The relation.
+        relation: &'static str,
+        /// How many lazy loads of it the scope has seen.
+        count: usize,
+        /// The source location of the lazy load that failed.
+        location: String,
+        /// The preload to write instead.
+        suggestion: String,
+    },
     /// Opening a database, or a transaction around a preload, failed.
     #[error("database error: {0}")]
     Sqlite(#[source] Box<rusqlite::Error>),

@@ -57,6 +57,7 @@ extern crate self as loader_runtime;
 
 mod column;
 mod db;
+mod diagnostics;
 mod entity;
 mod error;
 mod loaded;
@@ -73,6 +74,7 @@ pub mod __private;
 
 pub use column::{Column, SqlValue};
 pub use db::{DEFAULT_LOG_CAPACITY, Db, QueryRecord};
+pub use diagnostics::NPlusOne;
 pub use entity::{Entity, EntityMeta, EntitySql, ForeignKey, Key, Keyed};
 pub use error::{Error, Result};
 pub use loaded::Loaded;

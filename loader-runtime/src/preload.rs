@@ -10,6 +10,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::db::Db;
+use crate::diagnostics::Usage;
 use crate::entity::Entity;
 use crate::error::Result;
 use crate::relation::{Counted, Relation, Scoped};
@@ -26,10 +27,11 @@ pub struct With<R: Relation, N = ()> {
 
 impl<R: Relation> With<R, ()> {
     #[doc(hidden)]
+    #[track_caller]
     pub fn new() -> Self {
         With {
             nested: (),
-            scope: Scope::default(),
+            scope: Scope::written_at(std::panic::Location::caller()),
         }
     }
 
@@ -254,7 +256,17 @@ impl<E: Entity, W: Preload<E>, T: PreloadList<E>> PreloadList<E> for (W, T) {
         // The list is built newest first; load the tail first so that the
         // statements run in the order the preloads were written.
         let tail = self.1.load(db, owners, whole)?;
-        let head = self.0.load(db, owners, whole)?;
+        let head = {
+            let _span = tracing::debug_span!(
+                target: "loader::preload",
+                "preload",
+                entity = E::META.name,
+                relation = W::NAME,
+                owners = owners.len(),
+            )
+            .entered();
+            self.0.load(db, owners, whole)?
+        };
         Ok(head.into_iter().zip(tail).collect())
     }
 }
@@ -309,16 +321,34 @@ pub struct Many<T> {
     all: Arc<Vec<T>>,
     start: usize,
     end: usize,
+    usage: Option<Arc<Usage>>,
 }
 
 impl<T> Many<T> {
-    pub(crate) fn new(all: Arc<Vec<T>>, start: usize, end: usize) -> Self {
-        Many { all, start, end }
+    pub(crate) fn new(
+        all: Arc<Vec<T>>,
+        start: usize,
+        end: usize,
+        usage: Option<Arc<Usage>>,
+    ) -> Self {
+        Many {
+            all,
+            start,
+            end,
+            usage,
+        }
     }
 
     /// The children, in the relation's order.
     pub fn as_slice(&self) -> &[T] {
+        mark_read(&self.usage);
         &self.all[self.start..self.end]
+    }
+}
+
+fn mark_read(usage: &Option<Arc<Usage>>) {
+    if let Some(usage) = usage {
+        usage.mark_read();
     }
 }
 
@@ -335,13 +365,16 @@ impl<T> Clone for Many<T> {
             all: Arc::clone(&self.all),
             start: self.start,
             end: self.end,
+            usage: self.usage.clone(),
         }
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Many<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
+        f.debug_list()
+            .entries(&self.all[self.start..self.end])
+            .finish()
     }
 }
 
@@ -349,15 +382,17 @@ impl<T: fmt::Debug> fmt::Debug for Many<T> {
 pub struct One<T> {
     all: Arc<Vec<T>>,
     index: usize,
+    usage: Option<Arc<Usage>>,
 }
 
 impl<T> One<T> {
-    pub(crate) fn new(all: Arc<Vec<T>>, index: usize) -> Self {
-        One { all, index }
+    pub(crate) fn new(all: Arc<Vec<T>>, index: usize, usage: Option<Arc<Usage>>) -> Self {
+        One { all, index, usage }
     }
 
     /// The related entity.
     pub fn get(&self) -> &T {
+        mark_read(&self.usage);
         &self.all[self.index]
     }
 }
@@ -374,13 +409,14 @@ impl<T> Clone for One<T> {
         One {
             all: Arc::clone(&self.all),
             index: self.index,
+            usage: self.usage.clone(),
         }
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for One<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.get().fmt(f)
+        self.all[self.index].fmt(f)
     }
 }
 
@@ -392,20 +428,33 @@ pub struct ManyShared<T> {
     order: Arc<Vec<usize>>,
     start: usize,
     end: usize,
+    usage: Option<Arc<Usage>>,
 }
 
 impl<T> ManyShared<T> {
-    pub(crate) fn new(all: Arc<Vec<T>>, order: Arc<Vec<usize>>, start: usize, end: usize) -> Self {
+    pub(crate) fn new(
+        all: Arc<Vec<T>>,
+        order: Arc<Vec<usize>>,
+        start: usize,
+        end: usize,
+        usage: Option<Arc<Usage>>,
+    ) -> Self {
         ManyShared {
             all,
             order,
             start,
             end,
+            usage,
         }
     }
 
     /// The targets, in the relation's order.
     pub fn as_related(&self) -> Related<'_, T> {
+        mark_read(&self.usage);
+        self.related()
+    }
+
+    fn related(&self) -> Related<'_, T> {
         Related {
             all: &self.all,
             order: &self.order[self.start..self.end],
@@ -420,13 +469,14 @@ impl<T> Clone for ManyShared<T> {
             order: Arc::clone(&self.order),
             start: self.start,
             end: self.end,
+            usage: self.usage.clone(),
         }
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for ManyShared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.as_related().fmt(f)
+        self.related().fmt(f)
     }
 }
 

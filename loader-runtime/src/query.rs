@@ -171,6 +171,13 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
         roots: impl FnOnce(&Db) -> Result<Vec<E>>,
         whole: bool,
     ) -> Result<Vec<Loaded<E, P>>> {
+        let _span = tracing::debug_span!(
+            target: "loader::query",
+            "query",
+            entity = E::META.name,
+            preloads = P::LEN,
+        )
+        .entered();
         let snapshot = if P::LEN > 0 && db.connection().is_autocommit() {
             Some(db.connection().unchecked_transaction()?)
         } else {

@@ -160,6 +160,8 @@ pub struct Scope<E> {
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
     pub(crate) per_owner: Option<u64>,
+    /// Where the preload was written, for reports about it.
+    pub(crate) site: Option<&'static std::panic::Location<'static>>,
 }
 
 impl<E> Default for Scope<E> {
@@ -170,6 +172,7 @@ impl<E> Default for Scope<E> {
             limit: None,
             offset: None,
             per_owner: None,
+            site: None,
         }
     }
 }
@@ -182,6 +185,7 @@ impl<E> Clone for Scope<E> {
             limit: self.limit,
             offset: self.offset,
             per_owner: self.per_owner,
+            site: self.site,
         }
     }
 }
@@ -199,6 +203,13 @@ impl<E> fmt::Debug for Scope<E> {
 }
 
 impl<E> Scope<E> {
+    pub(crate) fn written_at(site: &'static std::panic::Location<'static>) -> Self {
+        Scope {
+            site: Some(site),
+            ..Scope::default()
+        }
+    }
+
     /// Whether nothing narrows the rows (an ordering alone does not).
     pub(crate) fn selects_all(&self) -> bool {
         self.filter.is_none()

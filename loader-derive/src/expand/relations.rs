@@ -150,9 +150,9 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
         )
     } else {
         (
-            quote!(::loader_runtime::__private::#preload_fn::<Self, __N>(db, owners, nested)),
+            quote!(::loader_runtime::__private::#preload_fn::<Self, __N>(db, owners, scope, nested)),
             quote!(_),
-            quote!(_),
+            quote!(scope),
         )
     };
     let scoped = parts.relation.is_scoped().then(|| {
@@ -395,11 +395,13 @@ fn handles(parts: &Parts<'_>) -> TokenStream {
         #[automatically_derived]
         impl #owner {
             #[doc = #handle_doc]
+            #[track_caller]
             #vis fn #marker() -> ::loader_runtime::__private::With<#marker> {
                 ::loader_runtime::__private::With::new()
             }
 
             #[doc = #lazy_doc]
+            #[track_caller]
             #vis fn #lazy(
                 &self,
                 db: &::loader_runtime::__private::Db,

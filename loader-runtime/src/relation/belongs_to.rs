@@ -10,9 +10,11 @@ use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::loaded::Loaded;
 use crate::preload::{One, PreloadList};
+use crate::scope::Scope;
 
 /// The target an owner refers to, with one query; `Ok(None)` without a
 /// query when the foreign key is `NULL`, and when it refers to no row.
+#[track_caller]
 pub fn lazy_belongs_to_optional<R: BelongsTo>(
     db: &Db,
     owner: &R::Owner,
@@ -20,12 +22,14 @@ pub fn lazy_belongs_to_optional<R: BelongsTo>(
     let Some(key) = R::foreign_key(owner) else {
         return Ok(None);
     };
+    db.lazy_load(<R::Owner as Entity>::META.name, R::NAME)?;
     let sql = <R::Target as Entity>::META.sql.select_by_key;
     Ok(db.fetch(sql, [key], 1)?.into_iter().next())
 }
 
 /// The target an owner refers to, with one query; a dangling or `NULL` key
 /// is [`Error::MissingRelated`](crate::Error::MissingRelated).
+#[track_caller]
 pub fn lazy_belongs_to<R: BelongsTo>(db: &Db, owner: &R::Owner) -> Result<R::Target> {
     let sql = <R::Target as Entity>::META.sql.select_by_key;
     lazy_belongs_to_optional::<R>(db, owner)?
@@ -38,6 +42,7 @@ pub fn lazy_belongs_to<R: BelongsTo>(db: &Db, owner: &R::Owner) -> Result<R::Tar
 pub fn preload_belongs_to_optional<R: BelongsTo, N: PreloadList<R::Target>>(
     db: &Db,
     owners: &[R::Owner],
+    scope: &Scope<R::Target>,
     nested: &N,
 ) -> Result<Vec<Option<SharedTarget<R, N>>>> {
     let mut distinct: HashSet<&<R::Target as Keyed>::Key> = HashSet::new();
@@ -61,6 +66,7 @@ pub fn preload_belongs_to_optional<R: BelongsTo, N: PreloadList<R::Target>>(
         .map(|(target, values)| Loaded::new(target, values))
         .collect();
     let all = Arc::new(loaded);
+    let usage = db.usage(<R::Owner as Entity>::META.name, R::NAME, scope.site);
     let target_index: HashMap<&<R::Target as Keyed>::Key, usize> = all
         .iter()
         .enumerate()
@@ -70,7 +76,7 @@ pub fn preload_belongs_to_optional<R: BelongsTo, N: PreloadList<R::Target>>(
         .iter()
         .map(|owner| {
             let index = R::foreign_key(owner).and_then(|key| target_index.get(key));
-            index.map(|&index| One::new(Arc::clone(&all), index))
+            index.map(|&index| One::new(Arc::clone(&all), index, usage.clone()))
         })
         .collect())
 }
@@ -81,10 +87,11 @@ pub fn preload_belongs_to_optional<R: BelongsTo, N: PreloadList<R::Target>>(
 pub fn preload_belongs_to<R: BelongsTo, N: PreloadList<R::Target>>(
     db: &Db,
     owners: &[R::Owner],
+    scope: &Scope<R::Target>,
     nested: &N,
 ) -> Result<Vec<SharedTarget<R, N>>> {
     let sql = <R::Target as Entity>::META.sql.select_by_keys;
-    preload_belongs_to_optional::<R, N>(db, owners, nested)?
+    preload_belongs_to_optional::<R, N>(db, owners, scope, nested)?
         .into_iter()
         .zip(owners)
         .map(|(target, owner)| target.ok_or_else(|| missing::<R>(R::foreign_key(owner), sql)))

@@ -13,11 +13,14 @@ use crate::preload::{Many, One, PreloadList};
 use crate::scope::{Scope, SelectParts, scoped_select};
 
 /// The children of one owner, with one query.
+#[track_caller]
 pub fn lazy_has_many<R: HasMany>(db: &Db, owner: &R::Owner) -> Result<Vec<R::Target>> {
+    db.lazy_load(<R::Owner as Entity>::META.name, R::NAME)?;
     db.fetch(R::SQL.lazy, [owner.key()], 1)
 }
 
 /// The first child (by primary key) of one owner, with one query.
+#[track_caller]
 pub fn lazy_has_one<R: HasMany>(db: &Db, owner: &R::Owner) -> Result<Option<R::Target>> {
     Ok(lazy_has_many::<R>(db, owner)?.into_iter().next())
 }
@@ -41,9 +44,10 @@ pub fn preload_has_many<R: HasMany, N: PreloadList<R::Target>>(
     let loaded = load_nested::<R, N>(db, rows, whole, nested)?;
     let (loaded, ranges) = group_runs(loaded, owner_of, owners.len());
     let all = Arc::new(loaded);
+    let usage = db.usage(<R::Owner as Entity>::META.name, R::NAME, scope.site);
     Ok(ranges
         .into_iter()
-        .map(|(start, end)| Many::new(Arc::clone(&all), start, end))
+        .map(|(start, end)| Many::new(Arc::clone(&all), start, end, usage.clone()))
         .collect())
 }
 
@@ -70,9 +74,10 @@ pub fn preload_has_one<R: HasMany, N: PreloadList<R::Target>>(
         child_of[owner] = Some(index);
     }
     let all = Arc::new(loaded);
+    let usage = db.usage(<R::Owner as Entity>::META.name, R::NAME, scope.site);
     Ok(child_of
         .into_iter()
-        .map(|index| index.map(|index| One::new(Arc::clone(&all), index)))
+        .map(|index| index.map(|index| One::new(Arc::clone(&all), index, usage.clone())))
         .collect())
 }
 

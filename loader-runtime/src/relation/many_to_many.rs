@@ -14,7 +14,9 @@ use crate::preload::{ManyShared, PreloadList};
 use crate::scope::{Scope, SelectParts, scoped_select};
 
 /// The targets of one owner, with one query.
+#[track_caller]
 pub fn lazy_many_to_many<R: ManyToMany>(db: &Db, owner: &R::Owner) -> Result<Vec<R::Target>> {
+    db.lazy_load(<R::Owner as Entity>::META.name, R::NAME)?;
     db.fetch(R::SQL.lazy, [owner.key()], 1)
 }
 
@@ -110,8 +112,17 @@ pub fn preload_many_to_many<R: ManyToMany, N: PreloadList<R::Target>>(
     let (target_of, ranges) = group_runs(target_of, owner_of, owners.len());
     let all = Arc::new(loaded);
     let order = Arc::new(target_of);
+    let usage = db.usage(<R::Owner as Entity>::META.name, R::NAME, scope.site);
     Ok(ranges
         .into_iter()
-        .map(|(start, end)| ManyShared::new(Arc::clone(&all), Arc::clone(&order), start, end))
+        .map(|(start, end)| {
+            ManyShared::new(
+                Arc::clone(&all),
+                Arc::clone(&order),
+                start,
+                end,
+                usage.clone(),
+            )
+        })
         .collect())
 }
