@@ -1,20 +1,27 @@
-//! Preload against hand-written rusqlite code and the N+1 loop, measured
-//! side by side in one process with interleaved runs; prints medians and
-//! ratios as a markdown table.
+//! The preload against the best hand-written rusqlite code (`floor`), the
+//! N+1 loop (`lazy`) and Diesel's idiomatic `belonging_to` + `grouped_by`
+//! (`diesel`, a separate process: see `benches/diesel-peer`), measured side
+//! by side with interleaved runs; prints medians and ratios as markdown.
 //!
-//! `cargo bench --bench loaders` (all sizes), or
-//! `cargo bench --bench loaders -- 10000` for chosen parent counts.
+//! ```text
+//! cargo bench --bench loaders                 # every shape and size
+//! cargo bench --bench loaders -- --quick      # fewer runs, no 100,000
+//! cargo bench --bench loaders -- --write-docs # also docs/benchmarks.{md,svg}
+//! ```
 
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use loader_runtime::rusqlite::types::Value;
 use loader_runtime::rusqlite::{self, Connection};
 use loader_runtime::{Db, Entity};
 
-#[derive(Entity, Debug, Clone, PartialEq)]
+#[derive(Entity, Debug, Clone)]
 #[entity(table = "users")]
 #[has_many(Post, fk = "author_id")]
 struct User {
@@ -22,74 +29,146 @@ struct User {
     username: String,
 }
 
-#[derive(Entity, Debug, Clone, PartialEq)]
+#[derive(Entity, Debug, Clone)]
 #[entity(table = "posts")]
+#[belongs_to(User, fk = "author_id", name = "author")]
+#[has_many(Comment, fk = "post_id")]
+#[many_to_many(Tag, through = "post_tags", fk = "post_id", target_fk = "tag_id")]
 struct Post {
     id: i64,
     author_id: i64,
     title: String,
 }
 
-const CHILDREN: i64 = 10;
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "comments")]
+struct Comment {
+    id: i64,
+    post_id: i64,
+    body: String,
+}
 
-fn setup(path: &std::path::Path, parents: i64) -> Connection {
-    let _ = std::fs::remove_file(path);
-    let conn = Connection::open(path).unwrap();
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
-         CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);",
-    )
-    .unwrap();
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "tags")]
+struct Tag {
+    id: i64,
+    name: String,
+}
+
+fn mix(sum: u64, value: i64) -> u64 {
+    sum.wrapping_mul(1_000_003).wrapping_add(value as u64)
+}
+
+// ---------------------------------------------------------------- data
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shape {
+    /// `parents` users × 10 posts: users with their posts.
+    HasMany,
+    /// `parents` posts (10 per user): posts with their author.
+    BelongsTo,
+    /// `parents` users × 10 posts × 3 comments, three levels.
+    Nested,
+    /// `parents` posts × 3 of 50 tags through a join table.
+    ManyToMany,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::HasMany => "has_many",
+            Shape::BelongsTo => "belongs_to",
+            Shape::Nested => "nested",
+            Shape::ManyToMany => "many_to_many",
+        }
+    }
+
+    fn describe(self, parents: i64) -> String {
+        match self {
+            Shape::HasMany => format!("{parents} users × 10 posts"),
+            Shape::BelongsTo => format!("{parents} posts → {} users", parents / 10),
+            Shape::Nested => format!("{parents} users × 10 posts × 3 comments"),
+            Shape::ManyToMany => format!("{parents} posts × 3 of 50 tags"),
+        }
+    }
+
+    fn statements(self) -> usize {
+        match self {
+            Shape::Nested => 3,
+            _ => 2,
+        }
+    }
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
+    CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);
+    CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, body TEXT NOT NULL);
+    CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+    CREATE TABLE post_tags (post_id INTEGER NOT NULL, tag_id INTEGER NOT NULL, PRIMARY KEY (post_id, tag_id));
+";
+
+fn fill(conn: &Connection, shape: Shape, parents: i64) {
+    conn.execute_batch(SCHEMA).unwrap();
+    let users = match shape {
+        Shape::HasMany | Shape::Nested => parents,
+        Shape::BelongsTo | Shape::ManyToMany => (parents / 10).max(1),
+    };
     conn.execute(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-         INSERT INTO users SELECT i, 'user ' || i FROM n",
-        [parents],
+         INSERT INTO users SELECT i, 'user number ' || i FROM n",
+        [users],
     )
     .unwrap();
+    // Post ids interleave authors, as real data does.
     conn.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1 * ?2)
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1 * 10)
          INSERT INTO posts SELECT i + 1, (i % ?1) + 1, 'post title number ' || (i + 1) FROM n",
-        [parents, CHILDREN],
+        [users],
     )
     .unwrap();
-    conn.execute_batch("CREATE INDEX posts_author_id ON posts(author_id); ANALYZE;")
+    if shape == Shape::Nested {
+        conn.execute_batch(
+            "INSERT INTO comments SELECT (p.id - 1) * 3 + k.k, p.id, 'comment body ' || k.k
+             FROM posts p, (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3) k;",
+        )
         .unwrap();
-    conn
-}
-
-type Graph = Vec<(User, Vec<Post>)>;
-
-fn checksum(graph: &[(i64, usize, i64)]) -> i64 {
-    graph
-        .iter()
-        .map(|(id, n, last)| id.wrapping_mul(31) ^ (*n as i64) ^ last)
-        .fold(0, i64::wrapping_add)
-}
-
-fn summary(graph: &Graph) -> i64 {
-    let rows: Vec<(i64, usize, i64)> = graph
-        .iter()
-        .map(|(u, ps)| (u.id, ps.len(), ps.last().map_or(0, |p| p.id)))
-        .collect();
-    checksum(&rows)
-}
-
-fn read_users(conn: &Connection) -> Vec<User> {
-    let mut stmt = conn
-        .prepare_cached("SELECT id, username FROM users ORDER BY id")
+    }
+    if shape == Shape::ManyToMany {
+        conn.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
+             INSERT INTO tags SELECT i, 'tag ' || i FROM n;
+             INSERT INTO post_tags SELECT p.id, 1 + (p.id * k.k * 7) % 50 FROM posts p,
+                 (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3) k WHERE 1 ON CONFLICT DO NOTHING;",
+        )
         .unwrap();
-    stmt.query_map([], |r| {
-        Ok(User {
-            id: r.get(0)?,
-            username: r.get(1)?,
-        })
+    }
+    conn.execute_batch(
+        "CREATE INDEX posts_author_id ON posts(author_id);
+         CREATE INDEX comments_post_id ON comments(post_id);
+         CREATE INDEX post_tags_tag_id ON post_tags(tag_id);
+         ANALYZE;",
+    )
+    .unwrap();
+}
+
+fn database(dir: &Path, shape: Shape, parents: i64) -> PathBuf {
+    let path = dir.join(format!("{}-{parents}.db", shape.name()));
+    let _ = std::fs::remove_file(&path);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
+    fill(&conn, shape, parents);
+    path
+}
+
+// ---------------------------------------------------------- hand-written
+
+fn user_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
     })
-    .unwrap()
-    .collect::<rusqlite::Result<_>>()
-    .unwrap()
 }
-
 fn post_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Post> {
     Ok(Post {
         id: r.get(0)?,
@@ -97,160 +176,730 @@ fn post_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Post> {
         title: r.get(2)?,
     })
 }
+fn comment_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Comment> {
+    Ok(Comment {
+        id: r.get(0)?,
+        post_id: r.get(1)?,
+        body: r.get(2)?,
+    })
+}
 
-fn group(users: Vec<User>, posts: impl Iterator<Item = Post>) -> Graph {
-    let mut by_user: HashMap<i64, Vec<Post>> = HashMap::with_capacity(users.len());
-    for post in posts {
-        by_user.entry(post.author_id).or_default().push(post);
-    }
-    users
-        .into_iter()
-        .map(|u| {
-            let posts = by_user.remove(&u.id).unwrap_or_default();
-            (u, posts)
-        })
+fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    read: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Vec<T> {
+    let mut statement = conn.prepare_cached(sql).unwrap();
+    statement
+        .query_map([], read)
+        .unwrap()
+        .map(Result::unwrap)
         .collect()
 }
 
-/// Hand-written: the whole child table in (fk, pk) order, no key set.
-fn floor_whole(conn: &Connection) -> i64 {
-    let users = read_users(conn);
-    let mut stmt = conn
-        .prepare_cached("SELECT id, author_id, title FROM posts ORDER BY author_id, id")
-        .unwrap();
-    let posts: Vec<Post> = stmt
-        .query_map([], post_of)
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    summary(&group(users, posts.into_iter()))
+/// Groups children (read in parent-key order) into a map of vectors.
+fn group<T>(children: Vec<T>, key: fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
+    let mut map: HashMap<i64, Vec<T>> = HashMap::new();
+    for child in children {
+        map.entry(key(&child)).or_default().push(child);
+    }
+    map
 }
 
-/// Hand-written: the parents' keys as one `rarray` parameter.
-fn floor_rarray(conn: &Connection) -> i64 {
-    let users = read_users(conn);
-    let keys: Rc<Vec<Value>> = Rc::new(users.iter().map(|u| Value::Integer(u.id)).collect());
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, author_id, title FROM posts WHERE author_id IN rarray(?1) ORDER BY author_id, id",
-        )
-        .unwrap();
-    let posts: Vec<Post> = stmt
-        .query_map([keys], post_of)
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    summary(&group(users, posts.into_iter()))
-}
-
-/// Hand-written: IN lists of 500 bound parameters.
-fn floor_chunks(conn: &Connection) -> i64 {
-    const CHUNK: usize = 500;
-    let users = read_users(conn);
-    let placeholders = vec!["?"; CHUNK].join(", ");
-    let full_sql = format!(
-        "SELECT id, author_id, title FROM posts WHERE author_id IN ({placeholders}) ORDER BY author_id, id"
-    );
-    let mut posts = Vec::new();
-    for chunk in users.chunks(CHUNK) {
-        let sql;
-        let sql = if chunk.len() == CHUNK {
-            &full_sql
-        } else {
-            sql = format!(
-                "SELECT id, author_id, title FROM posts WHERE author_id IN ({}) ORDER BY author_id, id",
-                vec!["?"; chunk.len()].join(", ")
+/// The best hand-written code for each shape: prepared statements, no key
+/// set when the parents are the whole table, HashMap grouping.
+fn floor(conn: &Connection, shape: Shape) -> u64 {
+    match shape {
+        Shape::HasMany => {
+            let users = all(conn, "SELECT id, username FROM users ORDER BY id", user_of);
+            let posts = all(
+                conn,
+                "SELECT id, author_id, title FROM posts ORDER BY author_id, id",
+                post_of,
             );
-            &sql
-        };
-        let mut stmt = conn.prepare_cached(sql).unwrap();
-        let ids: Vec<i64> = chunk.iter().map(|u| u.id).collect();
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(ids), post_of)
-            .unwrap();
-        for row in rows {
-            posts.push(row.unwrap());
+            let mut by_user = group(posts, |p| p.author_id);
+            let graph: Vec<(User, Vec<Post>)> = users
+                .into_iter()
+                .map(|u| {
+                    let posts = by_user.remove(&u.id).unwrap_or_default();
+                    (u, posts)
+                })
+                .collect();
+            graph.iter().fold(0, |sum, (u, posts)| {
+                posts.iter().fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
+            })
+        }
+        Shape::BelongsTo => {
+            let posts = all(
+                conn,
+                "SELECT id, author_id, title FROM posts ORDER BY id",
+                post_of,
+            );
+            let mut ids: Vec<i64> = posts.iter().map(|p| p.author_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let keys: Rc<Vec<Value>> = Rc::new(ids.into_iter().map(Value::Integer).collect());
+            let mut statement = conn
+                .prepare_cached("SELECT id, username FROM users WHERE id IN rarray(?1)")
+                .unwrap();
+            let users: HashMap<i64, Arc<User>> = statement
+                .query_map([keys], user_of)
+                .unwrap()
+                .map(|u| {
+                    let u = u.unwrap();
+                    (u.id, Arc::new(u))
+                })
+                .collect();
+            let graph: Vec<(Post, Arc<User>)> = posts
+                .into_iter()
+                .map(|p| {
+                    let author = Arc::clone(&users[&p.author_id]);
+                    (p, author)
+                })
+                .collect();
+            graph
+                .iter()
+                .fold(0, |sum, (p, u)| mix(mix(sum, p.id), u.id))
+        }
+        Shape::Nested => {
+            let users = all(conn, "SELECT id, username FROM users ORDER BY id", user_of);
+            let posts = all(
+                conn,
+                "SELECT id, author_id, title FROM posts ORDER BY author_id, id",
+                post_of,
+            );
+            let comments = all(
+                conn,
+                "SELECT id, post_id, body FROM comments ORDER BY post_id, id",
+                comment_of,
+            );
+            let mut by_post = group(comments, |c| c.post_id);
+            let mut by_user: HashMap<i64, Vec<(Post, Vec<Comment>)>> = HashMap::new();
+            for post in posts {
+                let comments = by_post.remove(&post.id).unwrap_or_default();
+                by_user
+                    .entry(post.author_id)
+                    .or_default()
+                    .push((post, comments));
+            }
+            type PostWithComments = (Post, Vec<Comment>);
+            let graph: Vec<(User, Vec<PostWithComments>)> = users
+                .into_iter()
+                .map(|u| {
+                    let posts = by_user.remove(&u.id).unwrap_or_default();
+                    (u, posts)
+                })
+                .collect();
+            graph.iter().fold(0, |sum, (u, posts)| {
+                posts.iter().fold(mix(sum, u.id), |sum, (p, comments)| {
+                    comments
+                        .iter()
+                        .fold(mix(sum, p.id), |sum, c| mix(sum, c.id))
+                })
+            })
+        }
+        Shape::ManyToMany => {
+            let posts = all(
+                conn,
+                "SELECT id, author_id, title FROM posts ORDER BY id",
+                post_of,
+            );
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT pt.post_id, t.id, t.name FROM tags t JOIN post_tags pt ON pt.tag_id = t.id
+                     ORDER BY pt.post_id, t.id",
+                )
+                .unwrap();
+            // Each tag decoded once and shared, as the loader does.
+            let mut tags: HashMap<i64, Arc<Tag>> = HashMap::new();
+            let mut by_post: HashMap<i64, Vec<Arc<Tag>>> = HashMap::new();
+            let mut rows = statement.query([]).unwrap();
+            while let Some(row) = rows.next().unwrap() {
+                let post: i64 = row.get(0).unwrap();
+                let id: i64 = row.get(1).unwrap();
+                let tag = tags
+                    .entry(id)
+                    .or_insert_with(|| {
+                        Arc::new(Tag {
+                            id,
+                            name: row.get(2).unwrap(),
+                        })
+                    })
+                    .clone();
+                by_post.entry(post).or_default().push(tag);
+            }
+            let graph: Vec<(Post, Vec<Arc<Tag>>)> = posts
+                .into_iter()
+                .map(|p| {
+                    let tags = by_post.remove(&p.id).unwrap_or_default();
+                    (p, tags)
+                })
+                .collect();
+            graph.iter().fold(0, |sum, (p, tags)| {
+                tags.iter().fold(mix(sum, p.id), |sum, t| mix(sum, t.id))
+            })
         }
     }
-    summary(&group(users, posts.into_iter()))
 }
 
-fn preload(db: &Db) -> i64 {
-    let users = User::query().preload(User::posts()).all(db).unwrap();
-    let rows: Vec<(i64, usize, i64)> = users
-        .iter()
-        .map(|u| (u.id, u.posts().len(), u.posts().last().map_or(0, |p| p.id)))
+// --------------------------------------------------------------- ours
+
+fn preload(db: &Db, shape: Shape) -> u64 {
+    match shape {
+        Shape::HasMany => User::query()
+            .preload(User::posts())
+            .all(db)
+            .unwrap()
+            .iter()
+            .fold(0, |sum, u| {
+                u.posts()
+                    .iter()
+                    .fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
+            }),
+        Shape::BelongsTo => Post::query()
+            .preload(Post::author())
+            .all(db)
+            .unwrap()
+            .iter()
+            .fold(0, |sum, p| mix(mix(sum, p.id), p.author().id)),
+        Shape::Nested => User::query()
+            .preload(User::posts().preload(Post::comments()))
+            .all(db)
+            .unwrap()
+            .iter()
+            .fold(0, |sum, u| {
+                u.posts().iter().fold(mix(sum, u.id), |sum, p| {
+                    p.comments()
+                        .iter()
+                        .fold(mix(sum, p.id), |sum, c| mix(sum, c.id))
+                })
+            }),
+        Shape::ManyToMany => Post::query()
+            .preload(Post::tags())
+            .all(db)
+            .unwrap()
+            .iter()
+            .fold(0, |sum, p| {
+                p.tags()
+                    .iter()
+                    .fold(mix(sum, p.id), |sum, t| mix(sum, t.id))
+            }),
+    }
+}
+
+fn lazy(db: &Db, shape: Shape) -> u64 {
+    let mut sum = 0;
+    match shape {
+        Shape::HasMany | Shape::Nested => {
+            for u in User::all(db).unwrap() {
+                sum = mix(sum, u.id);
+                for p in u.load_posts(db).unwrap() {
+                    sum = mix(sum, p.id);
+                    if shape == Shape::Nested {
+                        for c in p.load_comments(db).unwrap() {
+                            sum = mix(sum, c.id);
+                        }
+                    }
+                }
+            }
+        }
+        Shape::BelongsTo => {
+            for p in Post::all(db).unwrap() {
+                sum = mix(mix(sum, p.id), p.load_author(db).unwrap().id);
+            }
+        }
+        Shape::ManyToMany => {
+            for p in Post::all(db).unwrap() {
+                sum = mix(sum, p.id);
+                for t in p.load_tags(db).unwrap() {
+                    sum = mix(sum, t.id);
+                }
+            }
+        }
+    }
+    sum
+}
+
+/// The preload with a `tracing` subscriber listening at `DEBUG`, writing
+/// to nowhere: the cost of the instrumentation when it is on.
+fn preload_traced(db: &Db, shape: Shape) -> u64 {
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(std::io::sink)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || preload(db, shape))
+}
+
+// -------------------------------------------------------------- Diesel
+
+fn diesel_peer() -> Option<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/diesel-peer/Cargo.toml");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .status()
+        .ok()?;
+    let binary = manifest.with_file_name("target/release/diesel-peer");
+    (status.success() && binary.exists()).then_some(binary)
+}
+
+enum Outcome {
+    Ran {
+        elapsed: Duration,
+        sum: u64,
+        peak_kb: u64,
+    },
+    Failed(String),
+}
+
+fn run_diesel(binary: &Path, shape: Shape, db: &Path) -> Outcome {
+    let output = match Command::new(binary).arg(shape.name()).arg(db).output() {
+        Ok(output) => output,
+        Err(error) => return Outcome::Failed(error.to_string()),
+    };
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if let Some(message) = text.strip_prefix("error ") {
+        return Outcome::Failed(message.to_owned());
+    }
+    let fields: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
         .collect();
-    checksum(&rows)
+    match fields.as_slice() {
+        [nanos, sum, peak_kb] => Outcome::Ran {
+            elapsed: Duration::from_nanos(*nanos),
+            sum: *sum,
+            peak_kb: *peak_kb,
+        },
+        _ => Outcome::Failed(format!("unexpected output {text:?}")),
+    }
 }
 
-fn lazy(db: &Db) -> i64 {
-    let rows: Vec<(i64, usize, i64)> = User::all(db)
-        .unwrap()
-        .iter()
-        .map(|u| {
-            let posts = u.load_posts(db).unwrap();
-            (u.id, posts.len(), posts.last().map_or(0, |p| p.id))
+// -------------------------------------------------------------- memory
+
+fn peak_memory_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
         })
-        .collect();
-    checksum(&rows)
+        .unwrap_or(0)
 }
 
-fn median(times: &mut [Duration]) -> Duration {
+/// Child mode: `--memory <variant> <shape> <db>` runs one variant once in a
+/// fresh process and prints its peak resident memory.
+fn memory_child(variant: &str, shape: &str, path: &str) {
+    let shape = [
+        Shape::HasMany,
+        Shape::BelongsTo,
+        Shape::Nested,
+        Shape::ManyToMany,
+    ]
+    .into_iter()
+    .find(|s| s.name() == shape)
+    .unwrap();
+    let sum = match variant {
+        "floor" => {
+            let conn = Connection::open(path).unwrap();
+            rusqlite::vtab::array::load_module(&conn).unwrap();
+            floor(&conn, shape)
+        }
+        _ => preload(&Db::open(path).unwrap(), shape),
+    };
+    println!("{} {sum}", peak_memory_kb());
+}
+
+fn child_memory(variant: &str, shape: Shape, path: &Path) -> u64 {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--memory", variant, shape.name()])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()
+        .and_then(|kb| kb.parse().ok())
+        .unwrap_or(0)
+}
+
+// --------------------------------------------------------------- runner
+
+struct Row {
+    shape: Shape,
+    parents: i64,
+    storage: &'static str,
+    variant: String,
+    median: Option<Duration>,
+    note: String,
+    statements: Option<usize>,
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
 }
 
-fn main() {
-    let sizes: Vec<i64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let sizes = if sizes.is_empty() {
-        vec![100, 1_000, 10_000, 100_000]
+fn measure(
+    shape: Shape,
+    parents: i64,
+    storage: &'static str,
+    path: &Path,
+    in_memory: bool,
+    runs: usize,
+    diesel: Option<&Path>,
+) -> Vec<Row> {
+    let (conn, db) = if in_memory {
+        let conn = Connection::open_in_memory().unwrap();
+        fill(&conn, shape, parents);
+        let db = Db::from_connection({
+            let copy = Connection::open_in_memory().unwrap();
+            fill(&copy, shape, parents);
+            copy
+        })
+        .unwrap();
+        (conn, db)
     } else {
-        sizes
+        (Connection::open(path).unwrap(), Db::open(path).unwrap())
+    };
+    rusqlite::vtab::array::load_module(&conn).unwrap();
+    type Variant<'a> = (&'static str, Box<dyn Fn() -> u64 + 'a>);
+    let mut variants: Vec<Variant<'_>> = vec![
+        ("floor", Box::new(|| floor(&conn, shape))),
+        ("preload", Box::new(|| preload(&db, shape))),
+    ];
+    if parents <= 10_000 {
+        variants.push(("lazy", Box::new(|| lazy(&db, shape))));
+    }
+    if shape == Shape::HasMany && parents == 10_000 {
+        variants.push((
+            "preload, tracing on",
+            Box::new(|| preload_traced(&db, shape)),
+        ));
+    }
+    let expected = floor(&conn, shape);
+    db.reset_query_log();
+    preload(&db, shape);
+    let statements = db.query_count();
+
+    let use_diesel = diesel.filter(|_| !in_memory);
+    let mut times = vec![Vec::new(); variants.len()];
+    let mut diesel_times = Vec::new();
+    let mut diesel_note = String::new();
+    for _ in 0..runs {
+        for (index, (name, run)) in variants.iter().enumerate() {
+            let start = Instant::now();
+            let sum = black_box(run());
+            times[index].push(start.elapsed());
+            assert_eq!(
+                sum,
+                expected,
+                "{name} disagrees with floor on {}",
+                shape.name()
+            );
+        }
+        if let Some(binary) = use_diesel
+            && diesel_note.is_empty()
+        {
+            match run_diesel(binary, shape, path) {
+                Outcome::Ran { elapsed, sum, .. } => {
+                    assert_eq!(
+                        sum,
+                        expected,
+                        "diesel disagrees with floor on {}",
+                        shape.name()
+                    );
+                    diesel_times.push(elapsed);
+                }
+                Outcome::Failed(message) => diesel_note = format!("fails: {message}"),
+            }
+        }
+    }
+    let mut rows: Vec<Row> = variants
+        .iter()
+        .zip(times)
+        .map(|((name, _), times)| Row {
+            shape,
+            parents,
+            storage,
+            variant: (*name).to_owned(),
+            median: Some(median(times)),
+            note: String::new(),
+            statements: match *name {
+                "floor" => Some(shape.statements()),
+                "lazy" => None,
+                _ => Some(statements),
+            },
+        })
+        .collect();
+    if use_diesel.is_some() {
+        rows.push(Row {
+            shape,
+            parents,
+            storage,
+            variant: "diesel".into(),
+            median: (!diesel_times.is_empty()).then(|| median(diesel_times)),
+            note: diesel_note,
+            statements: Some(shape.statements()),
+        });
+    }
+    rows
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, variant, shape, path] = args.as_slice()
+        && flag == "--memory"
+    {
+        memory_child(variant, shape, path);
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--shape belongs_to` runs one shape (at the sizes of a full run).
+    let only: Option<&str> = args
+        .iter()
+        .position(|a| a == "--shape")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
+    let wanted = |shape: Shape| only.is_none_or(|name| name == shape.name());
+    let write_docs = args.iter().any(|a| a == "--write-docs");
+    let sizes: Vec<i64> = if quick {
+        vec![100, 1_000, 10_000]
+    } else {
+        vec![100, 1_000, 10_000, 100_000]
+    };
+    let runs = |parents: i64| match (quick, parents) {
+        (true, _) => 5,
+        (false, p) if p >= 100_000 => 7,
+        _ => 15,
     };
     let dir = std::env::temp_dir().join(format!("loader-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    println!("| parents | variant | median | ratio to floor_whole |");
-    println!("|---:|---|---:|---:|");
-    for parents in sizes {
-        let path = dir.join(format!("bench-{parents}.db"));
-        let conn = setup(&path, parents);
-        rusqlite::vtab::array::load_module(&conn).unwrap();
-        let db = Db::open(&path).unwrap();
-        let runs = if parents >= 100_000 { 11 } else { 21 };
-        type Variant<'a> = (&'a str, Box<dyn Fn() -> i64 + 'a>);
-        let mut variants: Vec<Variant<'_>> = vec![
-            ("floor_whole", Box::new(|| floor_whole(&conn))),
-            ("floor_rarray", Box::new(|| floor_rarray(&conn))),
-            ("floor_chunks", Box::new(|| floor_chunks(&conn))),
-            ("preload", Box::new(|| preload(&db))),
-        ];
-        if parents <= 10_000 {
-            variants.push(("lazy", Box::new(|| lazy(&db))));
+    eprintln!("building the Diesel peer...");
+    let diesel = diesel_peer();
+    if diesel.is_none() {
+        eprintln!("the Diesel peer did not build; its column is left out");
+    }
+
+    let mut rows = Vec::new();
+    let mut memory = Vec::new();
+    for &parents in sizes.iter().filter(|_| wanted(Shape::HasMany)) {
+        eprintln!("has_many, {parents} parents");
+        let path = database(&dir, Shape::HasMany, parents);
+        rows.extend(measure(
+            Shape::HasMany,
+            parents,
+            "file",
+            &path,
+            false,
+            runs(parents),
+            diesel.as_deref(),
+        ));
+        if parents >= 10_000 {
+            let floor = child_memory("floor", Shape::HasMany, &path);
+            let ours = child_memory("preload", Shape::HasMany, &path);
+            let theirs = diesel.as_deref().and_then(|binary| {
+                match run_diesel(binary, Shape::HasMany, &path) {
+                    Outcome::Ran { peak_kb, .. } => Some(peak_kb),
+                    Outcome::Failed(_) => None,
+                }
+            });
+            memory.push((parents, floor, ours, theirs));
         }
-        let expected = variants[0].1();
-        let mut times = vec![Vec::new(); variants.len()];
-        for _ in 0..runs {
-            for (index, (name, run)) in variants.iter().enumerate() {
-                let start = Instant::now();
-                let sum = black_box(run());
-                times[index].push(start.elapsed());
-                assert_eq!(sum, expected, "{name} disagrees");
-            }
+        let _ = std::fs::remove_file(&path);
+    }
+    if wanted(Shape::HasMany) {
+        eprintln!("has_many in memory, 10000 parents");
+    }
+    rows.extend(measure(
+        Shape::HasMany,
+        10_000,
+        "memory",
+        &dir,
+        true,
+        runs(10_000),
+        None,
+    ));
+    for (shape, parents) in [
+        (Shape::BelongsTo, 100_000),
+        (Shape::Nested, 10_000),
+        (Shape::ManyToMany, 10_000),
+    ] {
+        if !wanted(shape) {
+            continue;
         }
-        let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
-        for ((name, _), m) in variants.iter().zip(&medians) {
-            println!(
-                "| {parents} | {name} | {:.2} ms | {:.2} |",
-                m.as_secs_f64() * 1e3,
-                m.as_secs_f64() / medians[0].as_secs_f64()
-            );
-        }
-        drop(variants);
+        let parents = if quick { parents / 10 } else { parents };
+        eprintln!("{}, {parents}", shape.name());
+        let path = database(&dir, shape, parents);
+        rows.extend(measure(
+            shape,
+            parents,
+            "file",
+            &path,
+            false,
+            runs(parents),
+            diesel.as_deref(),
+        ));
         let _ = std::fs::remove_file(&path);
     }
     let _ = std::fs::remove_dir_all(&dir);
+
+    let table = markdown(&rows, &memory);
+    println!("{table}");
+    if write_docs {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("benchmarks.md"), document(&table)).unwrap();
+        plot(&rows, &docs.join("benchmarks.svg"));
+        eprintln!("wrote docs/benchmarks.md and docs/benchmarks.svg");
+    }
+}
+
+fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
+    let mut out = String::from(
+        "| shape | storage | variant | median | × floor | statements | preload speed-up vs lazy |\n|---|---|---|---:|---:|---:|---:|\n",
+    );
+    for row in rows {
+        let same =
+            |r: &&Row| r.shape == row.shape && r.parents == row.parents && r.storage == row.storage;
+        let floor = rows
+            .iter()
+            .filter(same)
+            .find(|r| r.variant == "floor")
+            .and_then(|r| r.median);
+        let lazy = rows
+            .iter()
+            .filter(same)
+            .find(|r| r.variant == "lazy")
+            .and_then(|r| r.median);
+        let (time, ratio) = match (row.median, floor) {
+            (Some(m), Some(f)) => (
+                format!("{:.2} ms", m.as_secs_f64() * 1e3),
+                format!("{:.2}", m.as_secs_f64() / f.as_secs_f64()),
+            ),
+            _ => ("—".into(), row.note.clone()),
+        };
+        let speedup = match (row.variant.as_str(), row.median, lazy) {
+            ("preload", Some(m), Some(l)) => format!("{:.1}×", l.as_secs_f64() / m.as_secs_f64()),
+            _ => String::new(),
+        };
+        let statements = row.statements.map_or("1 + N".into(), |s| s.to_string());
+        out.push_str(&format!(
+            "| {} | {} | {} | {time} | {ratio} | {statements} | {speedup} |\n",
+            row.shape.describe(row.parents),
+            row.storage,
+            row.variant,
+        ));
+    }
+    out.push_str(
+        "\nPeak resident memory (VmHWM) of a process that runs one load of users × 10 posts:\n\n",
+    );
+    out.push_str("| parents | floor | preload | × floor | diesel |\n|---:|---:|---:|---:|---:|\n");
+    for (parents, floor, ours, theirs) in memory {
+        out.push_str(&format!(
+            "| {parents} | {:.1} MB | {:.1} MB | {:.2} | {} |\n",
+            *floor as f64 / 1024.0,
+            *ours as f64 / 1024.0,
+            *ours as f64 / (*floor).max(1) as f64,
+            theirs.map_or("fails".into(), |kb| format!("{:.1} MB", kb as f64 / 1024.0)),
+        ));
+    }
+    out
+}
+
+fn document(table: &str) -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "# Benchmarks\n\n\
+         Regenerate with `cargo bench --bench loaders -- --write-docs` (about ten minutes; `--quick` for a\n\
+         smaller run). Each variant runs interleaved with the others in one process (Diesel in its own\n\
+         process, timed inside it, after a warm-up run) on the same SQLite file (WAL) or in-memory\n\
+         database; the table gives medians. Every variant checksums its graph and must agree with `floor`.\n\n\
+         - `floor`: the best hand-written rusqlite code for the same result: prepared statements, no key set\n\
+           when the parents are the whole table (else one `rarray` parameter), children grouped with a HashMap.\n\
+         - `preload`: `User::query().preload(User::posts())` and the like.\n\
+         - `lazy`: the lazy accessor in a loop (the N+1 path), up to 10,000 parents.\n\
+         - `diesel`: Diesel 2.3 `belonging_to(&parents)` + `grouped_by` (`benches/diesel-peer`).\n\
+         - `preload, tracing on`: the preload with a `tracing` subscriber listening at DEBUG.\n\n\
+         Machine: {cpu}, {cores} cores (shared, so ratios are more telling than absolute times).\n\n\
+         ![time per parent](benchmarks.svg)\n\n{table}"
+    )
+}
+
+fn plot(rows: &[Row], path: &Path) {
+    use plotters::prelude::*;
+    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
+    root.fill(&WHITE).unwrap();
+    let series: Vec<(&str, RGBColor)> = vec![
+        ("floor", BLACK),
+        ("preload", BLUE),
+        ("lazy", RED),
+        ("diesel", GREEN),
+    ];
+    let points = |variant: &str| -> Vec<(f64, f64)> {
+        rows.iter()
+            .filter(|r| r.shape == Shape::HasMany && r.storage == "file" && r.variant == variant)
+            .filter_map(|r| {
+                r.median
+                    .map(|m| (r.parents as f64, m.as_secs_f64() * 1e6 / r.parents as f64))
+            })
+            .collect()
+    };
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|(name, _)| points(name)).collect();
+    let (y_min, y_max) = all.iter().fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| {
+        (lo.min(*y), hi.max(*y))
+    });
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "users × 10 posts (SQLite file): time per parent",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(
+            (80.0f64..130_000.0).log_scale(),
+            ((y_min * 0.7)..(y_max * 1.4)).log_scale(),
+        )
+        .unwrap();
+    chart
+        .configure_mesh()
+        .x_desc("parents")
+        .y_desc("µs per parent")
+        .draw()
+        .unwrap();
+    for (name, color) in series {
+        let data = points(name);
+        if data.is_empty() {
+            continue;
+        }
+        chart
+            .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
+            .unwrap()
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(data.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+            .unwrap();
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .unwrap();
+    root.present().unwrap();
 }

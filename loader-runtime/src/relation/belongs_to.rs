@@ -1,9 +1,8 @@
 //! `belongs_to`: the owner holds the foreign key.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::keys::key_array;
+use super::keys::{KeyMap, KeySet, key_array};
 use super::{BelongsTo, SharedTarget, missing};
 use crate::db::Db;
 use crate::entity::{Entity, Keyed};
@@ -45,7 +44,8 @@ pub fn preload_belongs_to_optional<R: BelongsTo, N: PreloadList<R::Target>>(
     scope: &Scope<R::Target>,
     nested: &N,
 ) -> Result<Vec<Option<SharedTarget<R, N>>>> {
-    let mut distinct: HashSet<&<R::Target as Keyed>::Key> = HashSet::new();
+    let mut distinct: KeySet<&<R::Target as Keyed>::Key> =
+        KeySet::with_capacity_and_hasher(owners.len(), Default::default());
     for owner in owners {
         if let Some(key) = R::foreign_key(owner) {
             distinct.insert(key);
@@ -67,7 +67,7 @@ pub fn preload_belongs_to_optional<R: BelongsTo, N: PreloadList<R::Target>>(
         .collect();
     let all = Arc::new(loaded);
     let usage = db.usage(<R::Owner as Entity>::META.name, R::NAME, scope.site);
-    let target_index: HashMap<&<R::Target as Keyed>::Key, usize> = all
+    let target_index: KeyMap<&<R::Target as Keyed>::Key, usize> = all
         .iter()
         .enumerate()
         .map(|(index, target)| (target.entity().key(), index))

@@ -1,9 +1,7 @@
 //! Related counts: how many targets each owner has, without loading them.
 
-use std::collections::HashMap;
-
 use super::Counted;
-use super::keys::key_array;
+use super::keys::{KeyMap, key_array};
 use crate::db::Db;
 use crate::entity::{Entity, Keyed};
 use crate::error::{Error, Result};
@@ -20,7 +18,7 @@ pub fn preload_count<R: Counted>(
     if owners.is_empty() {
         return Ok(Vec::new());
     }
-    let owner_index: HashMap<&<R::Owner as Keyed>::Key, usize> = owners
+    let owner_index: KeyMap<&<R::Owner as Keyed>::Key, usize> = owners
         .iter()
         .enumerate()
         .map(|(index, owner)| (owner.key(), index))

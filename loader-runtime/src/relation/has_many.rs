@@ -1,9 +1,8 @@
 //! `has_many` and `has_one`: the target rows hold the foreign key.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::keys::{group_runs, key_array};
+use super::keys::{KeyMap, group_runs, key_array};
 use super::{HasMany, SharedTarget, Target};
 use crate::db::{Db, decode};
 use crate::entity::{Entity, Keyed};
@@ -115,7 +114,7 @@ fn read_children<R: HasMany>(
     scope: &Scope<R::Target>,
     first_only: bool,
 ) -> Result<Children<R>> {
-    let owner_index: HashMap<&<R::Owner as Keyed>::Key, usize> = owners
+    let owner_index: KeyMap<&<R::Owner as Keyed>::Key, usize> = owners
         .iter()
         .enumerate()
         .map(|(index, owner)| (owner.key(), index))

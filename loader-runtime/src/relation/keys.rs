@@ -6,6 +6,14 @@ use rusqlite::types::{ToSql, ToSqlOutput, Value};
 
 use crate::error::Result;
 
+/// Maps keyed by entity keys. foldhash instead of the standard SipHash: the
+/// loaders hash every key of a level once or twice, and that showed in the
+/// `belongs_to` benchmark (100,000 lookups); foldhash keeps per-process
+/// random seeds, so it is not trivially attackable either.
+pub(super) type KeyMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// Sets of entity keys; see [`KeyMap`].
+pub(super) type KeySet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 /// Binds a key set as one `rarray` parameter: one statement for any number
 /// of keys, and no bound-variable limit. Measured against IN lists of 500
 /// bound values, it is as fast or faster (see `benches/loaders.rs`).

@@ -1,10 +1,9 @@
 //! `many_to_many`: a join table holds both keys; one JOIN loads the targets
 //! of every owner, and a target shared by several owners is decoded once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::keys::{group_runs, key_array};
+use super::keys::{KeyMap, group_runs, key_array};
 use super::{ManyToMany, Target};
 use crate::db::{Db, decode};
 use crate::entity::{Entity, Keyed};
@@ -31,7 +30,7 @@ pub fn preload_many_to_many<R: ManyToMany, N: PreloadList<R::Target>>(
     if owners.is_empty() {
         return Ok(Vec::new());
     }
-    let owner_index: HashMap<&<R::Owner as Keyed>::Key, usize> = owners
+    let owner_index: KeyMap<&<R::Owner as Keyed>::Key, usize> = owners
         .iter()
         .enumerate()
         .map(|(index, owner)| (owner.key(), index))
@@ -41,7 +40,7 @@ pub fn preload_many_to_many<R: ManyToMany, N: PreloadList<R::Target>>(
     let target_key_column = 1 + target_meta.primary_key.first().copied().unwrap_or(0);
 
     let mut targets: Vec<R::Target> = Vec::new();
-    let mut target_index: HashMap<<R::Target as Keyed>::Key, usize> = HashMap::new();
+    let mut target_index: KeyMap<<R::Target as Keyed>::Key, usize> = KeyMap::default();
     let mut owner_of: Vec<usize> = Vec::new();
     let mut target_of: Vec<usize> = Vec::new();
     let mut read = |row: &rusqlite::Row<'_>, sql: &str| -> Result<()> {
