@@ -1,7 +1,7 @@
 //! Related counts: how many targets each owner has, without loading them.
 
 use super::Counted;
-use super::keys::{KeyMap, key_array};
+use super::keys::{key_array, owner_index};
 use crate::db::Db;
 use crate::entity::{Entity, Keyed};
 use crate::error::{Error, Result};
@@ -18,11 +18,7 @@ pub fn preload_count<R: Counted>(
     if owners.is_empty() {
         return Ok(Vec::new());
     }
-    let owner_index: KeyMap<&<R::Owner as Keyed>::Key, usize> = owners
-        .iter()
-        .enumerate()
-        .map(|(index, owner)| (owner.key(), index))
-        .collect();
+    let owner_index = owner_index(owners);
     let keys = if whole {
         None
     } else {

@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use super::keys::{KeyMap, group_runs, key_array};
+use super::keys::{RelatedStatements, group_runs, owner_index, read_related};
 use super::{HasMany, SharedTarget, Target};
 use crate::db::{Db, decode};
 use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::loaded::Loaded;
 use crate::preload::{Many, One, PreloadList};
-use crate::scope::{Scope, SelectParts, scoped_select};
+use crate::scope::{Scope, SelectParts};
 
 /// The children of one owner, with one query.
 #[track_caller]
@@ -114,11 +114,7 @@ fn read_children<R: HasMany>(
     scope: &Scope<R::Target>,
     first_only: bool,
 ) -> Result<Children<R>> {
-    let owner_index: KeyMap<&<R::Owner as Keyed>::Key, usize> = owners
-        .iter()
-        .enumerate()
-        .map(|(index, owner)| (owner.key(), index))
-        .collect();
+    let owner_index = owner_index(owners);
     let mut taken = vec![false; if first_only { owners.len() } else { 0 }];
     let mut rows: Vec<R::Target> = Vec::new();
     let mut owner_of: Vec<usize> = Vec::new();
@@ -146,33 +142,20 @@ fn read_children<R: HasMany>(
         Ok(())
     };
     let target = &<R::Target as Entity>::META;
-    let keys = if whole {
-        None
-    } else {
-        Some(key_array(owners.iter().map(Keyed::key))?)
+    let statements = RelatedStatements {
+        entity: target.name,
+        whole: R::SQL.whole,
+        keyed: R::SQL.keyed,
+        parts: SelectParts {
+            columns: target.sql.column_list,
+            from: target.sql.from,
+            table: target.sql.table,
+            owner: Some(R::SQL.foreign_key),
+            owner_column: false,
+            primary_key: target.sql.primary_key,
+        },
     };
-    match keys {
-        _ if !scope.is_empty() => {
-            let parts = SelectParts {
-                columns: target.sql.column_list,
-                from: target.sql.from,
-                table: target.sql.table,
-                owner: Some(R::SQL.foreign_key),
-                owner_column: false,
-                primary_key: target.sql.primary_key,
-            };
-            let (sql, params) = scoped_select(&parts, keys, scope);
-            let bound = params.bound_values();
-            db.fetch_with(target.name, sql, params.as_params(), bound, &mut read)?;
-        }
-        None => {
-            db.fetch_with(target.name, R::SQL.whole, (), 0, &mut read)?;
-        }
-        Some(keys) => {
-            let bound = keys.len();
-            db.fetch_with(target.name, R::SQL.keyed, [keys], bound, &mut read)?;
-        }
-    }
+    read_related(db, statements, owners, whole, scope, &mut read)?;
     Ok(Children {
         rows,
         owner_of,

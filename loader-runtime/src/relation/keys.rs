@@ -4,7 +4,10 @@ use std::rc::Rc;
 
 use rusqlite::types::{ToSql, ToSqlOutput, Value};
 
+use crate::db::Db;
+use crate::entity::Keyed;
 use crate::error::Result;
+use crate::scope::{Scope, SelectParts, scoped_select};
 
 /// Maps keyed by entity keys. foldhash instead of the standard SipHash: the
 /// loaders hash every key of a level once or twice, and that showed in the
@@ -30,6 +33,58 @@ pub(super) fn key_array<'k, K: ToSql + 'k>(
         })
         .collect::<rusqlite::Result<Vec<Value>>>()?;
     Ok(Rc::new(values))
+}
+
+/// Each owner's position, by key.
+pub(super) fn owner_index<O: Keyed>(owners: &[O]) -> KeyMap<&O::Key, usize> {
+    owners
+        .iter()
+        .enumerate()
+        .map(|(index, owner)| (owner.key(), index))
+        .collect()
+}
+
+/// The statements that read the related rows of a set of owners: the two
+/// the derive emitted, and the parts to assemble a scoped one.
+pub(super) struct RelatedStatements<'a> {
+    pub entity: &'static str,
+    pub whole: &'static str,
+    pub keyed: &'static str,
+    pub parts: SelectParts<'a>,
+}
+
+/// Runs the one statement that reads the related rows of `owners`: the
+/// constant keyless one when the owners are every row of their table, the
+/// constant keyed one otherwise, or one assembled for a non-empty scope.
+pub(super) fn read_related<O: Keyed, T>(
+    db: &Db,
+    statements: RelatedStatements<'_>,
+    owners: &[O],
+    whole: bool,
+    scope: &Scope<T>,
+    read: impl FnMut(&rusqlite::Row<'_>, &str) -> Result<()>,
+) -> Result<()> {
+    let keys = if whole {
+        None
+    } else {
+        Some(key_array(owners.iter().map(Keyed::key))?)
+    };
+    let entity = statements.entity;
+    match keys {
+        _ if !scope.is_empty() => {
+            let (sql, params) = scoped_select(&statements.parts, keys, scope);
+            let bound = params.bound_values();
+            db.fetch_with(entity, sql, params.as_params(), bound, read)?;
+        }
+        None => {
+            db.fetch_with(entity, statements.whole, (), 0, read)?;
+        }
+        Some(keys) => {
+            let bound = keys.len();
+            db.fetch_with(entity, statements.keyed, [keys], bound, read)?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes each owner's items one contiguous run and returns the run of each

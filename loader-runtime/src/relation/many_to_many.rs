@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use super::keys::{KeyMap, group_runs, key_array};
+use super::keys::{KeyMap, RelatedStatements, group_runs, owner_index, read_related};
 use super::{ManyToMany, Target};
 use crate::db::{Db, decode};
 use crate::entity::{Entity, Keyed};
 use crate::error::{Error, Result};
 use crate::loaded::Loaded;
 use crate::preload::{ManyShared, PreloadList};
-use crate::scope::{Scope, SelectParts, scoped_select};
+use crate::scope::{Scope, SelectParts};
 
 /// The targets of one owner, with one query.
 #[track_caller]
@@ -30,11 +30,7 @@ pub fn preload_many_to_many<R: ManyToMany, N: PreloadList<R::Target>>(
     if owners.is_empty() {
         return Ok(Vec::new());
     }
-    let owner_index: KeyMap<&<R::Owner as Keyed>::Key, usize> = owners
-        .iter()
-        .enumerate()
-        .map(|(index, owner)| (owner.key(), index))
-        .collect();
+    let owner_index = owner_index(owners);
     let target_meta = &<R::Target as Entity>::META;
     // The target's key columns, after the owner key in column 0.
     let target_key_column = 1 + target_meta.primary_key.first().copied().unwrap_or(0);
@@ -72,34 +68,20 @@ pub fn preload_many_to_many<R: ManyToMany, N: PreloadList<R::Target>>(
         target_of.push(target);
         Ok(())
     };
-    let entity = target_meta.name;
-    let keys = if whole {
-        None
-    } else {
-        Some(key_array(owners.iter().map(Keyed::key))?)
+    let statements = RelatedStatements {
+        entity: target_meta.name,
+        whole: R::SQL.whole,
+        keyed: R::SQL.keyed,
+        parts: SelectParts {
+            columns: target_meta.sql.column_list,
+            from: R::SQL.from,
+            table: target_meta.sql.table,
+            owner: Some(R::SQL.owner_key),
+            owner_column: true,
+            primary_key: target_meta.sql.primary_key,
+        },
     };
-    match keys {
-        _ if !scope.is_empty() => {
-            let parts = SelectParts {
-                columns: target_meta.sql.column_list,
-                from: R::SQL.from,
-                table: target_meta.sql.table,
-                owner: Some(R::SQL.owner_key),
-                owner_column: true,
-                primary_key: target_meta.sql.primary_key,
-            };
-            let (sql, params) = scoped_select(&parts, keys, scope);
-            let bound = params.bound_values();
-            db.fetch_with(entity, sql, params.as_params(), bound, &mut read)?;
-        }
-        None => {
-            db.fetch_with(entity, R::SQL.whole, (), 0, &mut read)?;
-        }
-        Some(keys) => {
-            let bound = keys.len();
-            db.fetch_with(entity, R::SQL.keyed, [keys], bound, &mut read)?;
-        }
-    }
+    read_related(db, statements, owners, whole, scope, &mut read)?;
     drop(target_index);
 
     let values = nested.load(db, &targets, false)?;
