@@ -78,7 +78,7 @@ pub use diagnostics::NPlusOne;
 pub use entity::{Entity, EntityMeta, EntitySql, ForeignKey, Key, Keyed};
 pub use error::{Error, Result};
 pub use loaded::Loaded;
-pub use preload::{Count, Preload, PreloadList, With};
+pub use preload::{Count, Has, HasCount, Preload, PreloadList, With};
 pub use query::Query;
 pub use relation::Relation;
 pub use scope::{Expr, OrderBy};

@@ -66,7 +66,14 @@ fn generate(entity: &Entity<'_>, with_relations: bool) -> TokenStream {
         .iter()
         .filter(|_| with_relations)
         .map(|relation| relations::relation(entity, relation, &names));
+    let markers = entity
+        .relations
+        .iter()
+        .filter(|_| with_relations)
+        .map(|relation| relations::marker_type(entity, relation));
     quote! {
+        #(#markers)*
+
         const _: () = {
             #entity_impl
             #keyed

@@ -38,8 +38,10 @@ pub fn relation(entity: &Entity<'_>, relation: &Relation, names: &Names) -> Toke
 struct Parts<'a> {
     entity: &'a Entity<'a>,
     relation: &'a Relation,
-    /// The marker type, named like the relation.
+    /// The marker type, `UserPosts` for relation `posts` of `User`.
     marker: syn::Ident,
+    /// The relation's name as an identifier: the handle, the accessor.
+    method: &'a syn::Ident,
     /// `posts`, without `r#`.
     name: String,
     target: &'a syn::Path,
@@ -108,7 +110,8 @@ impl<'a> Parts<'a> {
         Parts {
             entity,
             relation,
-            marker: relation.name.clone(),
+            marker: marker_ident(entity, relation),
+            method: &relation.name,
             name: relation.name.unraw().to_string(),
             target,
             description: format!(
@@ -126,6 +129,39 @@ impl<'a> Parts<'a> {
     }
 }
 
+/// `UserPosts` for relation `posts` of `User`.
+fn marker_ident(entity: &Entity<'_>, relation: &Relation) -> syn::Ident {
+    format_ident!(
+        "{}{}",
+        entity.ident,
+        relation.name.unraw().to_string().to_upper_camel_case(),
+        span = relation.name.span()
+    )
+}
+
+/// The marker type of a relation, declared next to the entity (outside the
+/// generated `const` block) so that users can name it in types: a function
+/// that takes users with their posts preloaded is generic over
+/// `P: Has<UserPosts, I>`.
+pub fn marker_type(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
+    let marker = marker_ident(entity, relation);
+    let vis = entity.vis;
+    let owner = entity.ident;
+    let name = relation.name.unraw().to_string();
+    let doc = format!(
+        "Names relation `{name}` of `{owner}` ({} `{}` via `{}`) in types: \
+         `Loaded<{owner}, P>` with `P: loader_runtime::Has<{marker}, I>` has `{name}` preloaded.",
+        relation.kind_name(),
+        relation.target_name(),
+        relation.fk.value(),
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Copy)]
+        #vis struct #marker;
+    }
+}
+
 fn marker(parts: &Parts<'_>) -> TokenStream {
     let Parts {
         entity,
@@ -136,11 +172,6 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
         ..
     } = parts;
     let owner = entity.ident;
-    let vis = entity.vis;
-    let doc = format!(
-        "Marker of relation `{name}` of `{owner}` ({}).",
-        parts.description
-    );
     let preload_fn = &parts.preload_fn;
     let (load, whole, scope) = if parts.reads_whole {
         (
@@ -162,10 +193,6 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
         }
     });
     quote! {
-        #[doc = #doc]
-        #[allow(non_camel_case_types)]
-        #vis struct #marker;
-
         #[automatically_derived]
         impl ::loader_runtime::__private::Relation for #marker {
             type Owner = #owner;
@@ -367,6 +394,7 @@ fn handles(parts: &Parts<'_>) -> TokenStream {
     let Parts {
         entity,
         marker,
+        method,
         name,
         target_name,
         description,
@@ -396,7 +424,7 @@ fn handles(parts: &Parts<'_>) -> TokenStream {
         impl #owner {
             #[doc = #handle_doc]
             #[track_caller]
-            #vis fn #marker() -> ::loader_runtime::__private::With<#marker> {
+            #vis fn #method() -> ::loader_runtime::__private::With<#marker> {
                 ::loader_runtime::__private::With::new()
             }
 
@@ -418,6 +446,7 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
     let Parts {
         entity,
         marker,
+        method,
         name,
         target,
         description,
@@ -486,7 +515,7 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
         #[automatically_derived]
         impl<__P: #private::PreloadList<#owner>> #view<__P> {
             #[doc = #doc]
-            #vis fn #marker<__I, __N: #private::PreloadList<#target>>(&self) -> #return_ty
+            #vis fn #method<__I, __N: #private::PreloadList<#target>>(&self) -> #return_ty
             where
                 __P: #check<__I, Nested = __N>,
             {
