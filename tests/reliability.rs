@@ -3,12 +3,42 @@
 
 mod common;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{Comment, Post, SCHEMA, User, blog};
 use loader_runtime::rusqlite::limits::Limit;
 use loader_runtime::{Db, Entity, Error};
+
+/// A WAL-mode database file with the blog schema and `data`, in a folder of
+/// its own that is removed when this is dropped (also when a test fails).
+struct WalFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl WalFile {
+    fn new(name: &str, data: &str) -> WalFile {
+        let dir = std::env::temp_dir().join(format!("loader-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("blog.db");
+        let _ = std::fs::remove_file(&path);
+        let db = Db::open(&path).unwrap();
+        db.connection()
+            .execute_batch("PRAGMA journal_mode = WAL;")
+            .unwrap();
+        db.connection().execute_batch(SCHEMA).unwrap();
+        db.connection().execute_batch(data).unwrap();
+        WalFile { dir, path }
+    }
+}
+
+impl Drop for WalFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
 
 /// Keys travel as one array parameter, so a connection that allows only 10
 /// bound variables still preloads 1,000 parents, with one statement per
@@ -52,24 +82,16 @@ fn preload_ignores_the_bound_variable_limit() {
 /// connection between the root query and the child query are not seen.
 #[test]
 fn a_preload_reads_one_snapshot() {
-    let dir = std::env::temp_dir().join(format!("loader-snapshot-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("blog.db");
-    let _ = std::fs::remove_file(&path);
-    let db = Db::open(&path).unwrap();
-    db.connection()
-        .execute_batch("PRAGMA journal_mode = WAL;")
-        .unwrap();
-    db.connection().execute_batch(SCHEMA).unwrap();
-    db.connection()
-        .execute_batch(
-            "INSERT INTO users VALUES (1, 'ada'), (2, 'grace');
-             INSERT INTO posts VALUES (1, 1, NULL, 'before'), (2, 2, NULL, 'before');",
-        )
-        .unwrap();
+    let file = WalFile::new(
+        "snapshot",
+        "INSERT INTO users VALUES (1, 'ada'), (2, 'grace');
+         INSERT INTO posts VALUES (1, 1, NULL, 'before'), (2, 2, NULL, 'before');",
+    );
+    let path = &file.path;
+    let db = Db::open(path).unwrap();
 
     // After the first statement (the users), another connection adds posts.
-    let writer = rusqlite::Connection::open(&path).unwrap();
+    let writer = rusqlite::Connection::open(path).unwrap();
     let writes = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&writes);
     let next_id = std::cell::Cell::new(100);
@@ -105,8 +127,6 @@ fn a_preload_reads_one_snapshot() {
     assert_eq!(posts.len(), 3, "outside a preload the write is visible");
 
     db.clear_query_hook();
-    drop(db);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A preload inside the caller's own transaction joins it instead of
@@ -207,28 +227,16 @@ fn no_value_is_ever_part_of_the_sql() {
 /// One `Db` per thread on one file database: 4 threads × 1,000 preloads.
 #[test]
 fn one_db_per_thread() {
-    let dir = std::env::temp_dir().join(format!("loader-threads-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("blog.db");
-    let _ = std::fs::remove_file(&path);
-    {
-        let db = Db::open(&path).unwrap();
-        db.connection()
-            .execute_batch("PRAGMA journal_mode = WAL;")
-            .unwrap();
-        db.connection().execute_batch(SCHEMA).unwrap();
-        db.connection()
-            .execute_batch(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
-                 INSERT INTO users SELECT i, 'user ' || i FROM n;
-                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
-                 INSERT INTO posts SELECT i, (i % 10) + 1, NULL, 'post ' || i FROM n;",
-            )
-            .unwrap();
-    }
+    let file = WalFile::new(
+        "threads",
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+         INSERT INTO users SELECT i, 'user ' || i FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
+         INSERT INTO posts SELECT i, (i % 10) + 1, NULL, 'post ' || i FROM n;",
+    );
     let handles: Vec<_> = (0..4)
         .map(|_| {
-            let path = path.clone();
+            let path = file.path.clone();
             std::thread::spawn(move || -> Result<usize, Error> {
                 let db = Db::open(&path)?;
                 let mut posts = 0;
@@ -246,7 +254,6 @@ fn one_db_per_thread() {
     for handle in handles {
         assert_eq!(handle.join().unwrap().unwrap(), 30_000);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -277,22 +284,14 @@ fn a_real_in_an_integer_foreign_key_is_an_error() {
 /// A pool of `Db`s shared by 4 threads.
 #[test]
 fn pooled_dbs_across_threads() {
-    let dir = std::env::temp_dir().join(format!("loader-pool-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let manager = loader_runtime::pool::DbManager::file(dir.join("blog.db")).with_init(|conn| {
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
-    });
+    let file = WalFile::new(
+        "pool",
+        "INSERT INTO users VALUES (1, 'ada'), (2, 'grace');
+         INSERT INTO posts VALUES (1, 1, 2, 'a'), (2, 1, NULL, 'b'), (3, 2, 1, 'c');",
+    );
+    let manager = loader_runtime::pool::DbManager::file(&file.path)
+        .with_init(|conn| conn.execute_batch("PRAGMA busy_timeout = 5000;"));
     let pool = r2d2::Pool::builder().max_size(3).build(manager).unwrap();
-    {
-        let db = pool.get().unwrap();
-        db.connection().execute_batch(SCHEMA).unwrap();
-        db.connection()
-            .execute_batch(
-                "INSERT INTO users VALUES (1, 'ada'), (2, 'grace');
-                 INSERT INTO posts VALUES (1, 1, 2, 'a'), (2, 1, NULL, 'b'), (3, 2, 1, 'c');",
-            )
-            .unwrap();
-    }
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let pool = pool.clone();
@@ -319,7 +318,6 @@ fn pooled_dbs_across_threads() {
         thread.join().unwrap();
     }
     drop(pool);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Loaded values can be sent to and shared between threads.
