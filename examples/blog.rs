@@ -39,7 +39,7 @@ struct Comment {
 
 fn main() -> Result<(), loader_runtime::Error> {
     let db = Db::open_in_memory()?;
-    db.connection().execute_batch(
+    db.execute_batch(
         "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
          CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL,
                              published BOOLEAN NOT NULL, created_at TEXT NOT NULL);

@@ -68,7 +68,7 @@ struct Playlist {
 
 fn main() -> Result<(), loader_runtime::Error> {
     let db = Db::open_in_memory()?;
-    db.connection().execute_batch(
+    db.execute_batch(
         "CREATE TABLE Artist (ArtistId INTEGER PRIMARY KEY, Name TEXT NOT NULL);
          CREATE TABLE Album (AlbumId INTEGER PRIMARY KEY, Title TEXT NOT NULL,
                              ArtistId INTEGER NOT NULL REFERENCES Artist);

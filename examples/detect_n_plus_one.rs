@@ -39,7 +39,7 @@ fn main() -> Result<(), Error> {
         .init();
 
     let db = Db::open_in_memory()?;
-    db.connection().execute_batch(
+    db.execute_batch(
         "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
          CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);
          CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, body TEXT NOT NULL);

@@ -200,13 +200,13 @@ fn chinook() -> Option<Db> {
         panic!("LOADER_CHINOOK_SQLITE is set to {path:?}, which cannot be read: {error}")
     });
     let db = Db::open_in_memory().unwrap();
-    db.connection().execute_batch(&script).unwrap();
+    db.execute_batch(&script).unwrap();
     Some(db)
 }
 
 /// `owner key → related keys` as a hand-written query returns them.
 fn pairs(db: &Db, sql: &str) -> BTreeMap<i64, Vec<i64>> {
-    let mut statement = db.connection().prepare(sql).unwrap();
+    let mut statement = db.sqlite().unwrap().prepare(sql).unwrap();
     let rows = statement
         .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
         .unwrap();
@@ -307,7 +307,8 @@ fn track_belongs_to_album_genre_and_media_type() {
     type Related = (Option<i64>, Option<i64>, i64, Option<i64>);
     let expected: BTreeMap<i64, Related> = {
         let mut statement = db
-            .connection()
+            .sqlite()
+            .unwrap()
             .prepare(
                 "SELECT t.TrackId, al.AlbumId, t.GenreId, m.MediaTypeId, ar.ArtistId
                  FROM Track t

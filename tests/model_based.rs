@@ -137,7 +137,7 @@ fn data() -> impl Strategy<Value = Data> {
 
 fn load(data: &Data) -> Db {
     let db = Db::open_in_memory().unwrap();
-    let conn = db.connection();
+    let conn = db.sqlite().unwrap();
     conn.execute_batch(
         "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
          CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, editor_id INTEGER,

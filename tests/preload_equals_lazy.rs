@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{Comment, Post, User, blog};
-use loader_runtime::{Db, Entity, Loaded};
+use common::{Comment, Post, User, blogs};
+use loader_runtime::{Entity, Loaded};
 
 fn entities<E: Entity + Clone, P: loader_runtime::PreloadList<E>>(
     loaded: &[Loaded<E, P>],
@@ -14,95 +14,98 @@ fn entities<E: Entity + Clone, P: loader_runtime::PreloadList<E>>(
 
 #[test]
 fn has_many_matches_lazy() {
-    let db = blog(20, 3, 0);
-    // One user without posts, to check that empty children stay empty.
-    db.connection()
-        .execute("INSERT INTO users VALUES (21, 'no posts')", [])
-        .unwrap();
-    let users = User::query().preload(User::posts()).all(&db).unwrap();
-    assert_eq!(users.len(), 21);
-    for user in &users {
-        let lazy = user.load_posts(&db).unwrap();
-        assert_eq!(entities(user.posts()), lazy, "posts of user {}", user.id);
-        assert!(lazy.windows(2).all(|w| w[0].id < w[1].id), "ordered by id");
+    for db in blogs(20, 3, 0) {
+        // One user without posts, to check that empty children stay empty.
+        db.execute_batch("INSERT INTO users VALUES (21, 'no posts')")
+            .unwrap();
+        let users = User::query().preload(User::posts()).all(&db).unwrap();
+        assert_eq!(users.len(), 21);
+        for user in &users {
+            let lazy = user.load_posts(&db).unwrap();
+            assert_eq!(entities(user.posts()), lazy, "posts of user {}", user.id);
+            assert!(lazy.windows(2).all(|w| w[0].id < w[1].id), "ordered by id");
+        }
+        assert!(users[20].posts().is_empty());
     }
-    assert!(users[20].posts().is_empty());
 }
 
 #[test]
 fn belongs_to_matches_lazy() {
-    let db = blog(7, 3, 0);
-    let posts = Post::query()
-        .preload(Post::author())
-        .preload(Post::editor())
-        .all(&db)
-        .unwrap();
-    let mut with_editor = 0;
-    for post in &posts {
-        assert_eq!(post.author().entity(), &post.load_author(&db).unwrap());
-        let lazy_editor = post.load_editor(&db).unwrap();
-        assert_eq!(post.editor().map(|e| e.entity().clone()), lazy_editor);
-        with_editor += usize::from(lazy_editor.is_some());
+    for db in blogs(7, 3, 0) {
+        let posts = Post::query()
+            .preload(Post::author())
+            .preload(Post::editor())
+            .all(&db)
+            .unwrap();
+        let mut with_editor = 0;
+        for post in &posts {
+            assert_eq!(post.author().entity(), &post.load_author(&db).unwrap());
+            let lazy_editor = post.load_editor(&db).unwrap();
+            assert_eq!(post.editor().map(|e| e.entity().clone()), lazy_editor);
+            with_editor += usize::from(lazy_editor.is_some());
+        }
+        assert!(
+            with_editor > 0 && with_editor < posts.len(),
+            "both kinds of rows are covered"
+        );
     }
-    assert!(
-        with_editor > 0 && with_editor < posts.len(),
-        "both kinds of rows are covered"
-    );
 }
 
 #[test]
 fn nested_preload_matches_lazy() {
-    let db = blog(6, 3, 2);
-    let users = User::query()
-        .preload(
-            User::posts()
-                .preload(Post::comments())
-                .preload(Post::author()),
-        )
-        .all(&db)
-        .unwrap();
-    assert_eq!(db.query_count(), 4);
-    for user in &users {
-        let lazy_posts = user.load_posts(&db).unwrap();
-        assert_eq!(entities(user.posts()), lazy_posts);
-        for post in user.posts() {
-            assert_eq!(entities(post.comments()), post.load_comments(&db).unwrap());
-            assert_eq!(post.author().entity(), user.entity());
+    for db in blogs(6, 3, 2) {
+        let users = User::query()
+            .preload(
+                User::posts()
+                    .preload(Post::comments())
+                    .preload(Post::author()),
+            )
+            .all(&db)
+            .unwrap();
+        assert_eq!(db.query_count(), 4);
+        for user in &users {
+            let lazy_posts = user.load_posts(&db).unwrap();
+            assert_eq!(entities(user.posts()), lazy_posts);
+            for post in user.posts() {
+                assert_eq!(entities(post.comments()), post.load_comments(&db).unwrap());
+                assert_eq!(post.author().entity(), user.entity());
+            }
         }
     }
 }
 
 #[test]
 fn find_preloads_one_root() {
-    let db = blog(5, 2, 1);
-    let user = User::query()
-        .preload(User::posts().preload(Post::comments()))
-        .find(&db, &3)
-        .unwrap()
-        .expect("user 3 exists");
-    assert_eq!(user.username, "user 3");
-    assert_eq!(entities(user.posts()), user.load_posts(&db).unwrap());
-    assert!(User::query().find(&db, &99).unwrap().is_none());
+    for db in blogs(5, 2, 1) {
+        let user = User::query()
+            .preload(User::posts().preload(Post::comments()))
+            .find(&db, &3)
+            .unwrap()
+            .expect("user 3 exists");
+        assert_eq!(user.username, "user 3");
+        assert_eq!(entities(user.posts()), user.load_posts(&db).unwrap());
+        assert!(User::query().find(&db, &99).unwrap().is_none());
+    }
 }
 
 #[test]
 fn orphans_and_null_keys_are_left_out() {
-    let db = blog(2, 1, 1);
-    // A comment whose post does not exist: no post may receive it.
-    db.connection()
-        .execute("INSERT INTO comments VALUES (100, 999, 'orphan')", [])
-        .unwrap();
-    let posts = Post::query()
-        .preload(Post::comments().preload(Comment::post()))
-        .all(&db)
-        .unwrap();
-    let bodies: Vec<&str> = posts
-        .iter()
-        .flat_map(|post| post.comments())
-        .map(|comment| comment.body.as_str())
-        .collect();
-    assert_eq!(bodies.len(), 2);
-    assert!(!bodies.contains(&"orphan"));
+    for db in blogs(2, 1, 1) {
+        // A comment whose post does not exist: no post may receive it.
+        db.execute_batch("INSERT INTO comments VALUES (100, 999, 'orphan')")
+            .unwrap();
+        let posts = Post::query()
+            .preload(Post::comments().preload(Comment::post()))
+            .all(&db)
+            .unwrap();
+        let bodies: Vec<&str> = posts
+            .iter()
+            .flat_map(|post| post.comments())
+            .map(|comment| comment.body.as_str())
+            .collect();
+        assert_eq!(bodies.len(), 2);
+        assert!(!bodies.contains(&"orphan"));
+    }
 }
 
 #[derive(Entity, Debug, Clone, PartialEq)]
@@ -125,50 +128,49 @@ struct Tagging {
 
 #[test]
 fn text_keys_with_quotes_are_bound_not_spliced() {
-    let db = Db::open_in_memory().unwrap();
-    db.connection()
-        .execute_batch(
+    for db in common::backend::databases() {
+        db.execute_batch(
             "CREATE TABLE tags (name TEXT PRIMARY KEY);
              CREATE TABLE taggings (id INTEGER PRIMARY KEY, tag TEXT NOT NULL);",
         )
         .unwrap();
-    let names = ["o'reilly", "1) OR (1=1", "\"quoted\"", "", "ünïcödé"];
-    for (index, name) in names.iter().enumerate() {
-        db.connection()
-            .execute("INSERT INTO tags VALUES (?1)", [name])
-            .unwrap();
-        for copy in 0..=index {
-            db.connection()
-                .execute(
-                    "INSERT INTO taggings VALUES (?1, ?2)",
-                    rusqlite::params![(index * 10 + copy) as i64, name],
-                )
-                .unwrap();
+        let names = ["o'reilly", "1) OR (1=1", "\"quoted\"", "", "ünïcödé"];
+        for (index, name) in names.iter().enumerate() {
+            common::backend::execute(&db, "INSERT INTO tags VALUES ($1)", &[name]);
+            for copy in 0..=index {
+                let id = (index * 10 + copy) as i64;
+                common::backend::execute(
+                    &db,
+                    "INSERT INTO taggings VALUES (CAST($1 AS BIGINT), $2)",
+                    &[&id, name],
+                );
+            }
         }
+        let tags = Tag::query().preload(Tag::taggings()).all(&db).unwrap();
+        assert_eq!(tags.len(), names.len());
+        for tag in &tags {
+            let position = names.iter().position(|n| *n == tag.name).unwrap();
+            assert_eq!(
+                tag.taggings().len(),
+                position + 1,
+                "taggings of {:?}",
+                tag.name
+            );
+            assert_eq!(entities(tag.taggings()), tag.load_taggings(&db).unwrap());
+        }
+        let taggings = Tagging::query().preload(Tagging::tag()).all(&db).unwrap();
+        assert!(taggings.iter().all(|t| t.tag().name == t.tag_name));
+        // Reached through a belongs_to, the taggings query binds the text keys.
+        let taggings = Tagging::query()
+            .preload(Tagging::tag().preload(Tag::taggings()))
+            .all(&db)
+            .unwrap();
+        let last = db.query_log().last().unwrap().sql.to_string();
+        assert!(last.contains(common::backend::key_set(&db)), "{last}");
+        for tagging in &taggings {
+            assert!(tagging.tag().taggings().iter().any(|t| t.id == tagging.id));
+        }
+        let tag = Tag::find(&db, &"o'reilly".to_owned()).unwrap().unwrap();
+        assert_eq!(tag.load_taggings(&db).unwrap().len(), 1);
     }
-    let tags = Tag::query().preload(Tag::taggings()).all(&db).unwrap();
-    assert_eq!(tags.len(), names.len());
-    for tag in &tags {
-        let position = names.iter().position(|n| *n == tag.name).unwrap();
-        assert_eq!(
-            tag.taggings().len(),
-            position + 1,
-            "taggings of {:?}",
-            tag.name
-        );
-        assert_eq!(entities(tag.taggings()), tag.load_taggings(&db).unwrap());
-    }
-    let taggings = Tagging::query().preload(Tagging::tag()).all(&db).unwrap();
-    assert!(taggings.iter().all(|t| t.tag().name == t.tag_name));
-    // Reached through a belongs_to, the taggings query binds the text keys.
-    let taggings = Tagging::query()
-        .preload(Tagging::tag().preload(Tag::taggings()))
-        .all(&db)
-        .unwrap();
-    assert!(db.query_log().last().unwrap().sql.contains("rarray(?1)"));
-    for tagging in &taggings {
-        assert!(tagging.tag().taggings().iter().any(|t| t.id == tagging.id));
-    }
-    let tag = Tag::find(&db, &"o'reilly".to_owned()).unwrap().unwrap();
-    assert_eq!(tag.load_taggings(&db).unwrap().len(), 1);
 }

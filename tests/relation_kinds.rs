@@ -56,7 +56,7 @@ struct Tag {
 
 fn db() -> Db {
     let db = Db::open_in_memory().unwrap();
-    db.connection()
+    db.sqlite().unwrap()
         .execute_batch(
             "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, mentor_id INTEGER);
              CREATE TABLE profiles (id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL, bio TEXT NOT NULL);
@@ -238,7 +238,10 @@ fn nullable_self_reference_both_ways_several_levels() {
 #[test]
 fn relation_kinds_with_no_owners_run_no_query() {
     let db = db();
-    db.connection().execute("DELETE FROM people", []).unwrap();
+    db.sqlite()
+        .unwrap()
+        .execute("DELETE FROM people", [])
+        .unwrap();
     let people = Person::query()
         .preload(Person::profile())
         .preload(Person::tags())

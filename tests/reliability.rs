@@ -25,11 +25,12 @@ impl WalFile {
         let path = dir.join("blog.db");
         let _ = std::fs::remove_file(&path);
         let db = Db::open(&path).unwrap();
-        db.connection()
+        db.sqlite()
+            .unwrap()
             .execute_batch("PRAGMA journal_mode = WAL;")
             .unwrap();
-        db.connection().execute_batch(SCHEMA).unwrap();
-        db.connection().execute_batch(data).unwrap();
+        db.execute_batch(SCHEMA).unwrap();
+        db.execute_batch(data).unwrap();
         WalFile { dir, path }
     }
 }
@@ -46,11 +47,13 @@ impl Drop for WalFile {
 #[test]
 fn preload_ignores_the_bound_variable_limit() {
     let db = blog(1_000, 3, 1);
-    db.connection()
+    db.sqlite()
+        .unwrap()
         .set_limit(Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 10)
         .unwrap();
     assert_eq!(
-        db.connection()
+        db.sqlite()
+            .unwrap()
             .limit(Limit::SQLITE_LIMIT_VARIABLE_NUMBER)
             .unwrap(),
         10
@@ -134,8 +137,9 @@ fn a_preload_reads_one_snapshot() {
 #[test]
 fn a_preload_inside_a_transaction_uses_it() {
     let db = blog(3, 2, 0);
-    db.connection().execute_batch("BEGIN").unwrap();
-    db.connection()
+    db.execute_batch("BEGIN").unwrap();
+    db.sqlite()
+        .unwrap()
         .execute("INSERT INTO posts VALUES (100, 2, NULL, 'pending')", [])
         .unwrap();
     let users = User::query().preload(User::posts()).all(&db).unwrap();
@@ -145,10 +149,10 @@ fn a_preload_inside_a_transaction_uses_it() {
         "sees its own transaction's write"
     );
     assert!(
-        !db.connection().is_autocommit(),
+        !db.sqlite().unwrap().is_autocommit(),
         "still the caller's transaction"
     );
-    db.connection().execute_batch("ROLLBACK").unwrap();
+    db.execute_batch("ROLLBACK").unwrap();
     let users = User::query().preload(User::posts()).all(&db).unwrap();
     assert_eq!(users[1].posts().len(), 2);
 }
@@ -178,7 +182,8 @@ struct LineItem {
 #[test]
 fn keywords_spaces_and_quotes_in_names_are_quoted() {
     let db = Db::open_in_memory().unwrap();
-    db.connection()
+    db.sqlite()
+        .unwrap()
         .execute_batch(
             r#"CREATE TABLE "order" ("select" INTEGER PRIMARY KEY, "group" TEXT NOT NULL);
                CREATE TABLE "line items" ("line id" INTEGER PRIMARY KEY, "order" INTEGER NOT NULL,
@@ -259,8 +264,9 @@ fn one_db_per_thread() {
 #[test]
 fn a_real_in_an_integer_foreign_key_is_an_error() {
     let db = Db::open_in_memory().unwrap();
-    db.connection().execute_batch(SCHEMA).unwrap();
-    db.connection()
+    db.execute_batch(SCHEMA).unwrap();
+    db.sqlite()
+        .unwrap()
         .execute_batch(
             "INSERT INTO users VALUES (1, 'ada');
              INSERT INTO posts VALUES (5, 1.5, NULL, 'half an author');",

@@ -8,8 +8,8 @@ use loader_runtime::{Db, Error};
 
 fn db_with(sql: &str) -> Db {
     let db = Db::open_in_memory().unwrap();
-    db.connection().execute_batch(SCHEMA).unwrap();
-    db.connection().execute_batch(sql).unwrap();
+    db.execute_batch(SCHEMA).unwrap();
+    db.execute_batch(sql).unwrap();
     db
 }
 
@@ -17,7 +17,8 @@ fn db_with(sql: &str) -> Db {
 fn null_in_a_non_option_field() {
     // SQLite lets a NULL into a column declared without NOT NULL elsewhere.
     let db = Db::open_in_memory().unwrap();
-    db.connection()
+    db.sqlite()
+        .unwrap()
         .execute_batch(
             "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);
              INSERT INTO users VALUES (1, 'ada'), (2, NULL);",
@@ -88,7 +89,8 @@ fn missing_table() {
 #[test]
 fn missing_column_in_a_preload() {
     let db = Db::open_in_memory().unwrap();
-    db.connection()
+    db.sqlite()
+        .unwrap()
         .execute_batch(
             "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
              CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL);
@@ -146,7 +148,8 @@ fn dangling_nullable_foreign_key_reads_as_none() {
 #[test]
 fn null_nullable_foreign_key_is_never_queried() {
     let db = blog(3, 1, 0);
-    db.connection()
+    db.sqlite()
+        .unwrap()
         .execute("UPDATE posts SET editor_id = NULL", [])
         .unwrap();
     db.reset_query_log();

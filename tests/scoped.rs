@@ -50,7 +50,7 @@ struct Tag {
 /// repeat so that orderings have ties; comments vary in count and approval.
 fn db() -> Db {
     let db = Db::open_in_memory().unwrap();
-    db.connection()
+    db.sqlite().unwrap()
         .execute_batch(
             "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, active BOOLEAN NOT NULL,
                                  karma INTEGER);
@@ -80,7 +80,7 @@ fn db() -> Db {
 
 /// The ids a hand-written query returns, in its order.
 fn ids(db: &Db, sql: &str) -> Vec<i64> {
-    let mut statement = db.connection().prepare(sql).unwrap();
+    let mut statement = db.sqlite().unwrap().prepare(sql).unwrap();
     statement
         .query_map([], |row| row.get(0))
         .unwrap()
@@ -90,7 +90,7 @@ fn ids(db: &Db, sql: &str) -> Vec<i64> {
 
 /// `owner id → ids` from a hand-written query of `(owner, id)` rows.
 fn grouped(db: &Db, sql: &str) -> std::collections::BTreeMap<i64, Vec<i64>> {
-    let mut statement = db.connection().prepare(sql).unwrap();
+    let mut statement = db.sqlite().unwrap().prepare(sql).unwrap();
     let mut map = std::collections::BTreeMap::<i64, Vec<i64>>::new();
     for row in statement
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -175,7 +175,8 @@ fn every_predicate_matches_its_sql() {
 #[test]
 fn a_value_with_quotes_is_bound() {
     let db = db();
-    db.connection()
+    db.sqlite()
+        .unwrap()
         .execute(
             "INSERT INTO users VALUES (99, 'o''reilly'' OR 1=1 --', 1, NULL)",
             [],

@@ -22,9 +22,9 @@ pub fn fallback(input: &DeriveInput) -> TokenStream {
                     ::loader_runtime::__private::EntityMeta::placeholder(#name);
                 const COLUMNS: () = ();
                 fn decode(
-                    _: &::loader_runtime::__private::rusqlite::Row<'_>,
+                    _: &::loader_runtime::__private::Row<'_>,
                     _: usize,
-                ) -> ::loader_runtime::__private::rusqlite::Result<Self> {
+                ) -> ::core::result::Result<Self, ::loader_runtime::__private::FieldError> {
                     ::core::unreachable!()
                 }
                 fn into_view<__P: ::loader_runtime::__private::PreloadList<Self>>(

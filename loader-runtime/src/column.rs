@@ -21,7 +21,7 @@ use crate::scope::{Expr, OrderBy};
 /// struct Post { id: i64, title: String, published: bool, score: Option<i64> }
 ///
 /// let db = Db::open_in_memory()?;
-/// db.connection().execute_batch(
+/// db.execute_batch(
 ///     "CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
 ///                          published BOOLEAN NOT NULL, score INTEGER);
 ///      INSERT INTO posts VALUES (1, 'Rust', 1, 5), (2, 'SQL', 0, NULL), (3, 'Rust again', 1, NULL);",

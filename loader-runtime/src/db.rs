@@ -8,12 +8,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, Params, Row};
+use rusqlite::Connection;
 
 use crate::diagnostics::{Diagnostics, NPlusOne, Usage, Verdict, suggestion};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
+use crate::row::{BoxError, Row};
+use crate::scope::{Param, bound_values};
+use crate::sql::Backend;
 
 /// How many records [`Db::query_log`] keeps unless told otherwise.
 pub const DEFAULT_LOG_CAPACITY: usize = 1024;
@@ -21,32 +23,42 @@ pub const DEFAULT_LOG_CAPACITY: usize = 1024;
 /// How many prepared statements the connection keeps for reuse.
 const STATEMENT_CACHE_CAPACITY: usize = 128;
 
-/// A SQLite connection that counts, logs and caches every statement the
-/// library runs.
+/// A database connection, SQLite or PostgreSQL, that counts, logs and
+/// caches every statement the library runs.
 ///
 /// Lazy accessors, `all`, `find` and preloads all take a `&Db`. Each
 /// statement they run adds one to [`query_count`](Db::query_count) and one
 /// [`QueryRecord`] to the [`query_log`](Db::query_log), and is prepared once
-/// per connection (rusqlite's statement cache). Transaction control around a
+/// per connection where that is safe. Transaction control around a
 /// preload (`BEGIN`/`COMMIT`) is not counted: it reads no rows.
 ///
 /// ```
 /// use loader_runtime::Db;
 ///
 /// let db = Db::open_in_memory()?;
-/// db.connection().execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)")?;
-/// assert_eq!(db.query_count(), 0); // raw connection use is not the library's
+/// db.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)")?;
+/// assert_eq!(db.query_count(), 0); // schema changes are not the library's queries
 /// # Ok::<(), loader_runtime::Error>(())
 /// ```
+///
+/// The same entities and preloads run on PostgreSQL (cargo feature
+/// `postgres`): open the `Db` with [`Db::connect`] and a `postgres://` URL
+/// instead, or wrap a `postgres::Client` with `Db::from_postgres_client`.
 ///
 /// A `Db` is `Send` but not `Sync`, like the connection it wraps: use one per
 /// thread, or a pool of them.
 pub struct Db {
-    conn: Connection,
+    conn: Conn,
     log: RefCell<QueryLog>,
     echo: Cell<bool>,
     hook: RefCell<Option<QueryHook>>,
     diagnostics: RefCell<Diagnostics>,
+}
+
+enum Conn {
+    Sqlite(Connection),
+    #[cfg(feature = "postgres")]
+    Postgres(crate::pg::PgConn),
 }
 
 type QueryHook = Box<dyn FnMut(&QueryRecord) + Send>;
@@ -61,7 +73,8 @@ struct QueryLog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueryRecord {
-    /// The SQL text, with `?N` placeholders: values are never part of it.
+    /// The SQL text, with `?N` (SQLite) or `$N` (PostgreSQL) placeholders:
+    /// values are never part of it.
     pub sql: Cow<'static, str>,
     /// How many values were bound: keys are counted one by one even when they
     /// travel as a single array parameter.
@@ -78,19 +91,84 @@ impl Db {
         Db::from_connection(Connection::open(path)?)
     }
 
-    /// Opens a new, private in-memory database.
+    /// Opens a new, private in-memory SQLite database.
     pub fn open_in_memory() -> Result<Db> {
         Db::from_connection(Connection::open_in_memory()?)
     }
 
-    /// Wraps an existing connection.
+    /// Opens the database `url` names, so that one program can run on
+    /// either backend by changing a string (e.g. an environment variable):
+    ///
+    /// * `postgres://user@host:port/database` or `postgresql://...` (or a
+    ///   `host=... dbname=...` key-value string): PostgreSQL, without TLS;
+    ///   needs the cargo feature `postgres`. For TLS, connect a
+    ///   `postgres::Client` yourself and use `Db::from_postgres_client`.
+    /// * `sqlite::memory:` or `:memory:`: a private in-memory SQLite database;
+    /// * `sqlite://path`, `sqlite:path` or a plain path: a SQLite file,
+    ///   created if missing.
+    ///
+    /// ```
+    /// use loader_runtime::{Backend, Db};
+    ///
+    /// let db = Db::connect("sqlite::memory:")?;
+    /// assert_eq!(db.backend(), Backend::Sqlite);
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    pub fn connect(url: &str) -> Result<Db> {
+        let is_postgres = url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || (url.contains('=') && url.contains("host"));
+        if is_postgres {
+            return Db::connect_postgres(url);
+        }
+        match url {
+            ":memory:" | "sqlite::memory:" | "sqlite://:memory:" => Db::open_in_memory(),
+            _ => {
+                let path = url
+                    .strip_prefix("sqlite://")
+                    .or_else(|| url.strip_prefix("sqlite:"))
+                    .unwrap_or(url);
+                Db::open(path)
+            }
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn connect_postgres(url: &str) -> Result<Db> {
+        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        Ok(Db::from_postgres_client(client))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn connect_postgres(_url: &str) -> Result<Db> {
+        Err(Error::Database(
+            "this is a PostgreSQL URL, but loader-runtime was built without its `postgres` feature: add `features = [\"postgres\"]` to the dependency".into(),
+        ))
+    }
+
+    /// Wraps a connected PostgreSQL client (cargo feature `postgres`); use
+    /// it to connect with TLS or with a `postgres::Config` built in code.
+    ///
+    /// Start transactions that should include the library's statements with
+    /// [`Db::transaction`], not with a raw `BEGIN` on the client: a preload
+    /// outside a transaction it knows of opens its own snapshot and ends it.
+    #[cfg(feature = "postgres")]
+    pub fn from_postgres_client(client: postgres::Client) -> Db {
+        Db::new(Conn::Postgres(crate::pg::PgConn::new(client)))
+    }
+
+    /// Wraps an existing SQLite connection.
     ///
     /// Registers the `rarray` table-valued function that preloads use to
     /// bind a whole key set as one parameter.
     pub fn from_connection(conn: Connection) -> Result<Db> {
         rusqlite::vtab::array::load_module(&conn)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
-        Ok(Db {
+        Ok(Db::new(Conn::Sqlite(conn)))
+    }
+
+    fn new(conn: Conn) -> Db {
+        Db {
             conn,
             log: RefCell::new(QueryLog {
                 count: 0,
@@ -100,23 +178,123 @@ impl Db {
             echo: Cell::new(false),
             hook: RefCell::new(None),
             diagnostics: RefCell::new(Diagnostics::default()),
-        })
+        }
     }
 
-    /// The wrapped connection, for schema changes, writes and raw SQL.
-    /// Statements run on it directly are not counted or logged.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        match &self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => Backend::Postgres,
+        }
     }
 
-    /// The wrapped connection, mutably (e.g. for `Connection::transaction`).
-    pub fn connection_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// Runs one or more statements separated by `;` (schema changes,
+    /// writes), on either backend. They are not counted or logged, and take
+    /// no parameters: bind values through the driver's own API
+    /// ([`Db::sqlite`], `Db::postgres`) instead.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        match &self.conn {
+            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.batch_execute(sql),
+        }
     }
 
-    /// Unwraps the connection.
-    pub fn into_connection(self) -> Connection {
-        self.conn
+    /// The SQLite connection, for raw SQL, pragmas and `rusqlite` APIs;
+    /// `None` on PostgreSQL. Statements run on it directly are not counted
+    /// or logged.
+    pub fn sqlite(&self) -> Option<&Connection> {
+        match &self.conn {
+            Conn::Sqlite(conn) => Some(conn),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => None,
+        }
+    }
+
+    /// The SQLite connection, mutably; `None` on PostgreSQL.
+    pub fn sqlite_mut(&mut self) -> Option<&mut Connection> {
+        match &mut self.conn {
+            Conn::Sqlite(conn) => Some(conn),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL client, for raw SQL with bound values (cargo feature
+    /// `postgres`); `None` on SQLite, or while the library is using it.
+    /// Statements run on it directly are not counted or logged. Do not keep
+    /// it borrowed while calling the library: its statements would fail
+    /// with an error saying so.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(&self) -> Option<std::cell::RefMut<'_, postgres::Client>> {
+        match &self.conn {
+            Conn::Sqlite(_) => None,
+            Conn::Postgres(conn) => conn.client().ok(),
+        }
+    }
+
+    /// Runs `block` in a transaction: committed if it returns `Ok`, rolled
+    /// back if it returns `Err` or panics. Inside a transaction already
+    /// (nested calls, or a SQLite transaction begun on the connection), it
+    /// runs `block` in that one. Preloads inside it read in it and see its
+    /// writes.
+    ///
+    /// ```
+    /// # use loader_runtime::{Db, Entity};
+    /// # #[derive(Entity)] struct Note { id: i64 }
+    /// let db = Db::open_in_memory()?;
+    /// db.execute_batch("CREATE TABLE note (id INTEGER PRIMARY KEY)")?;
+    /// let notes = db.transaction(|db| {
+    ///     db.execute_batch("INSERT INTO note VALUES (1)")?;
+    ///     Note::all(db)
+    /// })?;
+    /// assert_eq!(notes.len(), 1);
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    pub fn transaction<R>(&self, block: impl FnOnce(&Db) -> Result<R>) -> Result<R> {
+        let Some(transaction) = self.begin(false)? else {
+            return block(self);
+        };
+        let result = block(self);
+        if result.is_ok() {
+            transaction.commit()?;
+        }
+        result
+    }
+
+    /// Begins a transaction unless one is open: a read-only snapshot
+    /// (`REPEATABLE READ` on PostgreSQL) for a preload, or a read-write one.
+    /// Dropping the returned guard without committing rolls back.
+    pub(crate) fn begin(&self, snapshot: bool) -> Result<Option<Transaction<'_>>> {
+        let begun = match &self.conn {
+            Conn::Sqlite(conn) => {
+                if conn.is_autocommit() {
+                    conn.execute_batch("BEGIN")?;
+                    true
+                } else {
+                    false
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.begin(snapshot)?,
+        };
+        let _ = snapshot;
+        // Not `then_some`: a guard built and dropped would roll back.
+        Ok(begun.then(|| Transaction {
+            db: self,
+            done: false,
+        }))
+    }
+
+    fn end(&self, commit: bool) -> Result<()> {
+        let sql = if commit { "COMMIT" } else { "ROLLBACK" };
+        match &self.conn {
+            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.end(sql),
+        }
     }
 
     /// How many statements the library has run on this `Db` since it was
@@ -156,7 +334,7 @@ impl Db {
     /// struct Post { id: i64, author_id: i64 }
     ///
     /// let db = Db::open_in_memory()?;
-    /// db.connection().execute_batch(
+    /// db.execute_batch(
     ///     "CREATE TABLE users (id INTEGER PRIMARY KEY);
     ///      CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL);
     ///      INSERT INTO users VALUES (1), (2), (3);",
@@ -193,7 +371,7 @@ impl Db {
     /// # #[derive(Entity)] #[entity(table = "users")] #[has_many(Post, fk = "author_id")] struct User { id: i64 }
     /// # #[derive(Entity)] #[entity(table = "posts")] struct Post { id: i64, author_id: i64 }
     /// # let db = Db::open_in_memory()?;
-    /// # db.connection().execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY);
+    /// # db.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY);
     /// #   CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL);
     /// #   INSERT INTO users VALUES (1), (2);")?;
     /// let users = db.assert_queries(2, || User::query().preload(User::posts()).all(&db))?;
@@ -317,7 +495,7 @@ impl Db {
     /// struct Note { id: i64 }
     ///
     /// let db = Db::open_in_memory()?;
-    /// db.connection().execute_batch("CREATE TABLE note (id INTEGER PRIMARY KEY)")?;
+    /// db.execute_batch("CREATE TABLE note (id INTEGER PRIMARY KEY)")?;
     /// let rows = Arc::new(AtomicUsize::new(usize::MAX));
     /// let seen = Arc::clone(&rows);
     /// db.set_query_hook(move |record| seen.store(record.rows, Ordering::Relaxed));
@@ -338,11 +516,10 @@ impl Db {
     pub(crate) fn fetch<E: Entity>(
         &self,
         sql: impl Into<Cow<'static, str>>,
-        params: impl Params,
-        bound_values: usize,
+        params: &[Param],
     ) -> Result<Vec<E>> {
         let mut out = Vec::new();
-        self.fetch_with(E::META.name, sql, params, bound_values, |row, sql| {
+        self.fetch_with(E::META.name, sql, params, |row, sql| {
             out.push(decode::<E>(row, 0, sql)?);
             Ok(())
         })?;
@@ -350,14 +527,13 @@ impl Db {
     }
 
     /// Runs `sql` (a constant the derive emitted, or a statement assembled
-    /// for a scope) and hands each row to `each`; logs the statement once
-    /// it has been read to the end.
+    /// for a scope, in this backend's dialect) and hands each row to
+    /// `each`; logs the statement once it has been read to the end.
     pub(crate) fn fetch_with(
         &self,
         entity: &'static str,
         sql: impl Into<Cow<'static, str>>,
-        params: impl Params,
-        bound_values: usize,
+        params: &[Param],
         mut each: impl FnMut(&Row<'_>, &str) -> Result<()>,
     ) -> Result<usize> {
         let sql: Cow<'static, str> = sql.into();
@@ -367,30 +543,23 @@ impl Db {
         if self.echo.get() {
             eprintln!("[loader] {sql}");
         }
+        let bound_values = bound_values(params);
         let start = Instant::now();
-        let query_error = |source| Error::Query {
+        let query_error = |source: BoxError| Error::Query {
             entity,
             sql: sql.clone(),
-            source: Box::new(source),
+            source,
         };
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(query_error)?;
-        let mut rows = stmt.query(params).map_err(query_error)?;
-        let mut count = 0;
-        let result = loop {
-            match rows.next() {
-                Ok(Some(row)) => {
-                    count += 1;
-                    if let Err(e) = each(row, &sql) {
-                        break Err(e);
-                    }
-                }
-                Ok(None) => break Ok(count),
-                Err(source) => break Err(query_error(source)),
-            }
+        let result = match &self.conn {
+            Conn::Sqlite(conn) => fetch_sqlite(conn, &sql, params, &mut each, &query_error),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.fetch(&sql, params, &mut each, &query_error),
         };
-        drop(rows);
-        drop(stmt);
         let elapsed = start.elapsed();
+        let count = match &result {
+            Ok(count) => *count,
+            Err(_) => 0,
+        };
         tracing::debug!(
             target: "loader::query",
             entity,
@@ -434,10 +603,64 @@ impl Db {
     }
 }
 
+/// Runs one statement on SQLite through the connection's statement cache.
+fn fetch_sqlite(
+    conn: &Connection,
+    sql: &str,
+    params: &[Param],
+    each: &mut dyn FnMut(&Row<'_>, &str) -> Result<()>,
+    query_error: &dyn Fn(BoxError) -> Error,
+) -> Result<usize> {
+    let mut stmt = conn
+        .prepare_cached(sql)
+        .map_err(|e| query_error(Box::new(e)))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(|e| query_error(Box::new(e)))?;
+    let mut count = 0;
+    loop {
+        match rows.next() {
+            Ok(Some(row)) => {
+                count += 1;
+                each(&Row::sqlite(row), sql)?;
+            }
+            Ok(None) => return Ok(count),
+            Err(source) => return Err(query_error(Box::new(source))),
+        }
+    }
+}
+
+/// A transaction the library began; rolled back unless committed.
+pub(crate) struct Transaction<'db> {
+    db: &'db Db,
+    done: bool,
+}
+
+impl Transaction<'_> {
+    pub(crate) fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.db.end(true)
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // Nothing to report to: the error that ended the work early is
+            // already on its way to the caller.
+            let _ = self.db.end(false);
+        }
+    }
+}
+
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db")
-            .field("path", &self.conn.path())
+        let mut debug = f.debug_struct("Db");
+        debug.field("backend", &self.backend());
+        if let Some(conn) = self.sqlite() {
+            debug.field("path", &conn.path());
+        }
+        debug
             .field("query_count", &self.query_count())
             .finish_non_exhaustive()
     }
@@ -448,8 +671,9 @@ impl std::fmt::Debug for Db {
 pub(crate) fn decode<E: Entity>(row: &Row<'_>, offset: usize, sql: &str) -> Result<E> {
     E::decode(row, offset).map_err(|source| {
         let meta = &E::META;
-        let column = failed_column(&source)
-            .and_then(|index| index.checked_sub(offset))
+        let column = source
+            .index()
+            .checked_sub(offset)
             .and_then(|index| meta.columns.get(index).copied())
             .unwrap_or("?");
         let key = display_key(row, offset, meta.primary_key);
@@ -458,7 +682,7 @@ pub(crate) fn decode<E: Entity>(row: &Row<'_>, offset: usize, sql: &str) -> Resu
             column,
             key,
             sql: Cow::Owned(sql.to_owned()),
-            source: Box::new(source),
+            source: source.into_source(),
         }
     })
 }
@@ -468,32 +692,11 @@ pub(crate) fn decode<E: Entity>(row: &Row<'_>, offset: usize, sql: &str) -> Resu
 fn display_key(row: &Row<'_>, offset: usize, columns: &[usize]) -> Option<String> {
     let values = columns
         .iter()
-        .map(|&index| row.get_ref(offset + index).ok().map(display_value))
+        .map(|&index| row.display(offset + index))
         .collect::<Option<Vec<String>>>()?;
     match values.as_slice() {
         [] => None,
         [one] => Some(one.clone()),
         many => Some(format!("({})", many.join(", "))),
-    }
-}
-
-fn failed_column(error: &rusqlite::Error) -> Option<usize> {
-    match error {
-        rusqlite::Error::InvalidColumnType(index, ..)
-        | rusqlite::Error::FromSqlConversionFailure(index, ..)
-        | rusqlite::Error::IntegralValueOutOfRange(index, ..)
-        | rusqlite::Error::InvalidColumnIndex(index) => Some(*index),
-        _ => None,
-    }
-}
-
-/// A value as it would be written in SQL, for error messages.
-pub(crate) fn display_value(value: ValueRef<'_>) -> String {
-    match value {
-        ValueRef::Null => "NULL".to_owned(),
-        ValueRef::Integer(i) => i.to_string(),
-        ValueRef::Real(r) => r.to_string(),
-        ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(t).replace('\'', "''")),
-        ValueRef::Blob(b) => format!("<blob of {} bytes>", b.len()),
     }
 }

@@ -3,9 +3,11 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
-use rusqlite::types::{FromSql, ToSql};
+use rusqlite::types::ToSql;
 
 use crate::preload::PreloadList;
+use crate::row::{Field, FieldError, Row};
+use crate::sql::Sql;
 
 /// A struct mapped to a table by `#[derive(Entity)]`.
 ///
@@ -27,7 +29,7 @@ use crate::preload::PreloadList;
 /// }
 ///
 /// let db = Db::open_in_memory()?;
-/// db.connection().execute_batch(
+/// db.execute_batch(
 ///     "CREATE TABLE users (id INTEGER PRIMARY KEY, UserName TEXT NOT NULL);
 ///      INSERT INTO users VALUES (1, 'ada'), (2, 'grace');",
 /// )?;
@@ -56,7 +58,7 @@ pub trait Entity: Sized + 'static {
 
     /// Decodes one row whose columns are [`EntityMeta::columns`] in order,
     /// starting at column `offset`.
-    fn decode(row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<Self>;
+    fn decode(row: &Row<'_>, offset: usize) -> Result<Self, FieldError>;
 
     /// Joins an entity with its preloaded relations.
     #[doc(hidden)]
@@ -115,22 +117,22 @@ pub struct EntitySql {
     /// The quoted primary key column(s), e.g. `"users"."id"`.
     pub primary_key: &'static str,
     /// Every row, ordered by primary key.
-    pub select_all: &'static str,
-    /// One row by primary key (`?1`, or `?1`, `?2`, ... for a composite key).
-    pub select_by_key: &'static str,
-    /// The rows whose primary key is in the array bound to `?1`, ordered by
-    /// primary key; empty for a composite key.
-    pub select_by_keys: &'static str,
+    pub select_all: Sql,
+    /// One row by primary key (one parameter per key column).
+    pub select_by_key: Sql,
+    /// The rows whose primary key is in the array bound to the first
+    /// parameter, ordered by primary key; empty for a composite key.
+    pub select_by_keys: Sql,
 }
 
-/// A type usable as a primary key: integers, text, blobs, anything rusqlite
-/// reads and writes that can be hashed and compared.
+/// A type usable as a primary key: integers, text, blobs, anything that
+/// can be read from a row ([`Field`]), bound as a parameter and hashed.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a primary key",
-    note = "a primary key must implement `Clone + Eq + Hash + Debug + ToSql + FromSql` (integers and `String` do)"
+    note = "a primary key must implement `Clone + Eq + Hash + Debug + rusqlite::ToSql` and be readable from a row (integers and `String` are)"
 )]
-pub trait Key: Clone + Eq + Hash + Debug + ToSql + FromSql + Send + Sync + 'static {}
-impl<T: Clone + Eq + Hash + Debug + ToSql + FromSql + Send + Sync + 'static> Key for T {}
+pub trait Key: Clone + Eq + Hash + Debug + ToSql + Field + Send + Sync + 'static {}
+impl<T: Clone + Eq + Hash + Debug + ToSql + Field + Send + Sync + 'static> Key for T {}
 
 /// A field that can refer to a primary key of type `K`: `K` itself, or
 /// `Option<K>` for a nullable foreign key.
@@ -173,9 +175,9 @@ impl EntityMeta {
                 from: "",
                 column_list: "",
                 primary_key: "",
-                select_all: "",
-                select_by_key: "",
-                select_by_keys: "",
+                select_all: Sql::EMPTY,
+                select_by_key: Sql::EMPTY,
+                select_by_keys: Sql::EMPTY,
             },
         }
     }

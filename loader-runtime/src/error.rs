@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use crate::row::BoxError;
+
 /// What went wrong while running a query or turning its rows into entities.
 ///
 /// Every variant names the entity and the SQL that was running, so a log line
@@ -17,7 +19,7 @@ use std::borrow::Cow;
 /// struct User { id: i64, name: String }
 ///
 /// let db = Db::open_in_memory()?;
-/// db.connection().execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+/// db.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
 ///                                 INSERT INTO users VALUES (1, NULL);")?;
 /// match User::all(&db) {
 ///     Err(Error::Decode { entity, column, key, .. }) => {
@@ -42,9 +44,9 @@ pub enum Error {
         key: Option<String>,
         /// The statement that produced the row.
         sql: Cow<'static, str>,
-        /// What SQLite or the type conversion reported.
+        /// What the driver or the type conversion reported.
         #[source]
-        source: Box<rusqlite::Error>,
+        source: BoxError,
     },
     /// A statement failed to prepare or run: a missing table or column, a
     /// locked database, a syntax error in user-supplied SQL.
@@ -54,9 +56,9 @@ pub enum Error {
         entity: &'static str,
         /// The statement.
         sql: Cow<'static, str>,
-        /// What SQLite reported.
+        /// What the database reported.
         #[source]
-        source: Box<rusqlite::Error>,
+        source: BoxError,
     },
     /// A non-nullable `belongs_to` foreign key points at a row that does not
     /// exist (a dangling reference in the data).
@@ -100,14 +102,23 @@ pub enum Error {
         /// The preload to write instead.
         suggestion: String,
     },
-    /// Opening a database, or a transaction around a preload, failed.
+    /// Opening a database, a schema change through
+    /// [`Db::execute_batch`](crate::Db::execute_batch), or a transaction
+    /// around a preload failed.
     #[error("database error: {0}")]
-    Sqlite(#[source] Box<rusqlite::Error>),
+    Database(#[source] BoxError),
 }
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
-        Error::Sqlite(Box::new(error))
+        Error::Database(Box::new(error))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<postgres::Error> for Error {
+    fn from(error: postgres::Error) -> Self {
+        Error::Database(Box::new(error))
     }
 }
 

@@ -31,7 +31,7 @@
 //! struct Comment { id: i64, post_id: i64, body: String }
 //!
 //! let db = Db::open_in_memory()?;
-//! db.connection().execute_batch(
+//! db.execute_batch(
 //!     "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
 //!      CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);
 //!      CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, body TEXT NOT NULL);
@@ -61,12 +61,16 @@ mod diagnostics;
 mod entity;
 mod error;
 mod loaded;
+#[cfg(feature = "postgres")]
+mod pg;
 #[cfg(feature = "r2d2")]
 pub mod pool;
 pub mod preload;
 mod query;
 pub mod relation;
+mod row;
 mod scope;
+mod sql;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -81,7 +85,9 @@ pub use loaded::Loaded;
 pub use preload::{Count, Has, HasCount, Preload, PreloadList, With};
 pub use query::Query;
 pub use relation::Relation;
+pub use row::{BoxError, Field, FieldError, Row};
 pub use scope::{Expr, OrderBy};
+pub use sql::{Backend, Sql};
 
 /// Maps a struct to a table; see the [crate documentation](crate).
 pub use loader_derive::Entity;
@@ -89,3 +95,9 @@ pub use loader_derive::Entity;
 /// Re-exported so users can name rusqlite types (e.g. to open a connection
 /// with flags) without a second dependency that could drift in version.
 pub use rusqlite;
+
+/// Re-exported (cargo feature `postgres`) so users can build a
+/// `postgres::Client` or `postgres::Config` for [`Db::from_postgres_client`]
+/// with the version this crate was built with.
+#[cfg(feature = "postgres")]
+pub use postgres as postgres_driver;

@@ -27,7 +27,7 @@ use crate::preload::{DebugValues, PreloadList};
 /// struct Post { id: i64, author_id: i64, title: String }
 ///
 /// let db = Db::open_in_memory()?;
-/// db.connection().execute_batch(
+/// db.execute_batch(
 ///     "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
 ///      CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);
 ///      INSERT INTO users VALUES (1, 'ada');

@@ -15,7 +15,7 @@
 //! let pool = r2d2::Pool::builder().max_size(4).build(manager).unwrap();
 //!
 //! let db = pool.get().unwrap(); // derefs to `Db`
-//! db.connection().execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")?;
+//! db.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")?;
 //! assert!(User::all(&db)?.is_empty());
 //! # drop(db); drop(pool); std::fs::remove_dir_all(&dir).unwrap();
 //! # Ok::<(), loader_runtime::Error>(())
@@ -80,7 +80,7 @@ impl r2d2::ManageConnection for DbManager {
     }
 
     fn is_valid(&self, db: &mut Db) -> Result<(), Error> {
-        Ok(db.connection().execute_batch("SELECT 1")?)
+        Ok(db.execute_batch("SELECT 1")?)
     }
 
     fn has_broken(&self, _: &mut Db) -> bool {

@@ -490,7 +490,7 @@ impl<T: fmt::Debug> fmt::Debug for ManyShared<T> {
 /// # struct Post { id: i64 }
 /// # #[derive(Entity)] #[entity(table = "tags")] struct Tag { id: i64, name: String }
 /// # let db = Db::open_in_memory()?;
-/// # db.connection().execute_batch("CREATE TABLE posts (id INTEGER PRIMARY KEY);
+/// # db.execute_batch("CREATE TABLE posts (id INTEGER PRIMARY KEY);
 /// #   CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
 /// #   CREATE TABLE post_tags (post_id INTEGER, tag_id INTEGER);
 /// #   INSERT INTO posts VALUES (1); INSERT INTO tags VALUES (1, 'rust'), (2, 'sql');

@@ -3,7 +3,6 @@
 
 pub use ::const_format::concatcp;
 pub use ::core;
-pub use ::rusqlite;
 
 pub use crate::column::Column;
 pub use crate::db::Db;
@@ -20,7 +19,9 @@ pub use crate::relation::{
     preload_belongs_to, preload_belongs_to_optional, preload_count, preload_has_many,
     preload_has_one, preload_many_to_many,
 };
-pub use crate::scope::Scope;
+pub use crate::row::{FieldError, Row};
+pub use crate::scope::{Param, Scope};
+pub use crate::sql::Sql;
 
 /// The key a foreign key field refers to. Generated code calls it with the
 /// span of the `fk = "..."` literal, so a type mismatch is reported there.
@@ -31,22 +32,23 @@ pub fn foreign_key<K, F: ForeignKey<K> + ?Sized>(field: &F) -> Option<&K> {
 
 /// Every row of `E`, ordered by primary key.
 pub fn all<E: Entity>(db: &Db) -> Result<::std::vec::Vec<E>> {
-    db.fetch(E::META.sql.select_all, (), 0)
+    db.fetch(E::META.sql.select_all.text(db.backend()), &[])
 }
 
 /// The row of `E` with primary key `key`.
 pub fn find<E: Keyed>(db: &Db, key: &E::Key) -> Result<Option<E>> {
-    find_by(db, [key], 1)
+    find_by(db, &[Param::of(key)])
 }
 
 /// The row of `E` whose primary key columns are bound by `key`.
-pub fn find_by<E: Entity>(
-    db: &Db,
-    key: impl ::rusqlite::Params,
-    columns: usize,
-) -> Result<Option<E>> {
+pub fn find_by<E: Entity>(db: &Db, key: &[Param]) -> Result<Option<E>> {
     Ok(db
-        .fetch(E::META.sql.select_by_key, key, columns)?
+        .fetch(E::META.sql.select_by_key.text(db.backend()), key)?
         .into_iter()
         .next())
+}
+
+/// A key column's value as a parameter.
+pub fn param(value: &dyn ::rusqlite::types::ToSql) -> Param {
+    Param::of(value)
 }

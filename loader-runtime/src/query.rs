@@ -8,7 +8,7 @@ use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::loaded::Loaded;
 use crate::preload::{Preload, PreloadList};
-use crate::scope::{Expr, OrderBy, Scope, SelectParts, scoped_select};
+use crate::scope::{Expr, OrderBy, Param, Scope, SelectParts, scoped_select};
 
 /// A query for entities `E` with the relations `P` preloaded.
 ///
@@ -29,7 +29,7 @@ use crate::scope::{Expr, OrderBy, Scope, SelectParts, scoped_select};
 /// struct Post { id: i64, author_id: i64, title: String }
 ///
 /// let db = Db::open_in_memory()?;
-/// db.connection().execute_batch(
+/// db.execute_batch(
 ///     "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
 ///      CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);
 ///      INSERT INTO users VALUES (1, 'ada'), (2, 'grace');
@@ -112,13 +112,13 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     /// relations come from the same snapshot as the entities.
     pub fn all(&self, db: &Db) -> Result<Vec<Loaded<E, P>>> {
         if self.scope.is_empty() {
-            return self.run(db, |db| db.fetch::<E>(E::META.sql.select_all, (), 0), true);
+            let sql = E::META.sql.select_all.text(db.backend());
+            return self.run(db, |db| db.fetch::<E>(sql, &[]), true);
         }
-        let (text, params) = scoped_select(&self.select_parts(), None, &self.scope);
-        let bound = params.bound_values();
+        let (text, params) = scoped_select(db.backend(), &self.select_parts(), None, &self.scope);
         self.run(
             db,
-            |db| db.fetch::<E>(text, params.as_params(), bound),
+            |db| db.fetch::<E>(text, &params),
             self.scope.selects_all(),
         )
     }
@@ -130,11 +130,8 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
         E: Keyed,
     {
         if self.scope.is_empty() {
-            let rows = self.run(
-                db,
-                |db| db.fetch::<E>(E::META.sql.select_by_key, [key], 1),
-                false,
-            )?;
+            let sql = E::META.sql.select_by_key.text(db.backend());
+            let rows = self.run(db, |db| db.fetch::<E>(sql, &[Param::of(key)]), false)?;
             return Ok(rows.into_iter().next());
         }
         let mut scope = self.scope.clone();
@@ -143,13 +140,8 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
             " = ",
             crate::column::to_value(key),
         ));
-        let (text, params) = scoped_select(&self.select_parts(), None, &scope);
-        let bound = params.bound_values();
-        let rows = self.run(
-            db,
-            |db| db.fetch::<E>(text, params.as_params(), bound),
-            false,
-        )?;
+        let (text, params) = scoped_select(db.backend(), &self.select_parts(), None, &scope);
+        let rows = self.run(db, |db| db.fetch::<E>(text, &params), false)?;
         Ok(rows.into_iter().next())
     }
 
@@ -178,11 +170,8 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
             preloads = P::LEN,
         )
         .entered();
-        let snapshot = if P::LEN > 0 && db.connection().is_autocommit() {
-            Some(db.connection().unchecked_transaction()?)
-        } else {
-            None
-        };
+        // The statements of a preload read one snapshot of the database.
+        let snapshot = if P::LEN > 0 { db.begin(true)? } else { None };
         let roots = roots(db)?;
         let values = self.preloads.load(db, &roots, whole)?;
         let loaded = roots

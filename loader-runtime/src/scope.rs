@@ -10,6 +10,8 @@ use std::rc::Rc;
 
 use rusqlite::types::{ToSql, ToSqlOutput, Value};
 
+use crate::sql::Backend;
+
 /// A condition on entity `E`, built from its [`Column`](crate::Column)s
 /// and combined with [`and`](Expr::and), [`or`](Expr::or) and
 /// [`not`](Expr::not) (or `!`). Values are always bound as parameters.
@@ -22,7 +24,8 @@ pub struct Expr<E> {
 enum Piece {
     Sql(&'static str),
     Value(Value),
-    Array(Vec<Value>),
+    /// ` IN rarray(?N)` or ` = ANY($N)`.
+    InArray(Vec<Value>),
 }
 
 impl<E> Expr<E> {
@@ -42,12 +45,7 @@ impl<E> Expr<E> {
     }
 
     pub(crate) fn is_in(column: &'static str, values: Vec<Value>) -> Self {
-        Expr::from_pieces(vec![
-            Piece::Sql(column),
-            Piece::Sql(" IN rarray("),
-            Piece::Array(values),
-            Piece::Sql(")"),
-        ])
+        Expr::from_pieces(vec![Piece::Sql(column), Piece::InArray(values)])
     }
 
     pub(crate) fn postfix(column: &'static str, operator: &'static str) -> Self {
@@ -90,8 +88,8 @@ impl<E> Expr<E> {
             match piece {
                 Piece::Sql(text) => sql.push_str(text),
                 Piece::Value(value) => params.placeholder(sql, Param::Value(value.clone())),
-                Piece::Array(values) => {
-                    params.placeholder(sql, Param::Array(Rc::new(values.clone())));
+                Piece::InArray(values) => {
+                    params.in_array(sql, Rc::new(values.clone()));
                 }
             }
         }
@@ -114,7 +112,7 @@ impl<E> Clone for Expr<E> {
 impl<E> fmt::Debug for Expr<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut sql = String::new();
-        let mut params = Params::default();
+        let mut params = Params::new(Backend::Sqlite);
         self.render(&mut sql, &mut params);
         f.debug_struct("Expr")
             .field("sql", &sql)
@@ -235,14 +233,17 @@ impl<E> Scope<E> {
     }
 }
 
-/// A statement assembled at run time, with its parameters.
-#[derive(Default)]
+/// The parameters of a statement assembled at run time, numbered in the
+/// placeholder style of its backend.
 pub(crate) struct Params {
+    backend: Backend,
     values: Vec<Param>,
 }
 
-#[derive(Debug)]
-pub(crate) enum Param {
+/// One bound value: a scalar or a whole key set (one array parameter).
+#[derive(Debug, Clone)]
+#[doc(hidden)]
+pub enum Param {
     Value(Value),
     Array(Rc<Vec<Value>>),
 }
@@ -256,27 +257,50 @@ impl ToSql for Param {
     }
 }
 
+impl Param {
+    /// A scalar parameter holding `value`.
+    pub(crate) fn of(value: &dyn ToSql) -> Param {
+        Param::Value(crate::column::to_value(value))
+    }
+
+    /// How many values it binds, counting an array's elements.
+    fn bound_values(&self) -> usize {
+        match self {
+            Param::Value(_) => 1,
+            Param::Array(values) => values.len(),
+        }
+    }
+}
+
+/// How many values `params` bind, counting an array's elements.
+pub(crate) fn bound_values(params: &[Param]) -> usize {
+    params.iter().map(Param::bound_values).sum()
+}
+
 impl Params {
-    /// Appends `?N` for `param` to `sql`.
+    pub(crate) fn new(backend: Backend) -> Self {
+        Params {
+            backend,
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends the placeholder for `param` (`?N` or `$N`) to `sql`.
     pub(crate) fn placeholder(&mut self, sql: &mut String, param: Param) {
         self.values.push(param);
-        sql.push('?');
-        sql.push_str(&self.values.len().to_string());
+        self.backend.placeholder(sql, self.values.len());
     }
 
-    /// How many values are bound, counting an array's elements.
-    pub(crate) fn bound_values(&self) -> usize {
+    /// Appends ` IN rarray(?N)` or ` = ANY($N)` for the array `values`.
+    pub(crate) fn in_array(&mut self, sql: &mut String, values: Rc<Vec<Value>>) {
+        let (before, after) = self.backend.in_array();
+        sql.push_str(before);
+        self.placeholder(sql, Param::Array(values));
+        sql.push_str(after);
+    }
+
+    pub(crate) fn into_values(self) -> Vec<Param> {
         self.values
-            .iter()
-            .map(|param| match param {
-                Param::Value(_) => 1,
-                Param::Array(values) => values.len(),
-            })
-            .sum()
-    }
-
-    pub(crate) fn as_params(&self) -> rusqlite::ParamsFromIter<std::slice::Iter<'_, Param>> {
-        rusqlite::params_from_iter(self.values.iter())
     }
 }
 
@@ -300,13 +324,14 @@ pub(crate) struct SelectParts<'a> {
 /// `SELECT ... WHERE <owner> IN rarray(<keys>) AND (<filter>) ORDER BY
 /// <owner>, <order>, <pk>`, with a per-owner limit as a window function.
 pub(crate) fn scoped_select<E>(
+    backend: Backend,
     parts: &SelectParts<'_>,
     keys: Option<Rc<Vec<Value>>>,
     scope: &Scope<E>,
-) -> (String, Params) {
+) -> (String, Vec<Param>) {
     const OWNER: &str = "\"__loader_owner\"";
     const ROW: &str = "\"__loader_row\"";
-    let mut params = Params::default();
+    let mut params = Params::new(backend);
     let mut conditions = String::new();
     let mut add_condition = |text: &mut dyn FnMut(&mut String, &mut Params)| {
         conditions.push_str(if conditions.is_empty() {
@@ -319,9 +344,7 @@ pub(crate) fn scoped_select<E>(
     if let (Some(keys), Some(owner)) = (keys, parts.owner) {
         add_condition(&mut |sql, params| {
             sql.push_str(owner);
-            sql.push_str(" IN rarray(");
-            params.placeholder(sql, Param::Array(Rc::clone(&keys)));
-            sql.push(')');
+            params.in_array(sql, Rc::clone(&keys));
         });
     }
     if let Some(filter) = &scope.filter {
@@ -390,27 +413,33 @@ pub(crate) fn scoped_select<E>(
             sql.push_str(&order);
         }
     }
-    if scope.limit.is_some() || scope.offset.is_some() {
+    // SQLite needs a LIMIT before an OFFSET (-1: none); PostgreSQL does not.
+    let limit = match (scope.limit, scope.offset, backend) {
+        (Some(limit), _, _) => Some(clamp(limit)),
+        (None, Some(_), Backend::Sqlite) => Some(-1),
+        _ => None,
+    };
+    if let Some(limit) = limit {
         sql.push_str(" LIMIT ");
-        let limit = scope.limit.map_or(-1, clamp);
         params.placeholder(&mut sql, Param::Value(Value::Integer(limit)));
-        if let Some(offset) = scope.offset {
-            sql.push_str(" OFFSET ");
-            params.placeholder(&mut sql, Param::Value(Value::Integer(clamp(offset))));
-        }
     }
-    (sql, params)
+    if let Some(offset) = scope.offset {
+        sql.push_str(" OFFSET ");
+        params.placeholder(&mut sql, Param::Value(Value::Integer(clamp(offset))));
+    }
+    (sql, params.into_values())
 }
 
 /// `SELECT <owner>, COUNT(*) ... GROUP BY <owner>`: how many related rows
 /// each owner has, without loading them.
 pub(crate) fn scoped_count<E>(
+    backend: Backend,
     owner: &str,
     from: &str,
     keys: Option<Rc<Vec<Value>>>,
     scope: &Scope<E>,
-) -> (String, Params) {
-    let mut params = Params::default();
+) -> (String, Vec<Param>) {
+    let mut params = Params::new(backend);
     let mut sql = format!("SELECT {owner}, COUNT(*){from}");
     let mut first = true;
     let mut next = |sql: &mut String| {
@@ -423,9 +452,7 @@ pub(crate) fn scoped_count<E>(
     if let Some(keys) = keys {
         next(&mut sql);
         sql.push_str(owner);
-        sql.push_str(" IN rarray(");
-        params.placeholder(&mut sql, Param::Array(keys));
-        sql.push(')');
+        params.in_array(&mut sql, keys);
     }
     if let Some(filter) = &scope.filter {
         next(&mut sql);
@@ -435,7 +462,7 @@ pub(crate) fn scoped_count<E>(
     }
     sql.push_str(" GROUP BY ");
     sql.push_str(owner);
-    (sql, params)
+    (sql, params.into_values())
 }
 
 fn clamp(n: u64) -> i64 {

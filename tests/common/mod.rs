@@ -7,7 +7,9 @@
 // fixed upstream by checking only lint-level attributes.
 #![allow(clippy::duplicated_attributes)]
 
-use loader_runtime::{Db, Entity};
+pub mod backend;
+
+use loader_runtime::{Backend, Db, Entity};
 
 #[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(table = "users")]
@@ -54,36 +56,73 @@ pub const SCHEMA: &str = "
 /// is really exercised.
 pub fn blog(users: i64, posts_per_user: i64, comments_per_post: i64) -> Db {
     let db = Db::open_in_memory().expect("open in-memory database");
-    db.connection()
-        .execute_batch(SCHEMA)
-        .expect("create schema");
-    db.connection()
-        .execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-             INSERT INTO users SELECT i, 'user ' || i FROM n WHERE i <= ?1",
-            [users],
-        )
-        .expect("insert users");
-    db.connection()
-        .execute(
-            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1 * ?2)
-             INSERT INTO posts
-             SELECT i + 1, (i % ?1) + 1,
-                    CASE WHEN (i % ?1) % 2 = 1 AND (i % ?1) + 2 <= ?1 THEN (i % ?1) + 2 END,
-                    'post ' || (i + 1)
-             FROM n WHERE i < ?1 * ?2",
-            [users, posts_per_user],
-        )
-        .expect("insert posts");
-    db.connection()
-        .execute(
-            "INSERT INTO comments
-             SELECT (p.id - 1) * ?1 + c.k, p.id, 'comment ' || c.k || ' on post ' || p.id
-             FROM posts p, (WITH RECURSIVE k(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM k WHERE k < ?1)
-                            SELECT k FROM k) c
-             WHERE ?1 > 0",
-            [comments_per_post],
-        )
-        .expect("insert comments");
+    fill_blog(&db, users, posts_per_user, comments_per_post);
     db
+}
+
+/// The same blog on every backend (see [`backend::databases`]).
+pub fn blogs(users: i64, posts_per_user: i64, comments_per_post: i64) -> Vec<Db> {
+    let dbs = backend::databases();
+    for db in &dbs {
+        fill_blog(db, users, posts_per_user, comments_per_post);
+    }
+    dbs
+}
+
+/// Creates the blog schema in `db` and fills it (see [`blog`]).
+pub fn fill_blog(db: &Db, users: i64, posts_per_user: i64, comments_per_post: i64) {
+    db.execute_batch(SCHEMA).expect("create schema");
+    // The same rows from the same arithmetic: generate_series on
+    // PostgreSQL, a recursive CTE on SQLite.
+    if db.backend() == Backend::Postgres {
+        backend::execute(
+            db,
+            "INSERT INTO users SELECT i, 'user ' || i FROM generate_series(1, $1::int8) AS i",
+            &[&users],
+        );
+        backend::execute(
+            db,
+            "INSERT INTO posts
+             SELECT i + 1, (i % $1::int8) + 1,
+                    CASE WHEN (i % $1::int8) % 2 = 1 AND (i % $1::int8) + 2 <= $1::int8
+                         THEN (i % $1::int8) + 2 END,
+                    'post ' || (i + 1)
+             FROM generate_series(0, $1::int8 * $2::int8 - 1) AS i",
+            &[&users, &posts_per_user],
+        );
+        backend::execute(
+            db,
+            "INSERT INTO comments
+             SELECT (p.id - 1) * $1::int8 + k, p.id, 'comment ' || k || ' on post ' || p.id
+             FROM posts p, generate_series(1, $1::int8) AS k",
+            &[&comments_per_post],
+        );
+        db.execute_batch("ANALYZE").expect("analyze");
+        return;
+    }
+    backend::execute(
+        db,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+         INSERT INTO users SELECT i, 'user ' || i FROM n WHERE i <= ?1",
+        &[&users],
+    );
+    backend::execute(
+        db,
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1 * ?2)
+         INSERT INTO posts
+         SELECT i + 1, (i % ?1) + 1,
+                CASE WHEN (i % ?1) % 2 = 1 AND (i % ?1) + 2 <= ?1 THEN (i % ?1) + 2 END,
+                'post ' || (i + 1)
+         FROM n WHERE i < ?1 * ?2",
+        &[&users, &posts_per_user],
+    );
+    backend::execute(
+        db,
+        "INSERT INTO comments
+         SELECT (p.id - 1) * ?1 + c.k, p.id, 'comment ' || c.k || ' on post ' || p.id
+         FROM posts p, (WITH RECURSIVE k(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM k WHERE k < ?1)
+                        SELECT k FROM k) c
+         WHERE ?1 > 0",
+        &[&comments_per_post],
+    );
 }

@@ -27,11 +27,17 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
     } = sql;
     let column_values = super::columns::column_values(entity, names, sql);
     let from_sql = format!(" FROM {table_sql}");
+    let dialects = |sql: &super::sql::Dialects| {
+        let (sqlite, postgres) = (&sql.sqlite, &sql.postgres);
+        quote!(::loader_runtime::__private::Sql { sqlite: #sqlite, postgres: #postgres })
+    };
+    let select_by_key = dialects(select_by_key);
+    let select_by_keys = dialects(select_by_keys);
     let decode_fields = entity.fields.iter().enumerate().map(|(index, field)| {
         let field_ident = field.ident;
         let ty = field.ty;
         quote_spanned! {ty.span()=>
-            #field_ident: __row.get::<usize, #ty>(__offset + #index)?
+            #field_ident: __row.get::<#ty>(__offset + #index)?
         }
     });
     quote! {
@@ -51,7 +57,7 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
                         from: #from_sql,
                         column_list: #column_list,
                         primary_key: #pk_sql,
-                        select_all: #select_all,
+                        select_all: ::loader_runtime::__private::Sql::both(#select_all),
                         select_by_key: #select_by_key,
                         select_by_keys: #select_by_keys,
                     },
@@ -59,9 +65,9 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
             const COLUMNS: #columns_ident = #column_values;
 
             fn decode(
-                __row: &::loader_runtime::__private::rusqlite::Row<'_>,
+                __row: &::loader_runtime::__private::Row<'_>,
                 __offset: usize,
-            ) -> ::loader_runtime::__private::rusqlite::Result<Self> {
+            ) -> ::core::result::Result<Self, ::loader_runtime::__private::FieldError> {
                 ::core::result::Result::Ok(#ident {
                     #(#decode_fields,)*
                 })
@@ -143,13 +149,15 @@ pub fn inherent_impl(entity: &Entity<'_>) -> TokenStream {
         fields => {
             let types = fields.iter().map(|field| field.ty);
             let positions = (0..fields.len()).map(syn::Index::from);
-            let count = fields.len();
             quote! {
                 #vis fn find(
                     db: &::loader_runtime::__private::Db,
                     key: &(#(#types,)*),
                 ) -> ::loader_runtime::__private::Result<::core::option::Option<Self>> {
-                    ::loader_runtime::__private::find_by::<Self>(db, (#(&key.#positions,)*), #count)
+                    ::loader_runtime::__private::find_by::<Self>(
+                        db,
+                        &[#(::loader_runtime::__private::param(&key.#positions)),*],
+                    )
                 }
             }
         }

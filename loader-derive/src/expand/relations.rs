@@ -277,18 +277,30 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
             const SQL: ::loader_runtime::__private::HasManySql = {
                 const FK: &str = #fk_column.qualified();
                 ::loader_runtime::__private::HasManySql {
-                    keyed: ::loader_runtime::__private::concatcp!(
-                        "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
-                        " WHERE ", FK, " IN rarray(?1) ORDER BY ", FK, ", ", #target_sql.primary_key
-                    ),
-                    whole: ::loader_runtime::__private::concatcp!(
+                    keyed: ::loader_runtime::__private::Sql {
+                        sqlite: ::loader_runtime::__private::concatcp!(
+                            "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
+                            " WHERE ", FK, " IN rarray(?1) ORDER BY ", FK, ", ", #target_sql.primary_key
+                        ),
+                        postgres: ::loader_runtime::__private::concatcp!(
+                            "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
+                            " WHERE ", FK, " = ANY($1) ORDER BY ", FK, ", ", #target_sql.primary_key
+                        ),
+                    },
+                    whole: ::loader_runtime::__private::Sql::both(::loader_runtime::__private::concatcp!(
                         "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
                         " ORDER BY ", FK, ", ", #target_sql.primary_key
-                    ),
-                    lazy: ::loader_runtime::__private::concatcp!(
-                        "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
-                        " WHERE ", FK, " = ?1 ORDER BY ", #target_sql.primary_key
-                    ),
+                    )),
+                    lazy: ::loader_runtime::__private::Sql {
+                        sqlite: ::loader_runtime::__private::concatcp!(
+                            "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
+                            " WHERE ", FK, " = ?1 ORDER BY ", #target_sql.primary_key
+                        ),
+                        postgres: ::loader_runtime::__private::concatcp!(
+                            "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
+                            " WHERE ", FK, " = $1 ORDER BY ", #target_sql.primary_key
+                        ),
+                    },
                     foreign_key: FK,
                 }
             };
@@ -360,19 +372,32 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
                     " ON ", #target_key, " = ", #target_sql.primary_key
                 );
                 ::loader_runtime::__private::ManyToManySql {
-                    keyed: ::loader_runtime::__private::concatcp!(
-                        "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
-                        " WHERE ", #owner_key, " IN rarray(?1) ORDER BY ", #owner_key, ", ",
-                        #target_sql.primary_key
-                    ),
-                    whole: ::loader_runtime::__private::concatcp!(
+                    keyed: ::loader_runtime::__private::Sql {
+                        sqlite: ::loader_runtime::__private::concatcp!(
+                            "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
+                            " WHERE ", #owner_key, " IN rarray(?1) ORDER BY ", #owner_key, ", ",
+                            #target_sql.primary_key
+                        ),
+                        postgres: ::loader_runtime::__private::concatcp!(
+                            "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
+                            " WHERE ", #owner_key, " = ANY($1) ORDER BY ", #owner_key, ", ",
+                            #target_sql.primary_key
+                        ),
+                    },
+                    whole: ::loader_runtime::__private::Sql::both(::loader_runtime::__private::concatcp!(
                         "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
                         " ORDER BY ", #owner_key, ", ", #target_sql.primary_key
-                    ),
-                    lazy: ::loader_runtime::__private::concatcp!(
-                        "SELECT ", #target_sql.column_list, JOIN,
-                        " WHERE ", #owner_key, " = ?1 ORDER BY ", #target_sql.primary_key
-                    ),
+                    )),
+                    lazy: ::loader_runtime::__private::Sql {
+                        sqlite: ::loader_runtime::__private::concatcp!(
+                            "SELECT ", #target_sql.column_list, JOIN,
+                            " WHERE ", #owner_key, " = ?1 ORDER BY ", #target_sql.primary_key
+                        ),
+                        postgres: ::loader_runtime::__private::concatcp!(
+                            "SELECT ", #target_sql.column_list, JOIN,
+                            " WHERE ", #owner_key, " = $1 ORDER BY ", #target_sql.primary_key
+                        ),
+                    },
                     owner_key: #owner_key,
                     from: JOIN,
                 }

@@ -9,14 +9,20 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// One statement in the dialect of each backend.
+pub struct Dialects {
+    pub sqlite: String,
+    pub postgres: String,
+}
+
 /// The statements of one entity.
 pub struct EntityStatements {
     pub table: String,
     pub column_list: String,
     pub primary_key: String,
     pub select_all: String,
-    pub select_by_key: String,
-    pub select_by_keys: String,
+    pub select_by_key: Dialects,
+    pub select_by_keys: Dialects,
     /// The qualified quoted name of each field's column, in field order.
     pub qualified_columns: Vec<String>,
 }
@@ -36,20 +42,31 @@ pub fn entity_statements(entity: &Entity<'_>) -> EntityStatements {
         .collect();
     let primary_key = key_columns.join(", ");
     let select = format!("SELECT {column_list} FROM {table}");
-    let key_matches = key_columns
-        .iter()
-        .enumerate()
-        .map(|(index, column)| format!("{column} = ?{}", index + 1))
-        .collect::<Vec<_>>()
-        .join(" AND ");
+    let key_matches = |sigil: char| {
+        key_columns
+            .iter()
+            .enumerate()
+            .map(|(index, column)| format!("{column} = {sigil}{}", index + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
     let select_by_keys = if key_columns.len() == 1 {
-        format!("{select} WHERE {primary_key} IN rarray(?1) ORDER BY {primary_key}")
+        Dialects {
+            sqlite: format!("{select} WHERE {primary_key} IN rarray(?1) ORDER BY {primary_key}"),
+            postgres: format!("{select} WHERE {primary_key} = ANY($1) ORDER BY {primary_key}"),
+        }
     } else {
-        String::new()
+        Dialects {
+            sqlite: String::new(),
+            postgres: String::new(),
+        }
     };
     EntityStatements {
         select_all: format!("{select} ORDER BY {primary_key}"),
-        select_by_key: format!("{select} WHERE {key_matches}"),
+        select_by_key: Dialects {
+            sqlite: format!("{select} WHERE {}", key_matches('?')),
+            postgres: format!("{select} WHERE {}", key_matches('$')),
+        },
         select_by_keys,
         table,
         column_list,

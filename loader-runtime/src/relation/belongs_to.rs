@@ -9,7 +9,7 @@ use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::loaded::Loaded;
 use crate::preload::{One, PreloadList};
-use crate::scope::Scope;
+use crate::scope::{Param, Scope};
 
 /// The target an owner refers to, with one query; `Ok(None)` without a
 /// query when the foreign key is `NULL`, and when it refers to no row.
@@ -22,15 +22,21 @@ pub fn lazy_belongs_to_optional<R: BelongsTo>(
         return Ok(None);
     };
     db.lazy_load(<R::Owner as Entity>::META.name, R::NAME)?;
-    let sql = <R::Target as Entity>::META.sql.select_by_key;
-    Ok(db.fetch(sql, [key], 1)?.into_iter().next())
+    let sql = <R::Target as Entity>::META
+        .sql
+        .select_by_key
+        .text(db.backend());
+    Ok(db.fetch(sql, &[Param::of(key)])?.into_iter().next())
 }
 
 /// The target an owner refers to, with one query; a dangling or `NULL` key
 /// is [`Error::MissingRelated`](crate::Error::MissingRelated).
 #[track_caller]
 pub fn lazy_belongs_to<R: BelongsTo>(db: &Db, owner: &R::Owner) -> Result<R::Target> {
-    let sql = <R::Target as Entity>::META.sql.select_by_key;
+    let sql = <R::Target as Entity>::META
+        .sql
+        .select_by_key
+        .text(db.backend());
     lazy_belongs_to_optional::<R>(db, owner)?
         .ok_or_else(|| missing::<R>(R::foreign_key(owner), sql))
 }
@@ -54,9 +60,12 @@ pub fn preload_belongs_to_optional<R: BelongsTo, N: PreloadList<R::Target>>(
     if distinct.is_empty() {
         return Ok(owners.iter().map(|_| None).collect());
     }
-    let sql = <R::Target as Entity>::META.sql.select_by_keys;
+    let sql = <R::Target as Entity>::META
+        .sql
+        .select_by_keys
+        .text(db.backend());
     let keys = key_array(distinct.iter().copied())?;
-    let targets: Vec<R::Target> = db.fetch(sql, [keys], distinct.len())?;
+    let targets: Vec<R::Target> = db.fetch(sql, &[Param::Array(keys)])?;
     drop(distinct);
 
     let nested_values = nested.load(db, &targets, false)?;
@@ -90,7 +99,10 @@ pub fn preload_belongs_to<R: BelongsTo, N: PreloadList<R::Target>>(
     scope: &Scope<R::Target>,
     nested: &N,
 ) -> Result<Vec<SharedTarget<R, N>>> {
-    let sql = <R::Target as Entity>::META.sql.select_by_keys;
+    let sql = <R::Target as Entity>::META
+        .sql
+        .select_by_keys
+        .text(db.backend());
     preload_belongs_to_optional::<R, N>(db, owners, scope, nested)?
         .into_iter()
         .zip(owners)

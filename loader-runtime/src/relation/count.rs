@@ -24,17 +24,16 @@ pub fn preload_count<R: Counted>(
     } else {
         Some(key_array(owners.iter().map(Keyed::key))?)
     };
-    let (sql, params) = scoped_count(R::COUNT.owner, R::COUNT.from, keys, scope);
-    let bound = params.bound_values();
+    let (sql, params) = scoped_count(db.backend(), R::COUNT.owner, R::COUNT.from, keys, scope);
     let mut counts = vec![0usize; owners.len()];
     let entity = <R::Target as Entity>::META.name;
-    db.fetch_with(entity, sql, params.as_params(), bound, |row, sql| {
-        let decode_error = |source| Error::Decode {
+    db.fetch_with(entity, sql, &params, |row, sql| {
+        let decode_error = |source: crate::row::FieldError| Error::Decode {
             entity,
             column: "COUNT(*)",
             key: None,
             sql: sql.to_owned().into(),
-            source: Box::new(source),
+            source: source.into_source(),
         };
         // A NULL owner key groups rows that belong to no owner.
         let key: Option<<R::Owner as Keyed>::Key> = row.get(0).map_err(decode_error)?;

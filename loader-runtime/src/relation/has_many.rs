@@ -9,13 +9,14 @@ use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::loaded::Loaded;
 use crate::preload::{Many, One, PreloadList};
-use crate::scope::{Scope, SelectParts};
+use crate::row::Row;
+use crate::scope::{Param, Scope, SelectParts};
 
 /// The children of one owner, with one query.
 #[track_caller]
 pub fn lazy_has_many<R: HasMany>(db: &Db, owner: &R::Owner) -> Result<Vec<R::Target>> {
     db.lazy_load(<R::Owner as Entity>::META.name, R::NAME)?;
-    db.fetch(R::SQL.lazy, [owner.key()], 1)
+    db.fetch(R::SQL.lazy.text(db.backend()), &[Param::of(owner.key())])
 }
 
 /// The first child (by primary key) of one owner, with one query.
@@ -119,7 +120,7 @@ fn read_children<R: HasMany>(
     let mut rows: Vec<R::Target> = Vec::new();
     let mut owner_of: Vec<usize> = Vec::new();
     let mut skipped = 0usize;
-    let mut read = |row: &rusqlite::Row<'_>, sql: &str| -> Result<()> {
+    let mut read = |row: &Row<'_>, sql: &str| -> Result<()> {
         let child: R::Target = decode(row, 0, sql)?;
         // Rows come ordered by foreign key: look a key up once per run.
         let same_as_previous = rows

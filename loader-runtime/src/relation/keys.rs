@@ -7,7 +7,9 @@ use rusqlite::types::{ToSql, ToSqlOutput, Value};
 use crate::db::Db;
 use crate::entity::Keyed;
 use crate::error::Result;
-use crate::scope::{Scope, SelectParts, scoped_select};
+use crate::row::Row;
+use crate::scope::{Param, Scope, SelectParts, scoped_select};
+use crate::sql::Sql;
 
 /// Maps keyed by entity keys. foldhash instead of the standard SipHash: the
 /// loaders hash every key of a level once or twice, and that showed in the
@@ -17,9 +19,10 @@ pub(super) type KeyMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::R
 /// Sets of entity keys; see [`KeyMap`].
 pub(super) type KeySet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
-/// Binds a key set as one `rarray` parameter: one statement for any number
-/// of keys, and no bound-variable limit. Measured against IN lists of 500
-/// bound values, it is as fast or faster (see `benches/loaders.rs`).
+/// Binds a key set as one array parameter (`rarray` on SQLite, an array
+/// for `= ANY($1)` on PostgreSQL): one statement for any number of keys,
+/// and no bound-variable limit. Measured against IN lists of 500 bound
+/// values, it is as fast or faster (see `benches/loaders.rs`).
 pub(super) fn key_array<'k, K: ToSql + 'k>(
     keys: impl Iterator<Item = &'k K>,
 ) -> Result<Rc<Vec<Value>>> {
@@ -48,8 +51,8 @@ pub(super) fn owner_index<O: Keyed>(owners: &[O]) -> KeyMap<&O::Key, usize> {
 /// the derive emitted, and the parts to assemble a scoped one.
 pub(super) struct RelatedStatements<'a> {
     pub entity: &'static str,
-    pub whole: &'static str,
-    pub keyed: &'static str,
+    pub whole: Sql,
+    pub keyed: Sql,
     pub parts: SelectParts<'a>,
 }
 
@@ -62,8 +65,9 @@ pub(super) fn read_related<O: Keyed, T>(
     owners: &[O],
     whole: bool,
     scope: &Scope<T>,
-    read: impl FnMut(&rusqlite::Row<'_>, &str) -> Result<()>,
+    read: impl FnMut(&Row<'_>, &str) -> Result<()>,
 ) -> Result<()> {
+    let backend = db.backend();
     let keys = if whole {
         None
     } else {
@@ -72,16 +76,15 @@ pub(super) fn read_related<O: Keyed, T>(
     let entity = statements.entity;
     match keys {
         _ if !scope.is_empty() => {
-            let (sql, params) = scoped_select(&statements.parts, keys, scope);
-            let bound = params.bound_values();
-            db.fetch_with(entity, sql, params.as_params(), bound, read)?;
+            let (sql, params) = scoped_select(backend, &statements.parts, keys, scope);
+            db.fetch_with(entity, sql, &params, read)?;
         }
         None => {
-            db.fetch_with(entity, statements.whole, (), 0, read)?;
+            db.fetch_with(entity, statements.whole.text(backend), &[], read)?;
         }
         Some(keys) => {
-            let bound = keys.len();
-            db.fetch_with(entity, statements.keyed, [keys], bound, read)?;
+            let keyed = statements.keyed.text(backend);
+            db.fetch_with(entity, keyed, &[Param::Array(keys)], read)?;
         }
     }
     Ok(())

@@ -10,13 +10,14 @@ use crate::entity::{Entity, Keyed};
 use crate::error::{Error, Result};
 use crate::loaded::Loaded;
 use crate::preload::{ManyShared, PreloadList};
-use crate::scope::{Scope, SelectParts};
+use crate::row::Row;
+use crate::scope::{Param, Scope, SelectParts};
 
 /// The targets of one owner, with one query.
 #[track_caller]
 pub fn lazy_many_to_many<R: ManyToMany>(db: &Db, owner: &R::Owner) -> Result<Vec<R::Target>> {
     db.lazy_load(<R::Owner as Entity>::META.name, R::NAME)?;
-    db.fetch(R::SQL.lazy, [owner.key()], 1)
+    db.fetch(R::SQL.lazy.text(db.backend()), &[Param::of(owner.key())])
 }
 
 /// Preloads a `many_to_many` for every owner with one query.
@@ -39,13 +40,13 @@ pub fn preload_many_to_many<R: ManyToMany, N: PreloadList<R::Target>>(
     let mut target_index: KeyMap<<R::Target as Keyed>::Key, usize> = KeyMap::default();
     let mut owner_of: Vec<usize> = Vec::new();
     let mut target_of: Vec<usize> = Vec::new();
-    let mut read = |row: &rusqlite::Row<'_>, sql: &str| -> Result<()> {
+    let mut read = |row: &Row<'_>, sql: &str| -> Result<()> {
         let owner_key: <R::Owner as Keyed>::Key = row.get(0).map_err(|source| Error::Decode {
             entity: <R::Owner as Entity>::META.name,
             column: "key of the join table",
             key: None,
             sql: sql.to_owned().into(),
-            source: Box::new(source),
+            source: source.into_source(),
         })?;
         // A keyless read also sees join rows of no loaded owner.
         let Some(&owner) = owner_index.get(&owner_key) else {

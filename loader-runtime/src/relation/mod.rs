@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::loaded::Loaded;
 use crate::preload::{One, PreloadList};
 use crate::scope::Scope;
+use crate::sql::Sql;
 
 /// A relation declared on entity `Owner` (`#[has_many]`, `#[belongs_to]`):
 /// implemented by the derive for a marker type per relation.
@@ -88,12 +89,12 @@ pub type SharedTarget<R, N> = One<Target<R, N>>;
 pub struct HasManySql {
     /// Children of the owners whose keys are bound to `?1` as one array,
     /// ordered by foreign key, then primary key.
-    pub keyed: &'static str,
+    pub keyed: Sql,
     /// Every child, ordered by foreign key, then primary key: used when the
     /// owners are every row of their table.
-    pub whole: &'static str,
+    pub whole: Sql,
     /// The children of one owner (`?1`), ordered by primary key.
-    pub lazy: &'static str,
+    pub lazy: Sql,
     /// The qualified foreign key column, for statements assembled at run
     /// time (scoped preloads and counts).
     pub foreign_key: &'static str,
@@ -121,12 +122,12 @@ pub trait BelongsTo: Relation<Target: Keyed> {
 pub struct ManyToManySql {
     /// The targets of the owners whose keys are bound to `?1` as one array,
     /// ordered by owner key, then target key.
-    pub keyed: &'static str,
+    pub keyed: Sql,
     /// The targets of every owner, in the same order.
-    pub whole: &'static str,
+    pub whole: Sql,
     /// The targets of one owner (`?1`), ordered by target key, without the
     /// owner key column.
-    pub lazy: &'static str,
+    pub lazy: Sql,
     /// The join table's qualified column that holds the owner key.
     pub owner_key: &'static str,
     /// ` FROM <target> JOIN <join table> ON ...`.

@@ -1,0 +1,121 @@
+//! The PostgreSQL backend (cargo feature `postgres`), on the synchronous
+//! `postgres` crate.
+//!
+//! Statements without an array parameter (lazy loads, `find`, whole-table
+//! reads, scoped roots) are prepared once and kept, so a lazy load costs one
+//! round trip. Statements that bind a key set are prepared for each run:
+//! a kept (named) statement may switch to a generic plan after five runs,
+//! which for a large key array can be a sequential scan plus a sort that
+//! spills to disk (see PERFORMANCE.md in the project's shared notes); a
+//! fresh statement is always planned for the keys it gets.
+
+pub(crate) mod bind;
+pub(crate) mod decode;
+
+use std::cell::{Cell, RefCell, RefMut};
+use std::collections::HashMap;
+
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, Statement};
+
+use crate::error::{Error, Result};
+use crate::row::{BoxError, Row};
+use crate::scope::Param;
+
+/// How many prepared statements a connection keeps.
+const STATEMENT_CACHE_CAPACITY: usize = 256;
+
+/// A PostgreSQL client with its statement cache and what the library knows
+/// of its transaction.
+pub(crate) struct PgConn {
+    client: RefCell<Client>,
+    statements: RefCell<HashMap<String, Statement>>,
+    in_transaction: Cell<bool>,
+}
+
+impl PgConn {
+    pub(crate) fn new(client: Client) -> Self {
+        PgConn {
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+            in_transaction: Cell::new(false),
+        }
+    }
+
+    /// The client, unless the user holds it (`Db::postgres`).
+    pub(crate) fn client(&self) -> Result<RefMut<'_, Client>> {
+        self.client.try_borrow_mut().map_err(|_| {
+            Error::Database(
+                "the PostgreSQL client is borrowed (a `Db::postgres()` guard is still alive) while the library needs it"
+                    .into(),
+            )
+        })
+    }
+
+    pub(crate) fn batch_execute(&self, sql: &str) -> Result<()> {
+        Ok(self.client()?.batch_execute(sql)?)
+    }
+
+    /// Begins a transaction unless the library began one already; returns
+    /// whether it did.
+    pub(crate) fn begin(&self, snapshot: bool) -> Result<bool> {
+        if self.in_transaction.get() {
+            return Ok(false);
+        }
+        self.batch_execute(if snapshot {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        } else {
+            "BEGIN"
+        })?;
+        self.in_transaction.set(true);
+        Ok(true)
+    }
+
+    /// Ends the transaction the library began with `COMMIT` or `ROLLBACK`.
+    pub(crate) fn end(&self, sql: &str) -> Result<()> {
+        self.in_transaction.set(false);
+        self.batch_execute(sql)
+    }
+
+    /// Runs one statement and hands each row to `each` as it arrives.
+    pub(crate) fn fetch(
+        &self,
+        sql: &str,
+        params: &[Param],
+        each: &mut dyn FnMut(&Row<'_>, &str) -> Result<()>,
+        query_error: &dyn Fn(BoxError) -> Error,
+    ) -> Result<usize> {
+        let mut client = self.client()?;
+        let keyed = params.iter().any(|param| matches!(param, Param::Array(_)));
+        let statement = if keyed {
+            client.prepare(sql)
+        } else {
+            self.cached(&mut client, sql)
+        }
+        .map_err(|e| query_error(Box::new(e)))?;
+        let values = params.iter().map(|param| param as &dyn ToSql);
+        let mut rows = client
+            .query_raw(&statement, values)
+            .map_err(|e| query_error(Box::new(e)))?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(|e| query_error(Box::new(e)))? {
+            count += 1;
+            each(&Row::postgres(&row), sql)?;
+        }
+        Ok(count)
+    }
+
+    fn cached(&self, client: &mut Client, sql: &str) -> Result<Statement, postgres::Error> {
+        let mut statements = self.statements.borrow_mut();
+        if let Some(statement) = statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql)?;
+        if statements.len() >= STATEMENT_CACHE_CAPACITY {
+            statements.clear();
+        }
+        statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}

@@ -1,0 +1,142 @@
+//! One result row, whichever backend produced it, and the field types that
+//! can be read from it.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+/// An error from a driver or a type conversion, boxed.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// One row of a result, as the generated `Entity::decode` reads it.
+pub struct Row<'a> {
+    inner: Inner<'a>,
+}
+
+enum Inner<'a> {
+    Sqlite(&'a rusqlite::Row<'a>),
+    #[cfg(feature = "postgres")]
+    Postgres(&'a postgres::Row),
+}
+
+impl<'a> Row<'a> {
+    pub(crate) fn sqlite(row: &'a rusqlite::Row<'a>) -> Self {
+        Row {
+            inner: Inner::Sqlite(row),
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres(row: &'a postgres::Row) -> Self {
+        Row {
+            inner: Inner::Postgres(row),
+        }
+    }
+
+    /// The value of column `index` (0-based) as a `T`.
+    pub fn get<T: Field>(&self, index: usize) -> Result<T, FieldError> {
+        match &self.inner {
+            Inner::Sqlite(row) => row
+                .get::<usize, T>(index)
+                .map_err(|source| FieldError::new(index, source)),
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(row) => crate::pg::decode::get::<T>(row, index)
+                .map_err(|source| FieldError::new(index, source)),
+        }
+    }
+
+    /// Column `index` as it would be written in SQL (`42`, `'ada'`), for
+    /// error messages; `None` if it cannot be read.
+    pub(crate) fn display(&self, index: usize) -> Option<String> {
+        match &self.inner {
+            Inner::Sqlite(row) => row.get_ref(index).ok().map(display_sqlite),
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(row) => crate::pg::decode::display(row, index),
+        }
+    }
+}
+
+/// A value as it would be written in SQL, for error messages.
+fn display_sqlite(value: rusqlite::types::ValueRef<'_>) -> String {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => "NULL".to_owned(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(r) => r.to_string(),
+        ValueRef::Text(t) => quote_text(&String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) => format!("<blob of {} bytes>", b.len()),
+    }
+}
+
+/// `'text'`, with `'` doubled.
+pub(crate) fn quote_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Why a column could not be read into its field.
+#[derive(Debug)]
+pub struct FieldError {
+    index: usize,
+    source: BoxError,
+}
+
+impl FieldError {
+    pub(crate) fn new(index: usize, source: impl Into<BoxError>) -> Self {
+        FieldError {
+            index,
+            source: source.into(),
+        }
+    }
+
+    /// The column's position in the row.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub(crate) fn into_source(self) -> BoxError {
+        self.source
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {}", self.index, self.source)
+    }
+}
+
+impl StdError for FieldError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+/// A field type an entity can hold: one that rusqlite reads (`FromSql`)
+/// and, with the `postgres` feature, one that the `postgres` crate reads
+/// too. Integers, floats, `bool`, `String`, `Vec<u8>` and `Option`s of
+/// them qualify on both backends.
+///
+/// On PostgreSQL, a narrower column is widened to the field's type: an
+/// `int2`/`int4` column reads into `i64`, a `float4` or `numeric` column
+/// into `f64` (a `numeric` beyond `f64`'s precision is rounded).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read from a column",
+    label = "this field's type cannot be read from a row",
+    note = "a field's type must implement `rusqlite::types::FromSql` (and, with the `postgres` feature, `postgres::types::FromSql`): integers, floats, `bool`, `String`, `Vec<u8>` and `Option`s of them do"
+)]
+pub trait Field: rusqlite::types::FromSql + PostgresField + Sized {}
+impl<T: rusqlite::types::FromSql + PostgresField> Field for T {}
+
+/// What the `postgres` crate can read: every type without the `postgres`
+/// feature.
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub trait PostgresField: for<'r> postgres::types::FromSql<'r> {}
+#[cfg(feature = "postgres")]
+impl<T: for<'r> postgres::types::FromSql<'r>> PostgresField for T {}
+
+/// What the `postgres` crate can read: every type without the `postgres`
+/// feature.
+#[cfg(not(feature = "postgres"))]
+#[doc(hidden)]
+pub trait PostgresField {}
+#[cfg(not(feature = "postgres"))]
+impl<T> PostgresField for T {}
