@@ -3,159 +3,238 @@
 
 mod common;
 
-use common::{Post, SCHEMA, User, blog};
+use common::backend::databases;
+use common::{Post, SCHEMA, User, blogs};
 use loader_runtime::{Db, Error};
 
-fn db_with(sql: &str) -> Db {
-    let db = Db::open_in_memory().unwrap();
-    db.execute_batch(SCHEMA).unwrap();
-    db.execute_batch(sql).unwrap();
-    db
+/// The blog schema with the rows `sql` inserts, on every backend.
+fn dbs_with(sql: &str) -> Vec<Db> {
+    let dbs = databases();
+    for db in &dbs {
+        db.execute_batch(SCHEMA).unwrap();
+        db.execute_batch(sql).unwrap();
+    }
+    dbs
 }
 
 #[test]
 fn null_in_a_non_option_field() {
-    // SQLite lets a NULL into a column declared without NOT NULL elsewhere.
-    let db = Db::open_in_memory().unwrap();
-    db.sqlite()
-        .unwrap()
-        .execute_batch(
+    // A column declared without NOT NULL, read into a `String` field.
+    for db in databases() {
+        db.execute_batch(
             "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);
              INSERT INTO users VALUES (1, 'ada'), (2, NULL);",
         )
         .unwrap();
-    let error = User::all(&db).unwrap_err();
-    let Error::Decode {
-        entity,
-        column,
-        key,
-        sql,
-        ..
-    } = &error
-    else {
-        panic!("expected Error::Decode, got {error:?}");
-    };
-    assert_eq!(
-        (*entity, *column, key.as_deref()),
-        ("User", "username", Some("2"))
-    );
-    assert!(sql.contains("FROM \"users\""));
-    let message = error.to_string();
-    assert!(
-        message.contains("`username`") && message.contains("`User`") && message.contains("key 2"),
-        "{message}"
-    );
+        let error = User::all(&db).unwrap_err();
+        let Error::Decode {
+            entity,
+            column,
+            key,
+            sql,
+            ..
+        } = &error
+        else {
+            panic!("expected Error::Decode, got {error:?}");
+        };
+        assert_eq!(
+            (*entity, *column, key.as_deref()),
+            ("User", "username", Some("2"))
+        );
+        assert!(sql.contains("FROM \"users\""));
+        let message = error.to_string();
+        assert!(
+            message.contains("`username`")
+                && message.contains("`User`")
+                && message.contains("key 2"),
+            "{message}"
+        );
+    }
 }
 
 #[test]
 fn text_in_an_integer_field_of_a_preloaded_child() {
-    let db = db_with(
-        "INSERT INTO users VALUES (1, 'ada');
+    // `editor_id` is an `Option<i64>` field over a text column here.
+    for db in databases() {
+        db.execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL,
+                             editor_id TEXT, title TEXT NOT NULL);
+         INSERT INTO users VALUES (1, 'ada');
          INSERT INTO posts VALUES (7, 1, 'seven', 'title');",
+        )
+        .unwrap();
+        let error = User::query().preload(User::posts()).all(&db).unwrap_err();
+        match &error {
+            Error::Decode {
+                entity,
+                column,
+                key,
+                ..
+            } => assert_eq!(
+                (*entity, *column, key.as_deref()),
+                ("Post", "editor_id", Some("7"))
+            ),
+            other => panic!("expected Error::Decode, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn missing_table() {
+    for db in databases() {
+        let error = User::all(&db).unwrap_err();
+        match &error {
+            Error::Query {
+                entity,
+                sql,
+                source,
+            } => {
+                assert_eq!(*entity, "User");
+                assert!(sql.starts_with("SELECT"));
+                let message = source.to_string();
+                assert!(
+                    message.contains("no such table") || message.contains("does not exist"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected Error::Query, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn missing_column_in_a_preload() {
+    for db in databases() {
+        db.execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL);
+             INSERT INTO users VALUES (1, 'ada');",
+        )
+        .unwrap();
+        let error = User::query().preload(User::posts()).all(&db).unwrap_err();
+        match &error {
+            Error::Query { entity, source, .. } => {
+                assert_eq!(*entity, "Post");
+                let message = source.to_string();
+                assert!(
+                    message.contains("no such column") || message.contains("does not exist"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected Error::Query, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn dangling_required_foreign_key() {
+    for db in dbs_with(
+        "INSERT INTO users VALUES (1, 'ada');
+         INSERT INTO posts VALUES (1, 1, NULL, 'fine'), (2, 42, NULL, 'dangling');",
+    ) {
+        let posts = Post::all(&db).unwrap();
+        assert!(matches!(
+            posts[1].load_author(&db),
+            Err(Error::MissingRelated { relation: "author", ref key, .. }) if key == "42"
+        ));
+        let error = Post::query().preload(Post::author()).all(&db).unwrap_err();
+        match error {
+            Error::MissingRelated {
+                entity,
+                relation,
+                target,
+                key,
+                ..
+            } => assert_eq!(
+                (entity, relation, target, key.as_str()),
+                ("Post", "author", "User", "42")
+            ),
+            other => panic!("expected Error::MissingRelated, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn dangling_nullable_foreign_key_reads_as_none() {
+    for db in dbs_with(
+        "INSERT INTO users VALUES (1, 'ada');
+         INSERT INTO posts VALUES (1, 1, 42, 'edited by nobody we know');",
+    ) {
+        let posts = Post::query().preload(Post::editor()).all(&db).unwrap();
+        assert!(posts[0].editor().is_none());
+        assert_eq!(posts[0].load_editor(&db).unwrap(), None);
+    }
+}
+
+#[test]
+fn null_nullable_foreign_key_is_never_queried() {
+    for db in blogs(3, 1, 0) {
+        db.execute_batch("UPDATE posts SET editor_id = NULL")
+            .unwrap();
+        db.reset_query_log();
+        let posts = Post::query().preload(Post::editor()).all(&db).unwrap();
+        assert!(posts.iter().all(|post| post.editor().is_none()));
+        assert_eq!(db.query_count(), 1, "no key, no query");
+        assert_eq!(posts[0].load_editor(&db).unwrap(), None);
+        assert_eq!(db.query_count(), 1);
+    }
+}
+
+/// PostgreSQL is strict about types where SQLite is not: a key that does
+/// not fit the column's type and a column that does not fit the field's
+/// are errors naming what did not fit, not panics.
+#[test]
+fn postgres_type_mismatches_are_errors() {
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    db.execute_batch(SCHEMA).unwrap();
+    db.execute_batch("INSERT INTO users VALUES (1, 'ada')")
+        .unwrap();
+    // `users.id` is `int4`: 2^40 cannot be bound to it.
+    let error = User::find(&db, &(1 << 40)).unwrap_err();
+    assert!(
+        matches!(error, Error::Query { entity: "User", .. }),
+        "{error:?}"
     );
-    let error = User::query().preload(User::posts()).all(&db).unwrap_err();
+    assert!(error.to_string().contains("out of range"), "{error}");
+    // A `text` column read into an `i64` field names both types.
+    db.execute_batch("ALTER TABLE users ALTER COLUMN id TYPE text")
+        .unwrap();
+    let error = User::all(&db).unwrap_err();
     match &error {
         Error::Decode {
             entity,
             column,
             key,
             ..
-        } => assert_eq!(
-            (*entity, *column, key.as_deref()),
-            ("Post", "editor_id", Some("7"))
-        ),
+        } => {
+            assert_eq!(
+                (*entity, *column, key.as_deref()),
+                ("User", "id", Some("'1'"))
+            );
+            let message = error.to_string();
+            assert!(
+                message.contains("`text`") && message.contains("i64"),
+                "{message}"
+            );
+        }
         other => panic!("expected Error::Decode, got {other:?}"),
     }
 }
 
+/// While the user holds the raw client, the library's statements fail with
+/// an error that says so.
 #[test]
-fn missing_table() {
-    let db = Db::open_in_memory().unwrap();
+fn a_borrowed_postgres_client_is_an_error() {
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    db.execute_batch(SCHEMA).unwrap();
+    let client = db.postgres().unwrap();
     let error = User::all(&db).unwrap_err();
-    match &error {
-        Error::Query {
-            entity,
-            sql,
-            source,
-        } => {
-            assert_eq!(*entity, "User");
-            assert!(sql.starts_with("SELECT"));
-            assert!(source.to_string().contains("no such table"), "{source}");
-        }
-        other => panic!("expected Error::Query, got {other:?}"),
-    }
-}
-
-#[test]
-fn missing_column_in_a_preload() {
-    let db = Db::open_in_memory().unwrap();
-    db.sqlite()
-        .unwrap()
-        .execute_batch(
-            "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
-             CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL);
-             INSERT INTO users VALUES (1, 'ada');",
-        )
-        .unwrap();
-    let error = User::query().preload(User::posts()).all(&db).unwrap_err();
-    match &error {
-        Error::Query { entity, source, .. } => {
-            assert_eq!(*entity, "Post");
-            assert!(source.to_string().contains("no such column"), "{source}");
-        }
-        other => panic!("expected Error::Query, got {other:?}"),
-    }
-}
-
-#[test]
-fn dangling_required_foreign_key() {
-    let db = db_with(
-        "INSERT INTO users VALUES (1, 'ada');
-         INSERT INTO posts VALUES (1, 1, NULL, 'fine'), (2, 42, NULL, 'dangling');",
-    );
-    let posts = Post::all(&db).unwrap();
-    assert!(matches!(
-        posts[1].load_author(&db),
-        Err(Error::MissingRelated { relation: "author", ref key, .. }) if key == "42"
-    ));
-    let error = Post::query().preload(Post::author()).all(&db).unwrap_err();
-    match error {
-        Error::MissingRelated {
-            entity,
-            relation,
-            target,
-            key,
-            ..
-        } => assert_eq!(
-            (entity, relation, target, key.as_str()),
-            ("Post", "author", "User", "42")
-        ),
-        other => panic!("expected Error::MissingRelated, got {other:?}"),
-    }
-}
-
-#[test]
-fn dangling_nullable_foreign_key_reads_as_none() {
-    let db = db_with(
-        "INSERT INTO users VALUES (1, 'ada');
-         INSERT INTO posts VALUES (1, 1, 42, 'edited by nobody we know');",
-    );
-    let posts = Post::query().preload(Post::editor()).all(&db).unwrap();
-    assert!(posts[0].editor().is_none());
-    assert_eq!(posts[0].load_editor(&db).unwrap(), None);
-}
-
-#[test]
-fn null_nullable_foreign_key_is_never_queried() {
-    let db = blog(3, 1, 0);
-    db.sqlite()
-        .unwrap()
-        .execute("UPDATE posts SET editor_id = NULL", [])
-        .unwrap();
-    db.reset_query_log();
-    let posts = Post::query().preload(Post::editor()).all(&db).unwrap();
-    assert!(posts.iter().all(|post| post.editor().is_none()));
-    assert_eq!(db.query_count(), 1, "no key, no query");
-    assert_eq!(posts[0].load_editor(&db).unwrap(), None);
-    assert_eq!(db.query_count(), 1);
+    assert!(error.to_string().contains("borrowed"), "{error}");
+    drop(client);
+    assert!(User::all(&db).unwrap().is_empty());
 }

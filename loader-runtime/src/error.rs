@@ -118,7 +118,7 @@ impl From<rusqlite::Error> for Error {
 #[cfg(feature = "postgres")]
 impl From<postgres::Error> for Error {
     fn from(error: postgres::Error) -> Self {
-        Error::Database(Box::new(error))
+        Error::Database(crate::pg::PgError::boxed(error))
     }
 }
 

@@ -23,6 +23,40 @@ use crate::error::{Error, Result};
 use crate::row::{BoxError, Row};
 use crate::scope::Param;
 
+/// A `postgres::Error` whose message includes what the server or the
+/// conversion said (the driver's own says only "db error" or "error
+/// serializing parameter 0" and keeps the rest in its source).
+#[derive(Debug)]
+pub(crate) struct PgError {
+    message: String,
+    error: postgres::Error,
+}
+
+impl PgError {
+    pub(crate) fn boxed(error: postgres::Error) -> BoxError {
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Box::new(PgError { message, error })
+    }
+}
+
+impl std::fmt::Display for PgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PgError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// How many prepared statements a connection keeps.
 const STATEMENT_CACHE_CAPACITY: usize = 256;
 
@@ -54,7 +88,9 @@ impl PgConn {
     }
 
     pub(crate) fn batch_execute(&self, sql: &str) -> Result<()> {
-        Ok(self.client()?.batch_execute(sql)?)
+        self.client()?
+            .batch_execute(sql)
+            .map_err(|e| Error::Database(PgError::boxed(e)))
     }
 
     /// Begins a transaction unless the library began one already; returns
@@ -93,13 +129,13 @@ impl PgConn {
         } else {
             self.cached(&mut client, sql)
         }
-        .map_err(|e| query_error(Box::new(e)))?;
+        .map_err(|e| query_error(PgError::boxed(e)))?;
         let values = params.iter().map(|param| param as &dyn ToSql);
         let mut rows = client
             .query_raw(&statement, values)
-            .map_err(|e| query_error(Box::new(e)))?;
+            .map_err(|e| query_error(PgError::boxed(e)))?;
         let mut count = 0;
-        while let Some(row) = rows.next().map_err(|e| query_error(Box::new(e)))? {
+        while let Some(row) = rows.next().map_err(|e| query_error(PgError::boxed(e)))? {
             count += 1;
             each(&Row::postgres(&row), sql)?;
         }
