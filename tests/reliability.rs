@@ -341,3 +341,79 @@ fn loaded_values_are_send_and_sync() {
     let handle = std::thread::spawn(move || users.iter().map(|u| u.posts().len()).sum::<usize>());
     assert_eq!(handle.join().unwrap(), 4);
 }
+
+/// On PostgreSQL too, a preload's statements read one snapshot (a
+/// `REPEATABLE READ, READ ONLY` transaction): a row another session commits
+/// between the root query and the child query is not seen, while two plain
+/// reads do see it.
+#[test]
+fn a_postgres_preload_reads_one_snapshot() {
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    db.execute_batch(SCHEMA).unwrap();
+    db.execute_batch(
+        "INSERT INTO users VALUES (1, 'ada'), (2, 'grace');
+         INSERT INTO posts VALUES (1, 1, NULL, 'before'), (2, 2, NULL, 'before');",
+    )
+    .unwrap();
+    let writer = common::backend::postgres_session(&common::backend::current_schema());
+    let writes = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&writes);
+    db.set_query_hook(move |record| {
+        if record.sql.contains("FROM \"users\"") {
+            let id = 100 + counter.fetch_add(1, Ordering::SeqCst);
+            writer
+                .execute_batch(&format!(
+                    "INSERT INTO posts VALUES ({id}, 1, NULL, 'during')"
+                ))
+                .unwrap();
+        }
+    });
+    let users = User::query().preload(User::posts()).all(&db).unwrap();
+    assert_eq!(writes.load(Ordering::SeqCst), 1, "the writer ran between");
+    assert_eq!(users[0].posts().len(), 1, "the preload saw its snapshot");
+
+    let users = User::all(&db).unwrap();
+    assert_eq!(writes.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        users[0].load_posts(&db).unwrap().len(),
+        3,
+        "outside a preload both writes are visible"
+    );
+    db.clear_query_hook();
+}
+
+/// `Db::transaction` on PostgreSQL: a preload inside it reads in it (and
+/// sees its writes); an `Err` rolls the writes back.
+#[test]
+fn postgres_transactions_hold_preloads_and_roll_back() {
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    db.execute_batch(SCHEMA).unwrap();
+    db.execute_batch("INSERT INTO users VALUES (1, 'ada')")
+        .unwrap();
+    let seen = db
+        .transaction(|db| {
+            db.execute_batch("INSERT INTO posts VALUES (1, 1, NULL, 'pending')")?;
+            let users = User::query().preload(User::posts()).all(db)?;
+            Ok(users[0].posts().len())
+        })
+        .unwrap();
+    assert_eq!(seen, 1, "the preload read inside the transaction");
+    let failed: Result<(), Error> = db.transaction(|db| {
+        db.execute_batch("INSERT INTO posts VALUES (2, 1, NULL, 'doomed')")?;
+        Post::query().filter(|p| p.id.eq(1)).all(db)?;
+        Err(Error::Database("give up".into()))
+    });
+    assert!(failed.is_err());
+    let posts = Post::all(&db).unwrap();
+    assert_eq!(posts.len(), 1, "the failed transaction was rolled back");
+    // Outside any transaction, a preload's own snapshot is ended again.
+    let users = User::query().preload(User::posts()).all(&db).unwrap();
+    assert_eq!(users[0].posts().len(), 1);
+    db.execute_batch("INSERT INTO posts VALUES (3, 1, NULL, 'later')")
+        .unwrap();
+    assert_eq!(User::all(&db).unwrap()[0].load_posts(&db).unwrap().len(), 2);
+}

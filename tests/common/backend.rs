@@ -52,6 +52,21 @@ pub fn postgres_schema(name: &str) -> Option<Db> {
     Some(db)
 }
 
+/// Another connection to the schema of [`postgres`] called `name`, which
+/// must exist, for tests that need two sessions.
+pub fn postgres_session(name: &str) -> Db {
+    let url = std::env::var(POSTGRES_URL).expect("LOADER_TEST_POSTGRES");
+    let db = Db::connect(&url).unwrap();
+    db.execute_batch(&format!("SET search_path TO {}", quote(name)))
+        .unwrap();
+    db
+}
+
+/// The schema [`postgres`] creates for the running test.
+pub fn current_schema() -> String {
+    schema_name()
+}
+
 /// `loader_<test binary>_<test name>`, made a valid identifier of at most
 /// 63 bytes (PostgreSQL's limit), unique per test.
 fn schema_name() -> String {
