@@ -13,6 +13,8 @@
 
 use std::collections::BTreeMap;
 
+mod common;
+
 use loader_runtime::{Db, Entity, Keyed};
 
 #[derive(Entity, Debug, Clone, PartialEq)]
@@ -185,35 +187,120 @@ struct InvoiceLine {
     quantity: i64,
 }
 
-/// The Chinook database in memory, or `None` (with a message) when the
-/// script's path is not configured.
-fn chinook() -> Option<Db> {
-    let Some(path) = std::env::var_os("LOADER_CHINOOK_SQLITE") else {
-        // Written past the test harness's capture so that it shows.
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"skipped: set LOADER_CHINOOK_SQLITE to the path of Chinook_Sqlite.sql to run the Chinook tests\n",
-        );
-        return None;
-    };
-    let script = std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!("LOADER_CHINOOK_SQLITE is set to {path:?}, which cannot be read: {error}")
-    });
-    let db = Db::open_in_memory().unwrap();
-    db.execute_batch(&script).unwrap();
-    Some(db)
+/// The Chinook database on each configured backend: SQLite in memory from
+/// `LOADER_CHINOOK_SQLITE`, and PostgreSQL (when `LOADER_TEST_POSTGRES` is
+/// set) from `LOADER_CHINOOK_POSTGRES`. A backend whose variable is unset is
+/// skipped with a message; a variable naming an unreadable file fails.
+fn chinooks() -> Vec<Db> {
+    let mut dbs = Vec::new();
+    match script("LOADER_CHINOOK_SQLITE", "Chinook_Sqlite.sql") {
+        Some(script) => {
+            let db = Db::open_in_memory().unwrap();
+            db.execute_batch(&script).unwrap();
+            dbs.push(db);
+        }
+        None => skip("LOADER_CHINOOK_SQLITE", "Chinook_Sqlite.sql"),
+    }
+    match script("LOADER_CHINOOK_POSTGRES", "Chinook_PostgreSql.sql") {
+        Some(script) => dbs.extend(postgres_chinook(&script)),
+        None => skip("LOADER_CHINOOK_POSTGRES", "Chinook_PostgreSql.sql"),
+    }
+    dbs
+}
+
+/// The script a variable names, or `None` when it is unset.
+fn script(variable: &str, file: &str) -> Option<String> {
+    let path = std::env::var_os(variable)?;
+    Some(std::fs::read_to_string(&path).unwrap_or_else(|error| {
+        panic!("{variable} is set to {path:?}, which cannot be read ({file}): {error}")
+    }))
+}
+
+fn skip(variable: &str, file: &str) {
+    // Written past the test harness's capture so that it shows.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("skipped: set {variable} to the path of {file} to run the Chinook tests on it\n")
+            .as_bytes(),
+    );
+}
+
+/// Loads the PostgreSQL script once per test process into schema
+/// `loader_chinook`, then opens a session on it.
+///
+/// The script's identifiers are snake_case (`invoice_line.unit_price`)
+/// where the SQLite script's are PascalCase (`InvoiceLine.UnitPrice`); the
+/// tables and columns are renamed to the SQLite names after loading so that
+/// one set of entities and one set of tests serve both. Everything else is
+/// the script's own: `int` keys, `numeric(10,2)` prices, `timestamp` dates.
+fn postgres_chinook(script: &str) -> Option<Db> {
+    const SCHEMA: &str = "loader_chinook";
+    static LOADED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut loaded = LOADED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !*loaded {
+        let db = common::backend::postgres_schema(SCHEMA)?;
+        // The script creates its own database and connects to it with psql's
+        // `\c`; here it runs inside the schema instead.
+        let body: String = script
+            .lines()
+            .filter(|line| {
+                !(line.starts_with("DROP DATABASE")
+                    || line.starts_with("CREATE DATABASE")
+                    || line.starts_with("\\c"))
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        db.execute_batch(&body).unwrap();
+        let pascal = |name: &str| -> String {
+            name.split('_')
+                .map(|word| {
+                    let mut chars = word.chars();
+                    chars.next().map_or_else(String::new, |first| {
+                        first.to_uppercase().chain(chars).collect()
+                    })
+                })
+                .collect()
+        };
+        let columns = db
+            .postgres()
+            .unwrap()
+            .query(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns
+                 WHERE table_schema = current_schema()",
+                &[],
+            )
+            .unwrap();
+        let mut renames = String::new();
+        let mut tables = std::collections::BTreeSet::new();
+        for row in &columns {
+            let (table, column): (String, String) = (row.get(0), row.get(1));
+            renames.push_str(&format!(
+                "ALTER TABLE \"{table}\" RENAME COLUMN \"{column}\" TO \"{}\";\n",
+                pascal(&column)
+            ));
+            tables.insert(table);
+        }
+        for table in tables {
+            renames.push_str(&format!(
+                "ALTER TABLE \"{table}\" RENAME TO \"{}\";\n",
+                pascal(&table)
+            ));
+        }
+        db.execute_batch(&format!("{renames}ANALYZE;")).unwrap();
+        *loaded = true;
+    }
+    Some(common::backend::postgres_session(SCHEMA))
 }
 
 /// `owner key → related keys` as a hand-written query returns them.
 fn pairs(db: &Db, sql: &str) -> BTreeMap<i64, Vec<i64>> {
-    let mut statement = db.sqlite().unwrap().prepare(sql).unwrap();
-    let rows = statement
-        .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))
-        .unwrap();
     let mut map: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for row in rows {
-        let (owner, related) = row.unwrap();
-        map.entry(owner).or_default().push(related);
+    for row in common::backend::integer_rows(db, sql) {
+        map.entry(row[0].unwrap())
+            .or_default()
+            .push(row[1].unwrap());
     }
     map
 }
@@ -238,309 +325,367 @@ where
 
 #[test]
 fn artist_albums_tracks_three_levels() {
-    let Some(db) = chinook() else { return };
-    let artists = Artist::query()
-        .preload(Artist::albums().preload(Album::tracks().preload(Track::genre())))
-        .all(&db)
-        .unwrap();
-    assert_eq!(db.query_count(), 4, "artists, albums, tracks, genres");
-    assert_eq!(artists.len(), 275);
+    for db in chinooks() {
+        let artists = Artist::query()
+            .preload(Artist::albums().preload(Album::tracks().preload(Track::genre())))
+            .all(&db)
+            .unwrap();
+        assert_eq!(db.query_count(), 4, "artists, albums, tracks, genres");
+        assert_eq!(artists.len(), 275);
 
-    let albums = collect(
-        artists
-            .iter()
-            .map(|a| (a, a.albums().iter().map(|x| x.entity()).collect())),
-        |a| a.artist_id,
-    );
-    assert_eq!(
-        albums,
-        pairs(
-            &db,
-            "SELECT ArtistId, AlbumId FROM Album ORDER BY ArtistId, AlbumId"
-        )
-    );
-    let all_albums: Vec<_> = artists.iter().flat_map(|a| a.albums()).collect();
-    assert_eq!(all_albums.len(), 347);
-    let tracks = collect(
-        all_albums
-            .iter()
-            .map(|a| (a.entity(), a.tracks().iter().map(|t| t.entity()).collect())),
-        |a| a.album_id,
-    );
-    assert_eq!(
-        tracks,
-        pairs(
-            &db,
-            "SELECT AlbumId, TrackId FROM Track WHERE AlbumId IS NOT NULL ORDER BY AlbumId, TrackId"
-        )
-    );
-    for track in all_albums.iter().flat_map(|a| a.tracks()) {
-        let genre = track.genre().map(|g| g.entity().clone());
-        assert_eq!(genre, track.load_genre(&db).unwrap());
-    }
+        let albums = collect(
+            artists
+                .iter()
+                .map(|a| (a, a.albums().iter().map(|x| x.entity()).collect())),
+            |a| a.artist_id,
+        );
+        assert_eq!(
+            albums,
+            pairs(
+                &db,
+                "SELECT \"ArtistId\", \"AlbumId\" FROM \"Album\" ORDER BY \"ArtistId\", \"AlbumId\""
+            )
+        );
+        let all_albums: Vec<_> = artists.iter().flat_map(|a| a.albums()).collect();
+        assert_eq!(all_albums.len(), 347);
+        let tracks = collect(
+            all_albums
+                .iter()
+                .map(|a| (a.entity(), a.tracks().iter().map(|t| t.entity()).collect())),
+            |a| a.album_id,
+        );
+        assert_eq!(
+            tracks,
+            pairs(
+                &db,
+                "SELECT \"AlbumId\", \"TrackId\" FROM \"Track\" WHERE \"AlbumId\" IS NOT NULL ORDER BY \"AlbumId\", \"TrackId\""
+            )
+        );
+        for track in all_albums.iter().flat_map(|a| a.tracks()) {
+            let genre = track.genre().map(|g| g.entity().clone());
+            assert_eq!(genre, track.load_genre(&db).unwrap());
+        }
 
-    // Lazily, for a sample: the same rows.
-    for artist in artists.iter().step_by(25) {
-        let lazy = artist.load_albums(&db).unwrap();
-        let preloaded: Vec<Album> = artist.albums().iter().map(|a| a.entity().clone()).collect();
-        assert_eq!(preloaded, lazy);
-        for album in artist.albums() {
-            let lazy = album.load_tracks(&db).unwrap();
-            let preloaded: Vec<Track> = album.tracks().iter().map(|t| t.entity().clone()).collect();
+        // Lazily, for a sample: the same rows.
+        for artist in artists.iter().step_by(25) {
+            let lazy = artist.load_albums(&db).unwrap();
+            let preloaded: Vec<Album> =
+                artist.albums().iter().map(|a| a.entity().clone()).collect();
             assert_eq!(preloaded, lazy);
+            for album in artist.albums() {
+                let lazy = album.load_tracks(&db).unwrap();
+                let preloaded: Vec<Track> =
+                    album.tracks().iter().map(|t| t.entity().clone()).collect();
+                assert_eq!(preloaded, lazy);
+            }
         }
     }
 }
 
 #[test]
 fn track_belongs_to_album_genre_and_media_type() {
-    let Some(db) = chinook() else { return };
-    let tracks = Track::query()
-        .preload(Track::album().preload(Album::artist()))
-        .preload(Track::genre())
-        .preload(Track::media_type())
-        .all(&db)
-        .unwrap();
-    assert_eq!(db.query_count(), 5);
-    assert_eq!(tracks.len(), 3503);
-    // track → (album, genre, media type, the album's artist)
-    type Related = (Option<i64>, Option<i64>, i64, Option<i64>);
-    let expected: BTreeMap<i64, Related> = {
-        let mut statement = db
-            .sqlite()
-            .unwrap()
-            .prepare(
-                "SELECT t.TrackId, al.AlbumId, t.GenreId, m.MediaTypeId, ar.ArtistId
-                 FROM Track t
-                 LEFT JOIN Album al ON al.AlbumId = t.AlbumId
-                 LEFT JOIN Artist ar ON ar.ArtistId = al.ArtistId
-                 JOIN MediaType m ON m.MediaTypeId = t.MediaTypeId",
-            )
+    for db in chinooks() {
+        let tracks = Track::query()
+            .preload(Track::album().preload(Album::artist()))
+            .preload(Track::genre())
+            .preload(Track::media_type())
+            .all(&db)
             .unwrap();
-        statement
-            .query_map([], |r| {
-                Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
-    for track in &tracks {
-        let album = track.album();
-        let got = (
-            album.map(|a| a.album_id),
-            track.genre().map(|g| g.genre_id),
-            track.media_type().media_type_id,
-            album.map(|a| a.artist().artist_id),
-        );
-        assert_eq!(got, expected[&track.track_id], "track {}", track.track_id);
-    }
-    for track in tracks.iter().step_by(97) {
-        assert_eq!(
-            track.media_type().entity(),
-            &track.load_media_type(&db).unwrap()
-        );
-        assert_eq!(
-            track.album().map(|a| a.entity().clone()),
-            track.load_album(&db).unwrap()
-        );
+        assert_eq!(db.query_count(), 5);
+        assert_eq!(tracks.len(), 3503);
+        // track → (album, genre, media type, the album's artist)
+        type Related = (Option<i64>, Option<i64>, i64, Option<i64>);
+        let expected: BTreeMap<i64, Related> = common::backend::integer_rows(
+            &db,
+                "SELECT t.\"TrackId\", al.\"AlbumId\", t.\"GenreId\", m.\"MediaTypeId\", ar.\"ArtistId\"
+                 FROM \"Track\" t
+                 LEFT JOIN \"Album\" al ON al.\"AlbumId\" = t.\"AlbumId\"
+                 LEFT JOIN \"Artist\" ar ON ar.\"ArtistId\" = al.\"ArtistId\"
+                 JOIN \"MediaType\" m ON m.\"MediaTypeId\" = t.\"MediaTypeId\"",
+    )
+    .into_iter()
+    .map(|r| (r[0].unwrap(), (r[1], r[2], r[3].unwrap(), r[4])))
+    .collect();
+        for track in &tracks {
+            let album = track.album();
+            let got = (
+                album.map(|a| a.album_id),
+                track.genre().map(|g| g.genre_id),
+                track.media_type().media_type_id,
+                album.map(|a| a.artist().artist_id),
+            );
+            assert_eq!(got, expected[&track.track_id], "track {}", track.track_id);
+        }
+        for track in tracks.iter().step_by(97) {
+            assert_eq!(
+                track.media_type().entity(),
+                &track.load_media_type(&db).unwrap()
+            );
+            assert_eq!(
+                track.album().map(|a| a.entity().clone()),
+                track.load_album(&db).unwrap()
+            );
+        }
     }
 }
 
 #[test]
 fn playlists_and_tracks_many_to_many_both_ways() {
-    let Some(db) = chinook() else { return };
-    let playlists = Playlist::query()
-        .preload(Playlist::tracks().preload(Track::genre()))
-        .all(&db)
-        .unwrap();
-    assert_eq!(db.query_count(), 3);
-    assert_eq!(playlists.len(), 18);
-    let got = collect(
-        playlists
-            .iter()
-            .map(|p| (p.entity(), p.tracks().iter().map(|t| t.entity()).collect())),
-        |p| p.playlist_id,
-    );
-    let expected = pairs(
-        &db,
-        "SELECT PlaylistId, TrackId FROM PlaylistTrack ORDER BY PlaylistId, TrackId",
-    );
-    assert_eq!(got, expected);
-    assert_eq!(got.values().map(Vec::len).sum::<usize>(), 8715);
-    for playlist in &playlists {
-        let lazy = playlist.load_tracks(&db).unwrap();
-        let preloaded: Vec<Track> = playlist
-            .tracks()
-            .iter()
-            .map(|t| t.entity().clone())
-            .collect();
-        assert_eq!(preloaded, lazy, "playlist {}", playlist.playlist_id);
-    }
-
-    // The other way, reached through a belongs_to so that the keys are bound.
-    db.reset_query_log();
-    let lines = InvoiceLine::query()
-        .preload(InvoiceLine::track().preload(Track::playlists()))
-        .all(&db)
-        .unwrap();
-    assert_eq!(db.query_count(), 3);
-    assert!(db.query_log()[2].sql.contains("rarray(?1)"));
-    let expected = pairs(
-        &db,
-        "SELECT TrackId, PlaylistId FROM PlaylistTrack ORDER BY TrackId, PlaylistId",
-    );
-    for line in &lines {
-        let track = line.track();
-        let got: Vec<i64> = track.playlists().iter().map(|p| p.playlist_id).collect();
-        assert_eq!(
-            got,
-            expected.get(&track.track_id).cloned().unwrap_or_default()
+    for db in chinooks() {
+        let playlists = Playlist::query()
+            .preload(Playlist::tracks().preload(Track::genre()))
+            .all(&db)
+            .unwrap();
+        assert_eq!(db.query_count(), 3);
+        assert_eq!(playlists.len(), 18);
+        let got = collect(
+            playlists
+                .iter()
+                .map(|p| (p.entity(), p.tracks().iter().map(|t| t.entity()).collect())),
+            |p| p.playlist_id,
         );
+        let expected = pairs(
+            &db,
+            "SELECT \"PlaylistId\", \"TrackId\" FROM \"PlaylistTrack\" ORDER BY \"PlaylistId\", \"TrackId\"",
+        );
+        assert_eq!(got, expected);
+        assert_eq!(got.values().map(Vec::len).sum::<usize>(), 8715);
+        for playlist in &playlists {
+            let lazy = playlist.load_tracks(&db).unwrap();
+            let preloaded: Vec<Track> = playlist
+                .tracks()
+                .iter()
+                .map(|t| t.entity().clone())
+                .collect();
+            assert_eq!(preloaded, lazy, "playlist {}", playlist.playlist_id);
+        }
+
+        // The other way, reached through a belongs_to so that the keys are bound.
+        db.reset_query_log();
+        let lines = InvoiceLine::query()
+            .preload(InvoiceLine::track().preload(Track::playlists()))
+            .all(&db)
+            .unwrap();
+        assert_eq!(db.query_count(), 3);
+        assert!(
+            db.query_log()[2]
+                .sql
+                .contains(common::backend::key_set(&db))
+        );
+        let expected = pairs(
+            &db,
+            "SELECT \"TrackId\", \"PlaylistId\" FROM \"PlaylistTrack\" ORDER BY \"TrackId\", \"PlaylistId\"",
+        );
+        for line in &lines {
+            let track = line.track();
+            let got: Vec<i64> = track.playlists().iter().map(|p| p.playlist_id).collect();
+            assert_eq!(
+                got,
+                expected.get(&track.track_id).cloned().unwrap_or_default()
+            );
+        }
     }
 }
 
 #[test]
 fn join_table_with_composite_key_is_readable() {
-    let Some(db) = chinook() else { return };
-    let entries = PlaylistTrack::query()
-        .preload(PlaylistTrack::playlist())
-        .preload(PlaylistTrack::track())
-        .all(&db)
-        .unwrap();
-    assert_eq!(entries.len(), 8715);
-    assert_eq!(db.query_count(), 3);
-    assert!(
-        entries
-            .iter()
-            .all(|e| e.playlist().playlist_id == e.playlist_id)
-    );
-    assert!(entries.iter().all(|e| e.track().track_id == e.track_id));
-    let entry = PlaylistTrack::find(&db, &(1, 3402)).unwrap();
-    assert_eq!(
-        entry,
-        Some(PlaylistTrack {
-            playlist_id: 1,
-            track_id: 3402
-        })
-    );
-    assert_eq!(PlaylistTrack::find(&db, &(1, 999_999)).unwrap(), None);
+    for db in chinooks() {
+        let entries = PlaylistTrack::query()
+            .preload(PlaylistTrack::playlist())
+            .preload(PlaylistTrack::track())
+            .all(&db)
+            .unwrap();
+        assert_eq!(entries.len(), 8715);
+        assert_eq!(db.query_count(), 3);
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.playlist().playlist_id == e.playlist_id)
+        );
+        assert!(entries.iter().all(|e| e.track().track_id == e.track_id));
+        let entry = PlaylistTrack::find(&db, &(1, 3402)).unwrap();
+        assert_eq!(
+            entry,
+            Some(PlaylistTrack {
+                playlist_id: 1,
+                track_id: 3402
+            })
+        );
+        assert_eq!(PlaylistTrack::find(&db, &(1, 999_999)).unwrap(), None);
 
-    let playlists = Playlist::query()
-        .preload(Playlist::entries())
-        .all(&db)
-        .unwrap();
-    let got: usize = playlists.iter().map(|p| p.entries().len()).sum();
-    assert_eq!(got, 8715);
+        let playlists = Playlist::query()
+            .preload(Playlist::entries())
+            .all(&db)
+            .unwrap();
+        let got: usize = playlists.iter().map(|p| p.entries().len()).sum();
+        assert_eq!(got, 8715);
+    }
 }
 
 #[test]
 fn employees_self_reference_several_levels() {
-    let Some(db) = chinook() else { return };
-    let employees = Employee::query()
-        .preload(Employee::manager())
-        .preload(Employee::reports().preload(Employee::reports().preload(Employee::manager())))
-        .all(&db)
-        .unwrap();
-    assert_eq!(db.query_count(), 5);
-    assert_eq!(employees.len(), 8);
-    let expected = pairs(
-        &db,
-        "SELECT ReportsTo, EmployeeId FROM Employee WHERE ReportsTo IS NOT NULL ORDER BY ReportsTo, EmployeeId",
-    );
-    let got = collect(
-        employees
-            .iter()
-            .map(|e| (e.entity(), e.reports().iter().map(|r| r.entity()).collect())),
-        |e| e.employee_id,
-    );
-    assert_eq!(got, expected);
-    let general_manager = employees.iter().find(|e| e.reports_to.is_none()).unwrap();
-    assert!(general_manager.manager().is_none());
-    // Two levels down from the top: the sales agents and IT staff.
-    let second_level: Vec<_> = general_manager
-        .reports()
-        .iter()
-        .flat_map(|r| r.reports())
-        .collect();
-    assert_eq!(second_level.len(), 5);
-    for employee in second_level {
-        let manager = employee.manager().expect("has a manager");
-        assert_eq!(Some(manager.employee_id), employee.reports_to);
-        assert_eq!(
-            Some(manager.entity().clone()),
-            employee.load_manager(&db).unwrap()
+    for db in chinooks() {
+        let employees = Employee::query()
+            .preload(Employee::manager())
+            .preload(Employee::reports().preload(Employee::reports().preload(Employee::manager())))
+            .all(&db)
+            .unwrap();
+        assert_eq!(db.query_count(), 5);
+        assert_eq!(employees.len(), 8);
+        let expected = pairs(
+            &db,
+            "SELECT \"ReportsTo\", \"EmployeeId\" FROM \"Employee\" WHERE \"ReportsTo\" IS NOT NULL ORDER BY \"ReportsTo\", \"EmployeeId\"",
         );
+        let got = collect(
+            employees
+                .iter()
+                .map(|e| (e.entity(), e.reports().iter().map(|r| r.entity()).collect())),
+            |e| e.employee_id,
+        );
+        assert_eq!(got, expected);
+        let general_manager = employees.iter().find(|e| e.reports_to.is_none()).unwrap();
+        assert!(general_manager.manager().is_none());
+        // Two levels down from the top: the sales agents and IT staff.
+        let second_level: Vec<_> = general_manager
+            .reports()
+            .iter()
+            .flat_map(|r| r.reports())
+            .collect();
+        assert_eq!(second_level.len(), 5);
+        for employee in second_level {
+            let manager = employee.manager().expect("has a manager");
+            assert_eq!(Some(manager.employee_id), employee.reports_to);
+            assert_eq!(
+                Some(manager.entity().clone()),
+                employee.load_manager(&db).unwrap()
+            );
+        }
     }
 }
 
 #[test]
 fn customers_support_reps_invoices_and_lines() {
-    let Some(db) = chinook() else { return };
-    let customers = Customer::query()
-        .preload(Customer::support_rep().preload(Employee::customers()))
-        .preload(
-            Customer::invoices()
-                .preload(Invoice::lines().preload(InvoiceLine::track()))
-                .preload(Invoice::first_line()),
-        )
-        .all(&db)
-        .unwrap();
-    assert_eq!(db.query_count(), 7);
-    assert_eq!(customers.len(), 59);
-    let invoices = collect(
-        customers.iter().map(|c| {
-            (
-                c.entity(),
-                c.invoices().iter().map(|i| i.entity()).collect(),
+    for db in chinooks() {
+        let customers = Customer::query()
+            .preload(Customer::support_rep().preload(Employee::customers()))
+            .preload(
+                Customer::invoices()
+                    .preload(Invoice::lines().preload(InvoiceLine::track()))
+                    .preload(Invoice::first_line()),
             )
-        }),
-        |c| c.customer_id,
-    );
-    assert_eq!(
-        invoices,
-        pairs(
-            &db,
-            "SELECT CustomerId, InvoiceId FROM Invoice ORDER BY CustomerId, InvoiceId"
-        )
-    );
-    let all_invoices: Vec<_> = customers.iter().flat_map(|c| c.invoices()).collect();
-    assert_eq!(all_invoices.len(), 412);
-    let lines = collect(
-        all_invoices
-            .iter()
-            .map(|i| (i.entity(), i.lines().iter().map(|l| l.entity()).collect())),
-        |i| i.invoice_id,
-    );
-    let expected_lines = pairs(
-        &db,
-        "SELECT InvoiceId, InvoiceLineId FROM InvoiceLine ORDER BY InvoiceId, InvoiceLineId",
-    );
-    assert_eq!(lines, expected_lines);
-    for invoice in &all_invoices {
-        let first = invoice.first_line().map(|l| l.invoice_line_id);
-        assert_eq!(first, expected_lines.get(&invoice.invoice_id).map(|l| l[0]));
-        assert_eq!(
-            invoice.first_line().map(|l| l.entity().clone()),
-            invoice.load_first_line(&db).unwrap()
+            .all(&db)
+            .unwrap();
+        assert_eq!(db.query_count(), 7);
+        assert_eq!(customers.len(), 59);
+        let invoices = collect(
+            customers.iter().map(|c| {
+                (
+                    c.entity(),
+                    c.invoices().iter().map(|i| i.entity()).collect(),
+                )
+            }),
+            |c| c.customer_id,
         );
-        for line in invoice.lines() {
-            assert_eq!(line.track().track_id, line.track_id);
+        assert_eq!(
+            invoices,
+            pairs(
+                &db,
+                "SELECT \"CustomerId\", \"InvoiceId\" FROM \"Invoice\" ORDER BY \"CustomerId\", \"InvoiceId\""
+            )
+        );
+        let all_invoices: Vec<_> = customers.iter().flat_map(|c| c.invoices()).collect();
+        assert_eq!(all_invoices.len(), 412);
+        let lines = collect(
+            all_invoices
+                .iter()
+                .map(|i| (i.entity(), i.lines().iter().map(|l| l.entity()).collect())),
+            |i| i.invoice_id,
+        );
+        let expected_lines = pairs(
+            &db,
+            "SELECT \"InvoiceId\", \"InvoiceLineId\" FROM \"InvoiceLine\" ORDER BY \"InvoiceId\", \"InvoiceLineId\"",
+        );
+        assert_eq!(lines, expected_lines);
+        for invoice in &all_invoices {
+            let first = invoice.first_line().map(|l| l.invoice_line_id);
+            assert_eq!(first, expected_lines.get(&invoice.invoice_id).map(|l| l[0]));
+            assert_eq!(
+                invoice.first_line().map(|l| l.entity().clone()),
+                invoice.load_first_line(&db).unwrap()
+            );
+            for line in invoice.lines() {
+                assert_eq!(line.track().track_id, line.track_id);
+            }
         }
-    }
-    for customer in &customers {
-        let rep = customer.support_rep();
-        assert_eq!(rep.map(|r| r.employee_id), customer.support_rep_id);
-        if let Some(rep) = rep {
-            assert!(
-                rep.customers()
-                    .iter()
-                    .any(|c| c.customer_id == customer.customer_id)
+        for customer in &customers {
+            let rep = customer.support_rep();
+            assert_eq!(rep.map(|r| r.employee_id), customer.support_rep_id);
+            if let Some(rep) = rep {
+                assert!(
+                    rep.customers()
+                        .iter()
+                        .any(|c| c.customer_id == customer.customer_id)
+                );
+            }
+            assert_eq!(
+                rep.map(|r| r.entity().clone()),
+                customer.load_support_rep(&db).unwrap()
             );
         }
-        assert_eq!(
-            rep.map(|r| r.entity().clone()),
-            customer.load_support_rep(&db).unwrap()
-        );
+    }
+}
+
+/// The same entities and preloads on SQLite and on PostgreSQL give the same
+/// graph, field by field: `int` keys widened to `i64`, `numeric(10,2)`
+/// prices to `f64`, `timestamp` invoice dates to the text SQLite stores.
+#[test]
+fn postgres_graph_equals_sqlite_graph() {
+    let dbs = chinooks();
+    if dbs.len() < 2 {
+        return;
+    }
+    type Lines = Vec<(InvoiceLine, Track, Vec<Playlist>)>;
+    let graph = |db: &Db| -> Vec<(Customer, Option<Employee>, Vec<(Invoice, Lines)>)> {
+        Customer::query()
+            .preload(Customer::support_rep())
+            .preload(Customer::invoices().preload(
+                Invoice::lines().preload(InvoiceLine::track().preload(Track::playlists())),
+            ))
+            .all(db)
+            .unwrap()
+            .iter()
+            .map(|customer| {
+                let invoices = customer
+                    .invoices()
+                    .iter()
+                    .map(|invoice| {
+                        let lines = invoice
+                            .lines()
+                            .iter()
+                            .map(|line| {
+                                let track = line.track();
+                                let playlists = track
+                                    .playlists()
+                                    .iter()
+                                    .map(|p| p.entity().clone())
+                                    .collect();
+                                (line.entity().clone(), track.entity().clone(), playlists)
+                            })
+                            .collect();
+                        (invoice.entity().clone(), lines)
+                    })
+                    .collect();
+                let rep = customer.support_rep().map(|r| r.entity().clone());
+                (customer.entity().clone(), rep, invoices)
+            })
+            .collect()
+    };
+    let sqlite = graph(&dbs[0]);
+    let postgres = graph(&dbs[1]);
+    assert_eq!(sqlite.len(), 59);
+    assert_eq!(sqlite[0].2[0].0.invoice_date, "2022-03-11 00:00:00");
+    assert_eq!(sqlite, postgres);
+    for db in &dbs {
+        assert_eq!(db.query_count(), 6, "{}", common::backend::name(db));
     }
 }
