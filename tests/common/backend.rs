@@ -111,7 +111,7 @@ pub fn execute(db: &Db, sql: &str, params: &[&dyn Bind]) {
             db.postgres()
                 .expect("PostgreSQL client")
                 .execute(sql, &values)
-                .unwrap_or_else(|error| panic!("{sql}: {error}"));
+                .unwrap_or_else(|error| panic!("{sql}: {error:?}"));
         }
         _ => {
             db.sqlite()
@@ -120,7 +120,7 @@ pub fn execute(db: &Db, sql: &str, params: &[&dyn Bind]) {
                     sql,
                     rusqlite::params_from_iter(params.iter().map(|p| *p as &dyn rusqlite::ToSql)),
                 )
-                .unwrap_or_else(|error| panic!("{sql}: {error}"));
+                .unwrap_or_else(|error| panic!("{sql}: {error:?}"));
         }
     }
 }
@@ -136,7 +136,7 @@ pub fn integer_rows(db: &Db, sql: &str) -> Vec<Vec<Option<i64>>> {
                 .postgres()
                 .expect("PostgreSQL client")
                 .query(sql, &[])
-                .unwrap_or_else(|error| panic!("{sql}: {error}"));
+                .unwrap_or_else(|error| panic!("{sql}: {error:?}"));
             rows.iter()
                 .map(|row| {
                     (0..row.len())
