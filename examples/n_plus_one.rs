@@ -5,9 +5,13 @@
 //!
 //! Every statement is echoed to standard error as it runs.
 //!
-//! Run with `cargo run --example n_plus_one`.
+//! Run with `cargo run --example n_plus_one` (SQLite, in memory). The same
+//! program runs on PostgreSQL when given a connection URL, in
+//! `DATABASE_URL` or as its argument:
+//! `cargo run --example n_plus_one -- postgres://postgres@127.0.0.1/test`
+//! (it works in a schema of its own, `loader_example`).
 
-use loader_runtime::{Db, Entity};
+use loader_runtime::{Backend, Db, Entity};
 
 #[derive(Entity, Debug)]
 #[entity(table = "users")]
@@ -27,7 +31,21 @@ struct Post {
 }
 
 fn main() -> Result<(), loader_runtime::Error> {
-    let db = Db::open_in_memory()?;
+    let url = std::env::args()
+        .nth(1)
+        .or_else(|| std::env::var("DATABASE_URL").ok())
+        .unwrap_or_else(|| "sqlite::memory:".to_owned());
+    let db = Db::connect(&url)?;
+    if db.backend() == Backend::Postgres {
+        // Keep out of the database's own tables; start afresh each run.
+        db.execute_batch(
+            "SET client_min_messages = warning;
+             DROP SCHEMA IF EXISTS loader_example CASCADE;
+             CREATE SCHEMA loader_example;
+             SET search_path TO loader_example;",
+        )?;
+    }
+    println!("on {:?}", db.backend());
     db.execute_batch(
         "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
          CREATE TABLE posts (id INTEGER PRIMARY KEY,
