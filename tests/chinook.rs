@@ -645,7 +645,8 @@ fn postgres_graph_equals_sqlite_graph() {
         return;
     }
     type Lines = Vec<(InvoiceLine, Track, Vec<Playlist>)>;
-    let graph = |db: &Db| -> Vec<(Customer, Option<Employee>, Vec<(Invoice, Lines)>)> {
+    type Graph = Vec<(Customer, Option<Employee>, Vec<(Invoice, Lines)>)>;
+    let graph = |db: &Db| -> Graph {
         Customer::query()
             .preload(Customer::support_rep())
             .preload(Customer::invoices().preload(

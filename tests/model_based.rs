@@ -536,13 +536,11 @@ fn check(data: &Data) -> Result<(), TestCaseError> {
 
 /// Checks every shape on `db`, which holds `data`.
 fn check_on(db: &Db, data: &Data) -> Result<(), TestCaseError> {
-    let db = &db;
     for shape in shapes() {
         db.reset_query_log();
-        let db = *db;
-        let preloaded = (shape.preloaded)(&db);
+        let preloaded = (shape.preloaded)(db);
         let preload_statements = db.query_count();
-        let lazy = (shape.lazy)(&db);
+        let lazy = (shape.lazy)(db);
         let model = (shape.model)(data);
         match (&preloaded, &lazy, &model) {
             (Ok(preloaded), Ok(lazy), Some(model)) => {

@@ -58,7 +58,7 @@ pub struct Db {
 enum Conn {
     Sqlite(Connection),
     #[cfg(feature = "postgres")]
-    Postgres(crate::pg::PgConn),
+    Postgres(Box<crate::pg::PgConn>),
 }
 
 type QueryHook = Box<dyn FnMut(&QueryRecord) + Send>;
@@ -154,7 +154,7 @@ impl Db {
     /// outside a transaction it knows of opens its own snapshot and ends it.
     #[cfg(feature = "postgres")]
     pub fn from_postgres_client(client: postgres::Client) -> Db {
-        Db::new(Conn::Postgres(crate::pg::PgConn::new(client)))
+        Db::new(Conn::Postgres(Box::new(crate::pg::PgConn::new(client))))
     }
 
     /// Wraps an existing SQLite connection.
@@ -232,6 +232,16 @@ impl Db {
         match &self.conn {
             Conn::Sqlite(_) => None,
             Conn::Postgres(conn) => conn.client().ok(),
+        }
+    }
+
+    /// Whether the connection is known to be gone (a PostgreSQL client
+    /// whose connection closed); a SQLite connection never is.
+    pub fn is_closed(&self) -> bool {
+        match &self.conn {
+            Conn::Sqlite(_) => false,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.client().is_ok_and(|client| client.is_closed()),
         }
     }
 

@@ -30,26 +30,63 @@ use crate::error::Error;
 
 type Init = Box<dyn Fn(&Connection) -> rusqlite::Result<()> + Send + Sync>;
 
-/// Opens the [`Db`]s of an [`r2d2::Pool`], each on its own connection to
-/// one SQLite database file.
+/// Opens the [`Db`]s of an [`r2d2::Pool`]: each on its own connection to
+/// one SQLite database file, or (cargo feature `postgres`) to one
+/// PostgreSQL database.
 ///
 /// A pooled `Db` keeps its query count and log across checkouts; call
 /// [`Db::reset_query_log`] at the start of a request to count per request.
 pub struct DbManager {
-    path: PathBuf,
+    target: Target,
     init: Option<Init>,
+    setup: Option<String>,
+}
+
+enum Target {
+    File(PathBuf),
+    #[cfg(feature = "postgres")]
+    Postgres(Box<postgres::Config>),
 }
 
 impl DbManager {
-    /// Connections to the database file at `path` (created if missing).
+    /// Connections to the SQLite database file at `path` (created if missing).
     pub fn file(path: impl AsRef<Path>) -> Self {
         DbManager {
-            path: path.as_ref().to_owned(),
+            target: Target::File(path.as_ref().to_owned()),
             init: None,
+            setup: None,
         }
     }
 
-    /// Runs `init` on each new connection, e.g. to set pragmas.
+    /// Connections to the PostgreSQL database `url` names
+    /// (`postgres://user@host/database`, without TLS), or an error if the
+    /// URL does not parse.
+    ///
+    /// ```no_run
+    /// use loader_runtime::pool::DbManager;
+    ///
+    /// let manager = DbManager::postgres("postgres://postgres@127.0.0.1/test")?
+    ///     .with_setup("SET search_path TO app");
+    /// let pool = r2d2::Pool::builder().max_size(8).build(manager).unwrap();
+    /// let db = pool.get().unwrap();
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn postgres(url: &str) -> Result<Self, Error> {
+        Ok(DbManager::postgres_config(url.parse()?))
+    }
+
+    /// Connections made with a `postgres::Config` built in code.
+    #[cfg(feature = "postgres")]
+    pub fn postgres_config(config: postgres::Config) -> Self {
+        DbManager {
+            target: Target::Postgres(Box::new(config)),
+            init: None,
+            setup: None,
+        }
+    }
+
+    /// Runs `init` on each new SQLite connection, e.g. to set pragmas.
     pub fn with_init(
         mut self,
         init: impl Fn(&Connection) -> rusqlite::Result<()> + Send + Sync + 'static,
@@ -57,13 +94,24 @@ impl DbManager {
         self.init = Some(Box::new(init));
         self
     }
+
+    /// Runs the statements `sql` on each new connection, on either backend
+    /// (e.g. `SET search_path TO app` or `PRAGMA foreign_keys = ON`).
+    pub fn with_setup(mut self, sql: impl Into<String>) -> Self {
+        self.setup = Some(sql.into());
+        self
+    }
 }
 
 impl std::fmt::Debug for DbManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbManager")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("DbManager");
+        match &self.target {
+            Target::File(path) => debug.field("path", path),
+            #[cfg(feature = "postgres")]
+            Target::Postgres(config) => debug.field("postgres", &config.get_dbname()),
+        };
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -72,18 +120,28 @@ impl r2d2::ManageConnection for DbManager {
     type Error = Error;
 
     fn connect(&self) -> Result<Db, Error> {
-        let conn = Connection::open(&self.path)?;
-        if let Some(init) = &self.init {
-            init(&conn)?;
+        let db = match &self.target {
+            Target::File(path) => {
+                let conn = Connection::open(path)?;
+                if let Some(init) = &self.init {
+                    init(&conn)?;
+                }
+                Db::from_connection(conn)?
+            }
+            #[cfg(feature = "postgres")]
+            Target::Postgres(config) => Db::from_postgres_client(config.connect(postgres::NoTls)?),
+        };
+        if let Some(setup) = &self.setup {
+            db.execute_batch(setup)?;
         }
-        Db::from_connection(conn)
+        Ok(db)
     }
 
     fn is_valid(&self, db: &mut Db) -> Result<(), Error> {
-        Ok(db.execute_batch("SELECT 1")?)
+        db.execute_batch("SELECT 1")
     }
 
-    fn has_broken(&self, _: &mut Db) -> bool {
-        false
+    fn has_broken(&self, db: &mut Db) -> bool {
+        db.is_closed()
     }
 }
