@@ -2,11 +2,15 @@
 //! N+1 loop (`lazy`) and Diesel's idiomatic `belonging_to` + `grouped_by`
 //! (`diesel`, a separate process: see `benches/diesel-peer`), measured side
 //! by side with interleaved runs; prints medians and ratios as markdown.
+//! With `LOADER_BENCH_POSTGRES` (or `LOADER_TEST_POSTGRES`) set to a
+//! connection URL, the same on PostgreSQL against a hand-written
+//! `postgres`-crate floor (storage `postgres`).
 //!
 //! ```text
 //! cargo bench --bench loaders                 # every shape and size
 //! cargo bench --bench loaders -- --quick      # fewer runs, no 100,000
 //! cargo bench --bench loaders -- --write-docs # also docs/benchmarks.{md,svg}
+//! cargo bench --bench loaders -- --postgres-only
 //! ```
 
 use std::collections::HashMap;
@@ -17,6 +21,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use loader_runtime::postgres_driver as pg;
 use loader_runtime::rusqlite::types::Value;
 use loader_runtime::rusqlite::{self, Connection};
 use loader_runtime::{Db, Entity};
@@ -526,6 +531,206 @@ fn child_memory(variant: &str, shape: Shape, path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+// ---------------------------------------------------------- PostgreSQL
+
+/// The server the PostgreSQL rows run against: `LOADER_BENCH_POSTGRES`, or
+/// the test suite's `LOADER_TEST_POSTGRES`; no rows without either.
+fn postgres_url() -> Option<String> {
+    std::env::var("LOADER_BENCH_POSTGRES")
+        .or_else(|_| std::env::var("LOADER_TEST_POSTGRES"))
+        .ok()
+}
+
+/// The same data as [`fill`] in schema `loader_bench`, with 64-bit keys.
+fn fill_postgres(client: &mut pg::Client, shape: Shape, parents: i64) {
+    let users = match shape {
+        Shape::BelongsTo => (parents / 10).max(1),
+        _ => parents,
+    };
+    client
+        .batch_execute(
+            "SET client_min_messages = warning;
+             DROP SCHEMA IF EXISTS loader_bench CASCADE;
+             CREATE SCHEMA loader_bench;
+             SET search_path TO loader_bench;
+             CREATE TABLE users (id BIGINT PRIMARY KEY, username TEXT NOT NULL);
+             CREATE TABLE posts (id BIGINT PRIMARY KEY, author_id BIGINT NOT NULL, title TEXT NOT NULL);",
+        )
+        .unwrap();
+    client
+        .execute(
+            "INSERT INTO users SELECT i, 'user number ' || i FROM generate_series(1, $1::int8) AS i",
+            &[&users],
+        )
+        .unwrap();
+    client
+        .execute(
+            "INSERT INTO posts SELECT i + 1, (i % $1::int8) + 1, 'post title number ' || (i + 1)
+             FROM generate_series(0, $1::int8 * 10 - 1) AS i",
+            &[&users],
+        )
+        .unwrap();
+    client
+        .batch_execute("CREATE INDEX posts_author_id ON posts(author_id); ANALYZE;")
+        .unwrap();
+}
+
+fn pg_user(r: &pg::Row) -> User {
+    User {
+        id: r.get(0),
+        username: r.get(1),
+    }
+}
+
+fn pg_post(r: &pg::Row) -> Post {
+    Post {
+        id: r.get(0),
+        author_id: r.get(1),
+        title: r.get(2),
+    }
+}
+
+/// The best hand-written `postgres`-crate code: prepared statements (kept
+/// across runs, as a hand-written loader would), no key set when the
+/// parents are the whole table, else one `int8[]` parameter.
+struct PostgresFloor {
+    client: pg::Client,
+    statements: HashMap<&'static str, pg::Statement>,
+}
+
+impl PostgresFloor {
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn pg::types::ToSql + Sync)],
+    ) -> Vec<pg::Row> {
+        let statement = match self.statements.get(sql) {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = self.client.prepare(sql).unwrap();
+                self.statements.insert(sql, statement.clone());
+                statement
+            }
+        };
+        self.client.query(&statement, params).unwrap()
+    }
+
+    fn run(&mut self, shape: Shape) -> u64 {
+        match shape {
+            Shape::BelongsTo => {
+                let posts: Vec<Post> = self
+                    .query("SELECT id, author_id, title FROM posts ORDER BY id", &[])
+                    .iter()
+                    .map(pg_post)
+                    .collect();
+                let mut ids: Vec<i64> = posts.iter().map(|p| p.author_id).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                // Prepared afresh each time, like the library's key-set
+                // statements: a kept one may get a generic plan.
+                let statement = self
+                    .client
+                    .prepare("SELECT id, username FROM users WHERE id = ANY($1)")
+                    .unwrap();
+                let users: HashMap<i64, Arc<User>> = self
+                    .client
+                    .query(&statement, &[&ids])
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        let u = pg_user(r);
+                        (u.id, Arc::new(u))
+                    })
+                    .collect();
+                posts
+                    .iter()
+                    .fold(0, |sum, p| mix(mix(sum, p.id), users[&p.author_id].id))
+            }
+            _ => {
+                let users: Vec<User> = self
+                    .query("SELECT id, username FROM users ORDER BY id", &[])
+                    .iter()
+                    .map(pg_user)
+                    .collect();
+                let posts: Vec<Post> = self
+                    .query(
+                        "SELECT id, author_id, title FROM posts ORDER BY author_id, id",
+                        &[],
+                    )
+                    .iter()
+                    .map(pg_post)
+                    .collect();
+                let mut by_user = group(posts, |p| p.author_id);
+                let graph: Vec<(User, Vec<Post>)> = users
+                    .into_iter()
+                    .map(|u| {
+                        let posts = by_user.remove(&u.id).unwrap_or_default();
+                        (u, posts)
+                    })
+                    .collect();
+                graph.iter().fold(0, |sum, (u, posts)| {
+                    posts.iter().fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
+                })
+            }
+        }
+    }
+}
+
+/// floor, preload and (up to 10,000 parents) lazy on PostgreSQL over
+/// loopback, interleaved, each checked against the floor's checksum.
+fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<Row> {
+    let mut client = pg::Client::connect(url, pg::NoTls).unwrap();
+    fill_postgres(&mut client, shape, parents);
+    let floor = std::cell::RefCell::new(PostgresFloor {
+        client,
+        statements: HashMap::new(),
+    });
+    let db = Db::connect(url).unwrap();
+    db.execute_batch("SET search_path TO loader_bench").unwrap();
+    type Variant<'a> = (&'static str, Box<dyn Fn() -> u64 + 'a>);
+    let mut variants: Vec<Variant<'_>> = vec![
+        ("floor", Box::new(|| floor.borrow_mut().run(shape))),
+        ("preload", Box::new(|| preload(&db, shape))),
+    ];
+    if parents <= 10_000 {
+        variants.push(("lazy", Box::new(|| lazy(&db, shape))));
+    }
+    let expected = floor.borrow_mut().run(shape);
+    db.reset_query_log();
+    assert_eq!(
+        preload(&db, shape),
+        expected,
+        "preload disagrees with floor"
+    );
+    let statements = db.query_count();
+    let mut times = vec![Vec::new(); variants.len()];
+    for _ in 0..runs {
+        for (index, (name, run)) in variants.iter().enumerate() {
+            let start = Instant::now();
+            let sum = black_box(run());
+            times[index].push(start.elapsed());
+            assert_eq!(sum, expected, "{name} disagrees with floor on PostgreSQL");
+        }
+    }
+    variants
+        .iter()
+        .zip(times)
+        .map(|((name, _), times)| Row {
+            shape,
+            parents,
+            storage: "postgres",
+            variant: (*name).to_owned(),
+            median: Some(median(times)),
+            note: String::new(),
+            statements: match *name {
+                "floor" => Some(shape.statements()),
+                "lazy" => None,
+                _ => Some(statements),
+            },
+        })
+        .collect()
+}
+
 // --------------------------------------------------------------- runner
 
 struct Row {
@@ -666,6 +871,9 @@ fn main() {
         .map(String::as_str);
     let wanted = |shape: Shape| only.is_none_or(|name| name == shape.name());
     let write_docs = args.iter().any(|a| a == "--write-docs");
+    // `--postgres-only` skips the SQLite and Diesel rows.
+    let postgres_only = args.iter().any(|a| a == "--postgres-only");
+    let on_sqlite = |shape: Shape| !postgres_only && wanted(shape);
     let sizes: Vec<i64> = if quick {
         vec![100, 1_000, 10_000]
     } else {
@@ -678,15 +886,20 @@ fn main() {
     };
     let dir = std::env::temp_dir().join(format!("loader-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    eprintln!("building the Diesel peer...");
-    let diesel = diesel_peer();
-    if diesel.is_none() {
-        eprintln!("the Diesel peer did not build; its column is left out");
-    }
+    let diesel = if postgres_only {
+        None
+    } else {
+        eprintln!("building the Diesel peer...");
+        let diesel = diesel_peer();
+        if diesel.is_none() {
+            eprintln!("the Diesel peer did not build; its column is left out");
+        }
+        diesel
+    };
 
     let mut rows = Vec::new();
     let mut memory = Vec::new();
-    for &parents in sizes.iter().filter(|_| wanted(Shape::HasMany)) {
+    for &parents in sizes.iter().filter(|_| on_sqlite(Shape::HasMany)) {
         eprintln!("has_many, {parents} parents");
         let path = database(&dir, Shape::HasMany, parents);
         rows.extend(measure(
@@ -711,24 +924,24 @@ fn main() {
         }
         let _ = std::fs::remove_file(&path);
     }
-    if wanted(Shape::HasMany) {
+    if on_sqlite(Shape::HasMany) {
         eprintln!("has_many in memory, 10000 parents");
+        rows.extend(measure(
+            Shape::HasMany,
+            10_000,
+            "memory",
+            &dir,
+            true,
+            runs(10_000),
+            None,
+        ));
     }
-    rows.extend(measure(
-        Shape::HasMany,
-        10_000,
-        "memory",
-        &dir,
-        true,
-        runs(10_000),
-        None,
-    ));
     for (shape, parents) in [
         (Shape::BelongsTo, 100_000),
         (Shape::Nested, 10_000),
         (Shape::ManyToMany, 10_000),
     ] {
-        if !wanted(shape) {
+        if !on_sqlite(shape) {
             continue;
         }
         let parents = if quick { parents / 10 } else { parents };
@@ -746,6 +959,30 @@ fn main() {
         let _ = std::fs::remove_file(&path);
     }
     let _ = std::fs::remove_dir_all(&dir);
+
+    match postgres_url() {
+        Some(url) => {
+            for (shape, parents) in [
+                (Shape::HasMany, 1_000),
+                (Shape::HasMany, 10_000),
+                (Shape::BelongsTo, 100_000),
+            ] {
+                if !wanted(shape) {
+                    continue;
+                }
+                let parents = if quick && parents > 10_000 {
+                    parents / 10
+                } else {
+                    parents
+                };
+                eprintln!("{} on PostgreSQL, {parents}", shape.name());
+                rows.extend(measure_postgres(&url, shape, parents, runs(parents)));
+            }
+        }
+        None => eprintln!(
+            "no PostgreSQL rows: set LOADER_BENCH_POSTGRES (or LOADER_TEST_POSTGRES) to a connection URL"
+        ),
+    }
 
     let table = markdown(&rows, &memory);
     println!("{table}");
@@ -831,7 +1068,9 @@ fn document(table: &str) -> String {
          - `preload`: `User::query().preload(User::posts())` and the like.\n\
          - `lazy`: the lazy accessor in a loop (the N+1 path), up to 10,000 parents.\n\
          - `diesel`: Diesel 2.3 `belonging_to(&parents)` + `grouped_by` (`benches/diesel-peer`).\n\
-         - `preload, tracing on`: the preload with a `tracing` subscriber listening at DEBUG.\n\n\
+         - `preload, tracing on`: the preload with a `tracing` subscriber listening at DEBUG.\n\
+         - storage `postgres`: PostgreSQL over TCP loopback (64-bit keys, `posts(author_id)` indexed); its `floor`\n\
+           is hand-written `postgres`-crate code (kept prepared statements, a fresh one for the key array).\n\n\
          Machine: {cpu}, {cores} cores (shared, so ratios are more telling than absolute times).\n\n\
          ![time per parent](benchmarks.svg)\n\n{table}"
     )

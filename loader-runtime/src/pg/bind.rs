@@ -17,11 +17,28 @@ use rusqlite::types::Value;
 use crate::row::BoxError;
 use crate::scope::Param;
 
-impl ToSql for Param {
+/// A parameter as the `postgres` crate binds it (shared across its
+/// threads, hence borrowed out of the `Rc` that SQLite's arrays need).
+#[derive(Debug)]
+pub(crate) enum PgParam<'a> {
+    Value(&'a Value),
+    Array(&'a [Value]),
+}
+
+impl<'a> PgParam<'a> {
+    pub(crate) fn new(param: &'a Param) -> Self {
+        match param {
+            Param::Value(value) => PgParam::Value(value),
+            Param::Array(values) => PgParam::Array(values),
+        }
+    }
+}
+
+impl ToSql for PgParam<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
         match self {
-            Param::Value(value) => value_to_sql(value, ty, out),
-            Param::Array(values) => {
+            PgParam::Value(value) => value_to_sql(value, ty, out),
+            PgParam::Array(values) => {
                 let Kind::Array(member) = ty.kind() else {
                     return Err(
                         format!("cannot bind a key set to a parameter of type `{ty}`").into(),

