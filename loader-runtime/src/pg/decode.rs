@@ -45,9 +45,10 @@ pub(crate) fn get<T: PostgresField>(row: &postgres::Row, index: usize) -> Result
             let Some(raw) = raw else {
                 return T::from_sql_nullable(wider, None);
             };
-            let mut buf = BytesMut::new();
-            widen(ty, raw, wider, &mut buf)?;
-            return T::from_sql(wider, &buf);
+            return match widen(ty, raw, wider)? {
+                Widened::Number(bytes) => T::from_sql(wider, &bytes),
+                Widened::Text(text) => T::from_sql(wider, text.as_bytes()),
+            };
         }
     }
     Err(format!(
@@ -68,32 +69,56 @@ fn wider_types(ty: &Type) -> &'static [Type] {
     }
 }
 
-fn widen(from: &Type, raw: &[u8], to: &Type, out: &mut BytesMut) -> Result<(), BoxError> {
+/// A column's value re-encoded in a wider type's binary form: numbers on
+/// the stack (a widened `int` key is read for every row), text on the heap.
+enum Widened {
+    Number(Vec8),
+    Text(String),
+}
+
+/// Up to eight bytes, big-endian, as PostgreSQL sends numbers.
+struct Vec8 {
+    bytes: [u8; 8],
+    len: usize,
+}
+
+impl std::ops::Deref for Vec8 {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Vec8 {
+    fn of<const N: usize>(bytes: [u8; N]) -> Vec8 {
+        let mut out = [0; 8];
+        out[..N].copy_from_slice(&bytes);
+        Vec8 { bytes: out, len: N }
+    }
+}
+
+fn widen(from: &Type, raw: &[u8], to: &Type) -> Result<Widened, BoxError> {
     let integer = match *from {
         Type::INT2 => Some(i64::from(wire::int2_from_sql(raw)?)),
         Type::INT4 => Some(i64::from(wire::int4_from_sql(raw)?)),
         _ => None,
     };
-    match (to, integer) {
-        (&Type::INT4, Some(i)) => wire::int4_to_sql(i32::try_from(i)?, out),
-        (&Type::INT8, Some(i)) => wire::int8_to_sql(i, out),
-        (&Type::TEXT, None) => {
-            let text = match *from {
-                Type::TIMESTAMP => timestamp_text(wire::timestamp_from_sql(raw)?),
-                _ => date_text(wire::date_from_sql(raw)?),
-            };
-            wire::text_to_sql(&text, out);
-        }
+    Ok(match (to, integer) {
+        (&Type::INT4, Some(i)) => Widened::Number(Vec8::of(i32::try_from(i)?.to_be_bytes())),
+        (&Type::INT8, Some(i)) => Widened::Number(Vec8::of(i.to_be_bytes())),
+        (&Type::TEXT, None) => Widened::Text(match *from {
+            Type::TIMESTAMP => timestamp_text(wire::timestamp_from_sql(raw)?),
+            _ => date_text(wire::date_from_sql(raw)?),
+        }),
         (&Type::FLOAT8, None) => {
             let value = match *from {
                 Type::FLOAT4 => f64::from(wire::float4_from_sql(raw)?),
                 _ => numeric_to_f64(raw)?,
             };
-            wire::float8_to_sql(value, out);
+            Widened::Number(Vec8::of(value.to_be_bytes()))
         }
         _ => return Err(format!("cannot widen `{from}` to `{to}`").into()),
-    }
-    Ok(())
+    })
 }
 
 /// Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.

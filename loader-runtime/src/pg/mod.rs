@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use postgres::types::ToSql;
 use postgres::{Client, Statement};
 
+use crate::db::Event;
 use crate::error::{Error, Result};
 use crate::row::{BoxError, Row};
 use crate::scope::Param;
@@ -121,7 +122,7 @@ impl PgConn {
         &self,
         sql: &str,
         params: &[Param],
-        each: &mut dyn FnMut(&Row<'_>, &str) -> Result<()>,
+        each: &mut dyn FnMut(Event<'_, '_>) -> Result<()>,
         query_error: &dyn Fn(BoxError) -> Error,
     ) -> Result<usize> {
         let mut client = self.client()?;
@@ -141,8 +142,9 @@ impl PgConn {
             .query(&statement, &values)
             .map_err(|e| query_error(PgError::boxed(e)))?;
         drop(client);
+        each(Event::Rows(rows.len()))?;
         for row in &rows {
-            each(&Row::postgres(row), sql)?;
+            each(Event::Row(&Row::postgres(row), sql))?;
         }
         Ok(rows.len())
     }
