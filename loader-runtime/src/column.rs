@@ -137,14 +137,16 @@ impl<E, T> Column<E, T> {
 }
 
 impl<E> Column<E, String> {
-    /// `column LIKE pattern` (`%` and `_` are wildcards; ASCII case-insensitive in SQLite).
+    /// `column LIKE pattern` (`%` and `_` are wildcards; ASCII
+    /// case-insensitive in SQLite, case-sensitive in PostgreSQL).
     pub fn like(self, pattern: impl Into<String>) -> Expr<E> {
         self.compare(" LIKE ", Value::Text(pattern.into()))
     }
 }
 
 impl<E> Column<E, Option<String>> {
-    /// `column LIKE pattern` (`%` and `_` are wildcards; ASCII case-insensitive in SQLite).
+    /// `column LIKE pattern` (`%` and `_` are wildcards; ASCII
+    /// case-insensitive in SQLite, case-sensitive in PostgreSQL).
     pub fn like(self, pattern: impl Into<String>) -> Expr<E> {
         self.compare(" LIKE ", Value::Text(pattern.into()))
     }

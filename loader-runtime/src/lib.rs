@@ -1,4 +1,5 @@
-//! Relation loading without N+1 queries, checked at compile time.
+//! Relation loading without N+1 queries, checked at compile time, on SQLite
+//! and PostgreSQL.
 //!
 //! `#[derive(Entity)]` maps a struct to a table and its `#[has_many]` and
 //! `#[belongs_to]` attributes to relations. Each relation gets
@@ -52,6 +53,14 @@
 //! assert_eq!(users[0].posts()[0].comments().len(), 2);
 //! # Ok::<(), loader_runtime::Error>(())
 //! ```
+
+//! # Backends
+//!
+//! SQLite is built in (rusqlite, bundled). With the cargo feature
+//! `postgres`, the same entities and preloads run on PostgreSQL: open the
+//! [`Db`] with [`Db::connect`]`("postgres://...")`. The derive writes every
+//! statement for both at compile time (`?1` and `IN rarray(?1)` for SQLite,
+//! `$1` and `= ANY($1)` for PostgreSQL); see [`Sql`] and [`Backend`].
 
 extern crate self as loader_runtime;
 
