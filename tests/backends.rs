@@ -1,0 +1,100 @@
+//! Opening a `Db` on either backend from a URL, pools of them, and what
+//! each backend's statements look like in the query log.
+
+mod common;
+
+use common::{Post, SCHEMA, User};
+use loader_runtime::pool::DbManager;
+use loader_runtime::{Backend, Db, Error};
+
+#[test]
+fn sqlite_urls_open_sqlite() {
+    for url in ["sqlite::memory:", ":memory:"] {
+        let db = Db::connect(url).unwrap();
+        assert_eq!(db.backend(), Backend::Sqlite, "{url}");
+        assert!(db.sqlite().is_some());
+        assert!(db.postgres().is_none());
+    }
+    let dir = std::env::temp_dir().join(format!("loader-connect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (index, prefix) in ["sqlite://", "sqlite:", ""].iter().enumerate() {
+        let path = dir.join(format!("db{index}.sqlite"));
+        let db = Db::connect(&format!("{prefix}{}", path.display())).unwrap();
+        db.execute_batch(SCHEMA).unwrap();
+        assert_eq!(db.backend(), Backend::Sqlite);
+        assert!(
+            path.exists(),
+            "{prefix} creates the file at {}",
+            path.display()
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A server that refuses the connection is an `Err` naming the cause.
+#[test]
+fn an_unreachable_postgres_server_is_an_error() {
+    let error = Db::connect("postgres://postgres@127.0.0.1:1/nothing").unwrap_err();
+    assert!(matches!(error, Error::Database(_)), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("connect") || message.contains("refused"),
+        "{message}"
+    );
+}
+
+#[test]
+fn statements_are_written_in_each_backends_dialect() {
+    for db in common::blogs(3, 2, 0) {
+        let users = User::all(&db).unwrap();
+        users[0].load_posts(&db).unwrap();
+        let posts = Post::query()
+            .preload(Post::author().preload(User::posts()))
+            .filter(|p| p.id.le(4))
+            .all(&db)
+            .unwrap();
+        assert_eq!(posts.len(), 4);
+        let log: Vec<String> = db.query_log().iter().map(|r| r.sql.to_string()).collect();
+        let (one, set) = match db.backend() {
+            Backend::Postgres => ("$1", "= ANY($1)"),
+            _ => ("?1", "IN rarray(?1)"),
+        };
+        assert!(log[1].contains(&format!("= {one}")), "lazy: {}", log[1]);
+        assert!(log[2].contains(one), "filter: {}", log[2]);
+        assert!(log[3].contains(set), "authors: {}", log[3]);
+        assert!(log[4].contains(set), "their posts: {}", log[4]);
+        let other = if one == "$1" { "?1" } else { "$1" };
+        assert!(log.iter().all(|sql| !sql.contains(other)), "{log:?}");
+    }
+}
+
+/// r2d2 pools of PostgreSQL `Db`s: each new connection runs the setup, and
+/// the pooled `Db`s preload like any other.
+#[test]
+fn postgres_pool() {
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    common::fill_blog(&db, 5, 2, 0);
+    let schema = common::backend::current_schema();
+    let url = std::env::var(common::backend::POSTGRES_URL).unwrap();
+    let manager = DbManager::postgres(&url)
+        .unwrap()
+        .with_setup(format!("SET search_path TO \"{schema}\""));
+    let pool = r2d2::Pool::builder().max_size(3).build(manager).unwrap();
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                let db = pool.get().unwrap();
+                assert_eq!(db.backend(), Backend::Postgres);
+                let users = User::query().preload(User::posts()).all(&db).unwrap();
+                users.iter().map(|u| u.posts().len()).sum::<usize>()
+            })
+        })
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.join().unwrap(), 10);
+    }
+    assert!(DbManager::postgres("postgres://[bad").is_err());
+}
