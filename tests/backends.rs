@@ -98,3 +98,46 @@ fn postgres_pool() {
     }
     assert!(DbManager::postgres("postgres://[bad").is_err());
 }
+
+/// On PostgreSQL, statements that bind a key set are prepared for each run
+/// (so they are planned for the keys they get, never with a generic plan),
+/// while the others are prepared once per connection and reused.
+#[test]
+fn postgres_keeps_only_statements_without_key_sets() {
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    common::fill_blog(&db, 20, 2, 1);
+    for _ in 0..7 {
+        let posts = Post::query()
+            .filter(|p| p.id.gt(3))
+            .preload(Post::author().preload(User::posts()))
+            .all(&db)
+            .unwrap();
+        assert_eq!(posts.len(), 37);
+        User::all(&db).unwrap()[0].load_posts(&db).unwrap();
+    }
+    let kept = db
+        .postgres()
+        .unwrap()
+        .query("SELECT statement FROM pg_prepared_statements", &[])
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<_, String>(0))
+        .filter(|sql| !sql.contains("pg_prepared_statements"))
+        .collect::<Vec<_>>();
+    assert!(
+        kept.iter().all(|sql| !sql.contains("ANY($1)")),
+        "no key-set statement is kept: {kept:?}"
+    );
+    let lazy = kept
+        .iter()
+        .filter(|sql| sql.contains("\"posts\".\"author_id\" = $1"))
+        .count();
+    assert_eq!(lazy, 1, "the lazy statement is prepared once: {kept:?}");
+    assert_eq!(
+        kept.len(),
+        3,
+        "filtered root, every user, lazy posts: {kept:?}"
+    );
+}
