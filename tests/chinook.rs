@@ -690,3 +690,47 @@ fn postgres_graph_equals_sqlite_graph() {
         assert_eq!(db.query_count(), 6, "{}", common::backend::name(db));
     }
 }
+
+/// Invoice dates are `timestamp` on PostgreSQL and text on SQLite; the
+/// `String` field reads both the same way and filters both with the same
+/// strings (on PostgreSQL the server parses them as timestamps).
+#[test]
+fn filters_on_dates_read_as_text() {
+    let mut results = Vec::new();
+    for db in chinooks() {
+        let ids = |invoices: Vec<loader_runtime::Loaded<Invoice, ()>>| -> Vec<i64> {
+            invoices.iter().map(|i| i.invoice_id).collect()
+        };
+        let on_day = ids(Invoice::query()
+            .filter(|i| i.invoice_date.eq("2022-03-11 00:00:00"))
+            .all(&db)
+            .unwrap());
+        let expected: Vec<i64> = common::backend::integer_rows(
+            &db,
+            "SELECT \"InvoiceId\" FROM \"Invoice\" WHERE \"InvoiceDate\" = '2022-03-11 00:00:00' ORDER BY 1",
+        )
+        .into_iter()
+        .map(|row| row[0].unwrap())
+        .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(on_day, expected, "{}", common::backend::name(&db));
+        let days = ids(Invoice::query()
+            .filter(|i| {
+                i.invoice_date
+                    .is_in(["2022-03-11 00:00:00", "2021-01-02 00:00:00"])
+            })
+            .all(&db)
+            .unwrap());
+        let january = ids(Invoice::query()
+            .filter(|i| i.invoice_date.lt("2021-02-01 00:00:00"))
+            .order_by(|i| i.invoice_date.desc())
+            .all(&db)
+            .unwrap());
+        assert!(days.len() > on_day.len());
+        assert!(!january.is_empty());
+        results.push((on_day, days, january));
+    }
+    if results.len() == 2 {
+        assert_eq!(results[0], results[1], "SQLite and PostgreSQL agree");
+    }
+}

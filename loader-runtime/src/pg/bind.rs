@@ -5,12 +5,16 @@
 //! parameter's type from the statement, and each value is written in that
 //! type: an `i64` key bound against an `int4` column is sent as `int4`
 //! (refused if out of range), an integer compared with a `boolean` column
-//! as a boolean, a key set as an array of the column's type.
+//! as a boolean, a key set as an array of the column's type. Text bound to
+//! a column of another type (`timestamp`, `date`, `uuid`, `json`, an enum)
+//! is sent in PostgreSQL's text format for the server to parse, the way
+//! such a value would be written in SQL: a `String` field read from a
+//! `timestamp` column can be filtered with the same strings it reads as.
 
 use std::error::Error as StdError;
 
 use bytes::BytesMut;
-use postgres::types::{IsNull, Kind, ToSql, Type, to_sql_checked};
+use postgres::types::{Format, IsNull, Kind, ToSql, Type, to_sql_checked};
 use postgres_protocol::types as wire;
 use rusqlite::types::Value;
 
@@ -34,8 +38,67 @@ impl<'a> PgParam<'a> {
     }
 }
 
+impl PgParam<'_> {
+    /// Whether this is text for a parameter that is not text: sent in text
+    /// format for the server to parse.
+    fn is_text_for(&self, ty: &Type) -> bool {
+        let is_text = |value: &Value| matches!(value, Value::Text(_));
+        match (self, ty.kind()) {
+            (PgParam::Value(value), _) => is_text(value) && !is_text_type(ty),
+            (PgParam::Array(values), Kind::Array(member)) => {
+                !is_text_type(member)
+                    && values.iter().any(is_text)
+                    && values
+                        .iter()
+                        .all(|v| is_text(v) || matches!(v, Value::Null))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn is_text_type(ty: &Type) -> bool {
+    matches!(
+        *ty,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+    )
+}
+
+/// An array in PostgreSQL's text format: `{"a","b",NULL}`.
+fn text_array(values: &[Value], out: &mut BytesMut) {
+    out.extend_from_slice(b"{");
+    for (index, value) in values.iter().enumerate() {
+        if index > 0 {
+            out.extend_from_slice(b",");
+        }
+        match value {
+            Value::Text(text) => {
+                out.extend_from_slice(b"\"");
+                for c in text.chars() {
+                    if c == '"' || c == '\\' {
+                        out.extend_from_slice(b"\\");
+                    }
+                    let mut buf = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                out.extend_from_slice(b"\"");
+            }
+            _ => out.extend_from_slice(b"NULL"),
+        }
+    }
+    out.extend_from_slice(b"}");
+}
+
 impl ToSql for PgParam<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        if self.is_text_for(ty) {
+            match self {
+                PgParam::Value(Value::Text(text)) => out.extend_from_slice(text.as_bytes()),
+                PgParam::Array(values) => text_array(values, out),
+                PgParam::Value(_) => {}
+            }
+            return Ok(IsNull::No);
+        }
         match self {
             PgParam::Value(value) => value_to_sql(value, ty, out),
             PgParam::Array(values) => {
@@ -69,6 +132,14 @@ impl ToSql for PgParam<'_> {
         true
     }
 
+    fn encode_format(&self, ty: &Type) -> Format {
+        if self.is_text_for(ty) {
+            Format::Text
+        } else {
+            Format::Binary
+        }
+    }
+
     to_sql_checked!();
 }
 
@@ -77,12 +148,10 @@ fn value_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, 
         Value::Null => return Ok(IsNull::Yes),
         Value::Integer(i) => integer_to_sql(*i, ty, out)?,
         Value::Real(r) => real_to_sql(*r, ty, out)?,
-        Value::Text(text) => match *ty {
-            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
-                wire::text_to_sql(text, out)
-            }
-            _ => return Err(mismatch("text", ty)),
-        },
+        // Text for any other type goes in text format (see `is_text_for`);
+        // inside a binary array of another type it cannot.
+        Value::Text(text) if is_text_type(ty) => wire::text_to_sql(text, out),
+        Value::Text(_) => return Err(mismatch("text", ty)),
         Value::Blob(bytes) => match *ty {
             Type::BYTEA => wire::bytea_to_sql(bytes, out),
             _ => return Err(mismatch("a blob", ty)),
@@ -121,4 +190,27 @@ fn mismatch(what: &str, ty: &Type) -> Box<dyn StdError + Send + Sync> {
 
 fn range(i: i64, ty: &Type) -> Box<dyn StdError + Send + Sync> {
     format!("{i} is out of range for a parameter of PostgreSQL type `{ty}`").into()
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::BytesMut;
+    use rusqlite::types::Value;
+
+    use super::text_array;
+
+    #[test]
+    fn text_arrays_quote_and_escape() {
+        let mut out = BytesMut::new();
+        text_array(
+            &[
+                Value::Text("a".into()),
+                Value::Text("b\"c".into()),
+                Value::Text("d\\e, {f}".into()),
+                Value::Null,
+            ],
+            &mut out,
+        );
+        assert_eq!(&out[..], br#"{"a","b\"c","d\\e, {f}",NULL}"#);
+    }
 }
