@@ -211,6 +211,38 @@ fn group<T>(children: Vec<T>, key: fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
     map
 }
 
+/// Users with their posts, grouped by hand with a HashMap; the checksum of
+/// the graph.
+fn users_with_posts(users: Vec<User>, posts: Vec<Post>) -> u64 {
+    let mut by_user = group(posts, |p| p.author_id);
+    let graph: Vec<(User, Vec<Post>)> = users
+        .into_iter()
+        .map(|u| {
+            let posts = by_user.remove(&u.id).unwrap_or_default();
+            (u, posts)
+        })
+        .collect();
+    graph.iter().fold(0, |sum, (u, posts)| {
+        posts.iter().fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
+    })
+}
+
+/// Posts with their authors, each author shared through an `Arc`; the
+/// checksum of the graph.
+fn posts_with_authors(posts: Vec<Post>, authors: impl Iterator<Item = User>) -> u64 {
+    let users: HashMap<i64, Arc<User>> = authors.map(|u| (u.id, Arc::new(u))).collect();
+    let graph: Vec<(Post, Arc<User>)> = posts
+        .into_iter()
+        .map(|p| {
+            let author = Arc::clone(&users[&p.author_id]);
+            (p, author)
+        })
+        .collect();
+    graph
+        .iter()
+        .fold(0, |sum, (p, u)| mix(mix(sum, p.id), u.id))
+}
+
 /// The best hand-written code for each shape: prepared statements, no key
 /// set when the parents are the whole table, HashMap grouping.
 fn floor(conn: &Connection, shape: Shape) -> u64 {
@@ -222,17 +254,7 @@ fn floor(conn: &Connection, shape: Shape) -> u64 {
                 "SELECT id, author_id, title FROM posts ORDER BY author_id, id",
                 post_of,
             );
-            let mut by_user = group(posts, |p| p.author_id);
-            let graph: Vec<(User, Vec<Post>)> = users
-                .into_iter()
-                .map(|u| {
-                    let posts = by_user.remove(&u.id).unwrap_or_default();
-                    (u, posts)
-                })
-                .collect();
-            graph.iter().fold(0, |sum, (u, posts)| {
-                posts.iter().fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
-            })
+            users_with_posts(users, posts)
         }
         Shape::BelongsTo => {
             let posts = all(
@@ -247,24 +269,8 @@ fn floor(conn: &Connection, shape: Shape) -> u64 {
             let mut statement = conn
                 .prepare_cached("SELECT id, username FROM users WHERE id IN rarray(?1)")
                 .unwrap();
-            let users: HashMap<i64, Arc<User>> = statement
-                .query_map([keys], user_of)
-                .unwrap()
-                .map(|u| {
-                    let u = u.unwrap();
-                    (u.id, Arc::new(u))
-                })
-                .collect();
-            let graph: Vec<(Post, Arc<User>)> = posts
-                .into_iter()
-                .map(|p| {
-                    let author = Arc::clone(&users[&p.author_id]);
-                    (p, author)
-                })
-                .collect();
-            graph
-                .iter()
-                .fold(0, |sum, (p, u)| mix(mix(sum, p.id), u.id))
+            let users = statement.query_map([keys], user_of).unwrap();
+            posts_with_authors(posts, users.map(Result::unwrap))
         }
         Shape::Nested => {
             let users = all(conn, "SELECT id, username FROM users ORDER BY id", user_of);
@@ -636,19 +642,8 @@ impl PostgresFloor {
                     .client
                     .prepare("SELECT id, username FROM users WHERE id = ANY($1)")
                     .unwrap();
-                let users: HashMap<i64, Arc<User>> = self
-                    .client
-                    .query(&statement, &[&ids])
-                    .unwrap()
-                    .iter()
-                    .map(|r| {
-                        let u = pg_user(r);
-                        (u.id, Arc::new(u))
-                    })
-                    .collect();
-                posts
-                    .iter()
-                    .fold(0, |sum, p| mix(mix(sum, p.id), users[&p.author_id].id))
+                let users = self.client.query(&statement, &[&ids]).unwrap();
+                posts_with_authors(posts, users.iter().map(pg_user))
             }
             _ => {
                 let users: Vec<User> = self
@@ -664,17 +659,7 @@ impl PostgresFloor {
                     .iter()
                     .map(pg_post)
                     .collect();
-                let mut by_user = group(posts, |p| p.author_id);
-                let graph: Vec<(User, Vec<Post>)> = users
-                    .into_iter()
-                    .map(|u| {
-                        let posts = by_user.remove(&u.id).unwrap_or_default();
-                        (u, posts)
-                    })
-                    .collect();
-                graph.iter().fold(0, |sum, (u, posts)| {
-                    posts.iter().fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
-                })
+                users_with_posts(users, posts)
             }
         }
     }
