@@ -636,7 +636,8 @@ impl Db {
 
 /// What a backend hands the reader of a statement's result.
 pub(crate) enum Event<'r, 'a> {
-    /// How many rows follow, when known before the first.
+    /// How many rows follow, when known before the first (PostgreSQL).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Rows(usize),
     /// One row, with the statement's text.
     Row(&'r Row<'a>, &'r str),
@@ -737,5 +738,20 @@ fn display_key(row: &Row<'_>, offset: usize, columns: &[usize]) -> Option<String
         [] => None,
         [one] => Some(one.clone()),
         many => Some(format!("({})", many.join(", "))),
+    }
+}
+
+#[cfg(all(test, not(feature = "postgres")))]
+mod tests {
+    use super::Db;
+
+    /// Without the feature, a PostgreSQL URL says which feature to add.
+    #[test]
+    fn postgres_url_without_the_feature() {
+        let error = Db::connect("postgres://postgres@127.0.0.1/test").unwrap_err();
+        assert!(
+            error.to_string().contains("features = [\"postgres\"]"),
+            "{error}"
+        );
     }
 }
