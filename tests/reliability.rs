@@ -417,3 +417,48 @@ fn postgres_transactions_hold_preloads_and_roll_back() {
         .unwrap();
     assert_eq!(User::all(&db).unwrap()[0].load_posts(&db).unwrap().len(), 2);
 }
+
+/// A transaction begun with the user's own SQL on PostgreSQL: a preload
+/// inside it joins it (sees its uncommitted write) and leaves it open, so
+/// the user's ROLLBACK still discards the write. Also right after a bare
+/// `BEGIN`, before any query, and through the raw client.
+#[test]
+fn a_postgres_preload_joins_a_transaction_begun_with_raw_sql() {
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    db.execute_batch(SCHEMA).unwrap();
+    db.execute_batch("INSERT INTO users VALUES (1, 'ada')")
+        .unwrap();
+    let posts_of_ada = |db: &Db| {
+        User::query().preload(User::posts()).all(db).unwrap()[0]
+            .posts()
+            .len()
+    };
+
+    db.execute_batch("BEGIN; INSERT INTO posts VALUES (1, 1, NULL, 'draft')")
+        .unwrap();
+    assert_eq!(posts_of_ada(&db), 1, "sees the uncommitted write");
+    db.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(posts_of_ada(&db), 0, "the user's rollback still applied");
+
+    db.execute_batch("BEGIN").unwrap();
+    assert_eq!(posts_of_ada(&db), 0);
+    db.execute_batch("INSERT INTO posts VALUES (2, 1, NULL, 'draft')")
+        .unwrap();
+    assert_eq!(posts_of_ada(&db), 1, "still the user's transaction");
+    db.execute_batch("ROLLBACK").unwrap();
+
+    db.postgres()
+        .unwrap()
+        .batch_execute("BEGIN; INSERT INTO posts VALUES (3, 1, NULL, 'draft')")
+        .unwrap();
+    assert_eq!(posts_of_ada(&db), 1);
+    db.postgres().unwrap().batch_execute("ROLLBACK").unwrap();
+    assert_eq!(posts_of_ada(&db), 0);
+
+    // Back outside: the preload's own snapshot is begun and ended again.
+    db.execute_batch("INSERT INTO posts VALUES (4, 1, NULL, 'kept')")
+        .unwrap();
+    assert_eq!(posts_of_ada(&db), 1);
+}

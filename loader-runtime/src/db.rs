@@ -136,7 +136,7 @@ impl Db {
     #[cfg(feature = "postgres")]
     fn connect_postgres(url: &str) -> Result<Db> {
         let client = postgres::Client::connect(url, postgres::NoTls)?;
-        Ok(Db::from_postgres_client(client))
+        Ok(Db::postgres_connected(client, true))
     }
 
     #[cfg(not(feature = "postgres"))]
@@ -149,12 +149,35 @@ impl Db {
     /// Wraps a connected PostgreSQL client (cargo feature `postgres`); use
     /// it to connect with TLS or with a `postgres::Config` built in code.
     ///
-    /// Start transactions that should include the library's statements with
-    /// [`Db::transaction`], not with a raw `BEGIN` on the client: a preload
-    /// outside a transaction it knows of opens its own snapshot and ends it.
+    /// A preload outside a transaction opens its own snapshot and ends it.
+    /// Inside a transaction begun with [`Db::transaction`], or with your own
+    /// `BEGIN` (through [`Db::execute_batch`] or `Db::postgres`, or before
+    /// the client was handed over), it reads in that one: after SQL of
+    /// yours, the library asks the server once whether a transaction is
+    /// open (`SELECT now() = statement_timestamp()`), one round trip.
     #[cfg(feature = "postgres")]
     pub fn from_postgres_client(client: postgres::Client) -> Db {
-        Db::new(Conn::Postgres(Box::new(crate::pg::PgConn::new(client))))
+        Db::postgres_connected(client, false)
+    }
+
+    /// Wraps `client`; `fresh` when the library connected it itself.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres_connected(client: postgres::Client, fresh: bool) -> Db {
+        Db::new(Conn::Postgres(Box::new(crate::pg::PgConn::new(
+            client, fresh,
+        ))))
+    }
+
+    /// Checks that the connection answers (`SELECT 1`), as the library's own
+    /// statement: unlike [`Db::execute_batch`], it does not make the library
+    /// suspect an open transaction of the user's.
+    #[cfg(feature = "r2d2")]
+    pub(crate) fn ping(&self) -> Result<()> {
+        match &self.conn {
+            Conn::Sqlite(conn) => Ok(conn.execute_batch("SELECT 1")?),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.batch_execute("SELECT 1"),
+        }
     }
 
     /// Wraps an existing SQLite connection.
@@ -198,7 +221,7 @@ impl Db {
         match &self.conn {
             Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(conn) => conn.batch_execute(sql),
+            Conn::Postgres(conn) => conn.raw_batch_execute(sql),
         }
     }
 
@@ -231,7 +254,7 @@ impl Db {
     pub fn postgres(&self) -> Option<std::cell::RefMut<'_, postgres::Client>> {
         match &self.conn {
             Conn::Sqlite(_) => None,
-            Conn::Postgres(conn) => conn.client().ok(),
+            Conn::Postgres(conn) => conn.raw_client(),
         }
     }
 

@@ -138,7 +138,7 @@ impl r2d2::ManageConnection for DbManager {
     }
 
     fn is_valid(&self, db: &mut Db) -> Result<(), Error> {
-        db.execute_batch("SELECT 1")
+        db.ping()
     }
 
     fn has_broken(&self, db: &mut Db) -> bool {

@@ -65,16 +65,36 @@ const STATEMENT_CACHE_CAPACITY: usize = 256;
 pub(crate) struct PgConn {
     client: RefCell<Client>,
     statements: RefCell<HashMap<String, Statement>>,
+    /// A transaction the library began is open.
     in_transaction: Cell<bool>,
+    /// The user has sent SQL of their own (`Db::execute_batch`,
+    /// `Db::postgres`) since the library last knew the connection idle: it
+    /// may have begun a transaction the library must join, not end.
+    raw_used: Cell<bool>,
 }
 
 impl PgConn {
-    pub(crate) fn new(client: Client) -> Self {
+    /// Wraps `client`; `fresh` if the library just connected it (a client
+    /// handed over by the user may be inside a transaction).
+    pub(crate) fn new(client: Client, fresh: bool) -> Self {
         PgConn {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
+            raw_used: Cell::new(!fresh),
         }
+    }
+
+    /// The client, for the user's own statements.
+    pub(crate) fn raw_client(&self) -> Option<RefMut<'_, Client>> {
+        self.raw_used.set(true);
+        self.client().ok()
+    }
+
+    /// Runs the user's own statements.
+    pub(crate) fn raw_batch_execute(&self, sql: &str) -> Result<()> {
+        self.raw_used.set(true);
+        self.batch_execute(sql)
     }
 
     /// The client, unless the user holds it (`Db::postgres`).
@@ -93,11 +113,17 @@ impl PgConn {
             .map_err(|e| Error::Database(PgError::boxed(e)))
     }
 
-    /// Begins a transaction unless the library began one already; returns
-    /// whether it did.
+    /// Begins a transaction unless one is open (the library's, or one the
+    /// user began with their own SQL); returns whether it did.
     pub(crate) fn begin(&self, snapshot: bool) -> Result<bool> {
         if self.in_transaction.get() {
             return Ok(false);
+        }
+        if self.raw_used.get() {
+            if self.in_users_transaction()? {
+                return Ok(false);
+            }
+            self.raw_used.set(false);
         }
         self.batch_execute(if snapshot {
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -106,6 +132,23 @@ impl PgConn {
         })?;
         self.in_transaction.set(true);
         Ok(true)
+    }
+
+    /// Whether the session is inside a transaction begun by an earlier
+    /// message: outside one, each statement is its own transaction, which
+    /// starts when the statement does. (A `BEGIN ISOLATION LEVEL ...` sent
+    /// blindly would instead fail inside a transaction that has run a query,
+    /// and abort it.)
+    fn in_users_transaction(&self) -> Result<bool> {
+        let messages = self
+            .client()?
+            .simple_query("SELECT now() = statement_timestamp()")
+            .map_err(|e| Error::Database(PgError::boxed(e)))?;
+        let fresh = messages.iter().find_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        });
+        Ok(fresh != Some("t"))
     }
 
     /// Ends the transaction the library began with `COMMIT` or `ROLLBACK`.
