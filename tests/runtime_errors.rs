@@ -49,6 +49,8 @@ fn null_in_a_non_option_field() {
                 && message.contains("key 2"),
             "{message}"
         );
+        // The cause, in the driver's words, is part of the message.
+        assert!(message.to_lowercase().contains("null"), "{message}");
     }
 }
 

@@ -37,9 +37,11 @@ pub(crate) fn get<T: PostgresField>(row: &postgres::Row, index: usize) -> Result
         .ok_or_else(|| format!("the row has no column {index}"))?
         .type_();
     if T::accepts(ty) {
-        return Ok(row.try_get::<_, T>(index)?);
+        return row.try_get::<_, T>(index).map_err(super::PgError::boxed);
     }
-    let Raw(raw) = row.try_get::<_, Raw<'_>>(index)?;
+    let Raw(raw) = row
+        .try_get::<_, Raw<'_>>(index)
+        .map_err(super::PgError::boxed)?;
     for wider in wider_types(ty) {
         if T::accepts(wider) {
             let Some(raw) = raw else {
