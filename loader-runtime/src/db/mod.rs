@@ -1,0 +1,279 @@
+//! The connection wrapper every statement goes through: the `Db` and its
+//! backends here; running statements (`fetch`), the log, transactions and
+//! the N+1 checks in the submodules.
+
+mod checks;
+mod fetch;
+mod log;
+mod transaction;
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::diagnostics::Diagnostics;
+#[cfg(not(feature = "postgres"))]
+use crate::error::Error;
+use crate::error::Result;
+use crate::sql::Backend;
+
+#[cfg(feature = "postgres")]
+pub(crate) use fetch::Event;
+pub(crate) use fetch::decode;
+pub use log::{DEFAULT_LOG_CAPACITY, QueryRecord};
+use log::{QueryHook, QueryLog};
+
+/// How many prepared statements the connection keeps for reuse.
+const STATEMENT_CACHE_CAPACITY: usize = 128;
+
+/// A database connection, SQLite or PostgreSQL, that counts, logs and
+/// caches every statement the library runs.
+///
+/// Lazy accessors, `all`, `find` and preloads all take a `&Db`. Each
+/// statement they run adds one to [`query_count`](Db::query_count) and one
+/// [`QueryRecord`] to the [`query_log`](Db::query_log), and is prepared once
+/// per connection where that is safe. Transaction control around a
+/// preload (`BEGIN`/`COMMIT`) is not counted: it reads no rows.
+///
+/// ```
+/// use loader_runtime::Db;
+///
+/// let db = Db::open_in_memory()?;
+/// db.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)")?;
+/// assert_eq!(db.query_count(), 0); // schema changes are not the library's queries
+/// # Ok::<(), loader_runtime::Error>(())
+/// ```
+///
+/// The same entities and preloads run on PostgreSQL (cargo feature
+/// `postgres`): open the `Db` with [`Db::connect`] and a `postgres://` URL
+/// instead, or wrap a `postgres::Client` with `Db::from_postgres_client`.
+///
+/// A `Db` is `Send` but not `Sync`, like the connection it wraps: use one per
+/// thread, or a pool of them.
+pub struct Db {
+    conn: Conn,
+    log: RefCell<QueryLog>,
+    echo: Cell<bool>,
+    hook: RefCell<Option<QueryHook>>,
+    diagnostics: RefCell<Diagnostics>,
+}
+
+enum Conn {
+    Sqlite(Connection),
+    #[cfg(feature = "postgres")]
+    Postgres(Box<crate::pg::PgConn>),
+}
+
+impl Db {
+    /// Opens (or creates) the SQLite database file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Db> {
+        Db::from_connection(Connection::open(path)?)
+    }
+
+    /// Opens a new, private in-memory SQLite database.
+    pub fn open_in_memory() -> Result<Db> {
+        Db::from_connection(Connection::open_in_memory()?)
+    }
+
+    /// Opens the database `url` names, so that one program can run on
+    /// either backend by changing a string (e.g. an environment variable):
+    ///
+    /// * `postgres://user@host:port/database` or `postgresql://...` (or a
+    ///   `host=... dbname=...` key-value string): PostgreSQL, without TLS;
+    ///   needs the cargo feature `postgres`. For TLS, connect a
+    ///   `postgres::Client` yourself and use `Db::from_postgres_client`.
+    /// * `sqlite::memory:` or `:memory:`: a private in-memory SQLite database;
+    /// * `sqlite://path`, `sqlite:path` or a plain path: a SQLite file,
+    ///   created if missing.
+    ///
+    /// ```
+    /// use loader_runtime::{Backend, Db};
+    ///
+    /// let db = Db::connect("sqlite::memory:")?;
+    /// assert_eq!(db.backend(), Backend::Sqlite);
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    pub fn connect(url: &str) -> Result<Db> {
+        let is_postgres = url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || (url.contains('=') && url.contains("host"));
+        if is_postgres {
+            return Db::connect_postgres(url);
+        }
+        match url {
+            ":memory:" | "sqlite::memory:" | "sqlite://:memory:" => Db::open_in_memory(),
+            _ => {
+                let path = url
+                    .strip_prefix("sqlite://")
+                    .or_else(|| url.strip_prefix("sqlite:"))
+                    .unwrap_or(url);
+                Db::open(path)
+            }
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn connect_postgres(url: &str) -> Result<Db> {
+        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        Ok(Db::postgres_connected(client, true))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn connect_postgres(_url: &str) -> Result<Db> {
+        Err(Error::Database(
+            "this is a PostgreSQL URL, but loader-runtime was built without its `postgres` feature: add `features = [\"postgres\"]` to the dependency".into(),
+        ))
+    }
+
+    /// Wraps a connected PostgreSQL client (cargo feature `postgres`); use
+    /// it to connect with TLS or with a `postgres::Config` built in code.
+    ///
+    /// A preload outside a transaction opens its own snapshot and ends it.
+    /// Inside a transaction begun with [`Db::transaction`], or with your own
+    /// `BEGIN` (through [`Db::execute_batch`] or `Db::postgres`, or before
+    /// the client was handed over), it reads in that one: after SQL of
+    /// yours, the library asks the server once whether a transaction is
+    /// open (`SELECT now() = statement_timestamp()`), one round trip.
+    #[cfg(feature = "postgres")]
+    pub fn from_postgres_client(client: postgres::Client) -> Db {
+        Db::postgres_connected(client, false)
+    }
+
+    /// Wraps `client`; `fresh` when the library connected it itself.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres_connected(client: postgres::Client, fresh: bool) -> Db {
+        Db::new(Conn::Postgres(Box::new(crate::pg::PgConn::new(
+            client, fresh,
+        ))))
+    }
+
+    /// Checks that the connection answers (`SELECT 1`), as the library's own
+    /// statement: unlike [`Db::execute_batch`], it does not make the library
+    /// suspect an open transaction of the user's.
+    #[cfg(feature = "r2d2")]
+    pub(crate) fn ping(&self) -> Result<()> {
+        match &self.conn {
+            Conn::Sqlite(conn) => Ok(conn.execute_batch("SELECT 1")?),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.batch_execute("SELECT 1"),
+        }
+    }
+
+    /// Wraps an existing SQLite connection.
+    ///
+    /// Registers the `rarray` table-valued function that preloads use to
+    /// bind a whole key set as one parameter.
+    pub fn from_connection(conn: Connection) -> Result<Db> {
+        rusqlite::vtab::array::load_module(&conn)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+        Ok(Db::new(Conn::Sqlite(conn)))
+    }
+
+    fn new(conn: Conn) -> Db {
+        Db {
+            conn,
+            log: RefCell::new(QueryLog {
+                count: 0,
+                capacity: DEFAULT_LOG_CAPACITY,
+                records: VecDeque::new(),
+            }),
+            echo: Cell::new(false),
+            hook: RefCell::new(None),
+            diagnostics: RefCell::new(Diagnostics::default()),
+        }
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        match &self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs one or more statements separated by `;` (schema changes,
+    /// writes), on either backend. They are not counted or logged, and take
+    /// no parameters: bind values through the driver's own API
+    /// ([`Db::sqlite`], `Db::postgres`) instead.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        match &self.conn {
+            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.raw_batch_execute(sql),
+        }
+    }
+
+    /// The SQLite connection, for raw SQL, pragmas and `rusqlite` APIs;
+    /// `None` on PostgreSQL. Statements run on it directly are not counted
+    /// or logged.
+    pub fn sqlite(&self) -> Option<&Connection> {
+        match &self.conn {
+            Conn::Sqlite(conn) => Some(conn),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => None,
+        }
+    }
+
+    /// The SQLite connection, mutably; `None` on PostgreSQL.
+    pub fn sqlite_mut(&mut self) -> Option<&mut Connection> {
+        match &mut self.conn {
+            Conn::Sqlite(conn) => Some(conn),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL client, for raw SQL with bound values (cargo feature
+    /// `postgres`); `None` on SQLite, or while the library is using it.
+    /// Statements run on it directly are not counted or logged. Do not keep
+    /// it borrowed while calling the library: its statements would fail
+    /// with an error saying so.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(&self) -> Option<std::cell::RefMut<'_, postgres::Client>> {
+        match &self.conn {
+            Conn::Sqlite(_) => None,
+            Conn::Postgres(conn) => conn.raw_client(),
+        }
+    }
+
+    /// Whether the connection is known to be gone (a PostgreSQL client
+    /// whose connection closed); a SQLite connection never is.
+    pub fn is_closed(&self) -> bool {
+        match &self.conn {
+            Conn::Sqlite(_) => false,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.client().is_ok_and(|client| client.is_closed()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut debug = f.debug_struct("Db");
+        debug.field("backend", &self.backend());
+        if let Some(conn) = self.sqlite() {
+            debug.field("path", &conn.path());
+        }
+        debug
+            .field("query_count", &self.query_count())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(feature = "postgres")))]
+mod tests {
+    use super::Db;
+
+    /// Without the feature, a PostgreSQL URL says which feature to add.
+    #[test]
+    fn postgres_url_without_the_feature() {
+        let error = Db::connect("postgres://postgres@127.0.0.1/test").unwrap_err();
+        assert!(
+            error.to_string().contains("features = [\"postgres\"]"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! Transactions: the user's (`Db::transaction`) and a preload's snapshot.
+
+use super::{Conn, Db};
+use crate::error::Result;
+
+impl Db {
+    /// Runs `block` in a transaction: committed if it returns `Ok`, rolled
+    /// back if it returns `Err` or panics. Inside a transaction already
+    /// (nested calls, or a SQLite transaction begun on the connection), it
+    /// runs `block` in that one. Preloads inside it read in it and see its
+    /// writes.
+    ///
+    /// ```
+    /// # use loader_runtime::{Db, Entity};
+    /// # #[derive(Entity)] struct Note { id: i64 }
+    /// let db = Db::open_in_memory()?;
+    /// db.execute_batch("CREATE TABLE note (id INTEGER PRIMARY KEY)")?;
+    /// let notes = db.transaction(|db| {
+    ///     db.execute_batch("INSERT INTO note VALUES (1)")?;
+    ///     Note::all(db)
+    /// })?;
+    /// assert_eq!(notes.len(), 1);
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    pub fn transaction<R>(&self, block: impl FnOnce(&Db) -> Result<R>) -> Result<R> {
+        let Some(transaction) = self.begin(false)? else {
+            return block(self);
+        };
+        let result = block(self);
+        if result.is_ok() {
+            transaction.commit()?;
+        }
+        result
+    }
+
+    /// Begins a transaction unless one is open: a read-only snapshot
+    /// (`REPEATABLE READ` on PostgreSQL) for a preload, or a read-write one.
+    /// Dropping the returned guard without committing rolls back.
+    pub(crate) fn begin(&self, snapshot: bool) -> Result<Option<Transaction<'_>>> {
+        let begun = match &self.conn {
+            Conn::Sqlite(conn) => {
+                if conn.is_autocommit() {
+                    conn.execute_batch("BEGIN")?;
+                    true
+                } else {
+                    false
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.begin(snapshot)?,
+        };
+        let _ = snapshot;
+        // Not `then_some`: a guard built and dropped would roll back.
+        Ok(begun.then(|| Transaction {
+            db: self,
+            done: false,
+        }))
+    }
+
+    pub(super) fn end(&self, commit: bool) -> Result<()> {
+        let sql = if commit { "COMMIT" } else { "ROLLBACK" };
+        match &self.conn {
+            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.end(sql),
+        }
+    }
+}
+
+/// A transaction the library began; rolled back unless committed.
+pub(crate) struct Transaction<'db> {
+    db: &'db Db,
+    done: bool,
+}
+
+impl Transaction<'_> {
+    pub(crate) fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.db.end(true)
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // Nothing to report to: the error that ended the work early is
+            // already on its way to the caller.
+            let _ = self.db.end(false);
+        }
+    }
+}
