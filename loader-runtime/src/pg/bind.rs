@@ -6,10 +6,10 @@
 //! type: an `i64` key bound against an `int4` column is sent as `int4`
 //! (refused if out of range), an integer compared with a `boolean` column
 //! as a boolean, a key set as an array of the column's type. Text bound to
-//! a column of another type (`timestamp`, `date`, `uuid`, `json`, an enum)
-//! is sent in PostgreSQL's text format for the server to parse, the way
-//! such a value would be written in SQL: a `String` field read from a
-//! `timestamp` column can be filtered with the same strings it reads as.
+//! a column of another type (a `timestamp`, a `date`) is sent in
+//! PostgreSQL's text format for the server to parse, the way such a value
+//! would be written in SQL: a `String` field read from a `timestamp`
+//! column can be filtered with the same strings it reads as.
 
 use std::error::Error as StdError;
 
