@@ -3,9 +3,11 @@
 //! name, each with their 3 latest published posts and each post's comment
 //! count, in 3 queries.
 //!
-//! Run with `cargo run --example blog`.
+//! Run with `cargo run --example blog`, or on PostgreSQL with
+//! `cargo run --example blog -- postgres://postgres@127.0.0.1/test` (in a
+//! schema of its own, `loader_example_blog`).
 
-use loader_runtime::{Db, Entity};
+use loader_runtime::{Backend, Db, Entity};
 
 #[derive(Entity, Debug)]
 #[entity(table = "users")]
@@ -38,7 +40,18 @@ struct Comment {
 }
 
 fn main() -> Result<(), loader_runtime::Error> {
-    let db = Db::open_in_memory()?;
+    let url = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "sqlite::memory:".to_owned());
+    let db = Db::connect(&url)?;
+    if db.backend() == Backend::Postgres {
+        db.execute_batch(
+            "SET client_min_messages = warning;
+             DROP SCHEMA IF EXISTS loader_example_blog CASCADE;
+             CREATE SCHEMA loader_example_blog;
+             SET search_path TO loader_example_blog;",
+        )?;
+    }
     db.execute_batch(
         "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL);
          CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL,
@@ -48,14 +61,14 @@ fn main() -> Result<(), loader_runtime::Error> {
                                 commenter_id INTEGER NOT NULL, body TEXT NOT NULL);
          CREATE INDEX comments_post_id ON comments(post_id);
          INSERT INTO users VALUES (1, 'ada'), (2, 'grace'), (3, 'linus');
-         INSERT INTO posts VALUES (1, 1, 'Notes on the Analytical Engine', 1, '1843-09-01'),
-                                  (2, 2, 'A-0 System', 1, '1952-05-01'),
-                                  (3, 1, 'Bernoulli numbers', 1, '1843-10-01'),
-                                  (4, 3, 'Just for fun', 1, '1991-08-25'),
-                                  (5, 1, 'Poetical science', 0, '1844-01-01'),
-                                  (6, 1, 'A letter to Babbage', 1, '1843-07-01'),
-                                  (7, 1, 'On the music of numbers', 1, '1843-11-01'),
-                                  (8, 2, 'COBOL, a draft', 0, '1959-04-01');
+         INSERT INTO posts VALUES (1, 1, 'Notes on the Analytical Engine', TRUE, '1843-09-01'),
+                                  (2, 2, 'A-0 System', TRUE, '1952-05-01'),
+                                  (3, 1, 'Bernoulli numbers', TRUE, '1843-10-01'),
+                                  (4, 3, 'Just for fun', TRUE, '1991-08-25'),
+                                  (5, 1, 'Poetical science', FALSE, '1844-01-01'),
+                                  (6, 1, 'A letter to Babbage', TRUE, '1843-07-01'),
+                                  (7, 1, 'On the music of numbers', TRUE, '1843-11-01'),
+                                  (8, 2, 'COBOL, a draft', FALSE, '1959-04-01');
          INSERT INTO comments VALUES (1, 1, 2, 'Visionary.'),
                                      (2, 1, 3, 'Still relevant.'),
                                      (3, 2, 1, 'The first compiler!'),
