@@ -141,3 +141,32 @@ fn postgres_keeps_only_statements_without_key_sets() {
         "filtered root, every user, lazy posts: {kept:?}"
     );
 }
+
+/// A PostgreSQL connection killed by the server: the next statement is an
+/// `Err`, not a panic, and the `Db` then reports itself closed (which is
+/// how a pool drops it).
+#[test]
+fn a_killed_postgres_connection_is_an_error_and_closed() {
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    common::fill_blog(&db, 2, 1, 0);
+    assert!(!db.is_closed());
+    let pid: i32 = db
+        .postgres()
+        .unwrap()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let other = common::backend::postgres_session(&common::backend::current_schema());
+    other
+        .execute_batch(&format!("SELECT pg_terminate_backend({pid})"))
+        .unwrap();
+    let error = User::query().preload(User::posts()).all(&db).unwrap_err();
+    assert!(
+        matches!(error, Error::Database(_) | Error::Query { .. }),
+        "{error:?}"
+    );
+    assert!(db.is_closed(), "after {error}");
+    assert!(!Db::open_in_memory().unwrap().is_closed());
+}
