@@ -18,7 +18,9 @@ fn sqlite_urls_open_sqlite() {
     let dir = std::env::temp_dir().join(format!("loader-connect-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (index, prefix) in ["sqlite://", "sqlite:", ""].iter().enumerate() {
-        let path = dir.join(format!("db{index}.sqlite"));
+        // A folder named like a key-value pair is still a path.
+        let path = dir.join(format!("host=y{index}")).join("db.sqlite");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let db = Db::connect(&format!("{prefix}{}", path.display())).unwrap();
         db.execute_batch(SCHEMA).unwrap();
         assert_eq!(db.backend(), Backend::Sqlite);
@@ -31,16 +33,26 @@ fn sqlite_urls_open_sqlite() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A server that refuses the connection is an `Err` naming the cause.
+/// A server that refuses the connection is an `Err` naming the cause, for
+/// a URL and for libpq's key-value form (which is not taken for a path).
 #[test]
 fn an_unreachable_postgres_server_is_an_error() {
-    let error = Db::connect("postgres://postgres@127.0.0.1:1/nothing").unwrap_err();
-    assert!(matches!(error, Error::Database(_)), "{error:?}");
-    let message = error.to_string();
-    assert!(
-        message.contains("connect") || message.contains("refused"),
-        "{message}"
-    );
+    for url in [
+        "postgres://postgres@127.0.0.1:1/nothing",
+        "host=127.0.0.1 port=1 user=postgres dbname=nothing",
+    ] {
+        let error = Db::connect(url).unwrap_err();
+        assert!(matches!(error, Error::Database(_)), "{url}: {error:?}");
+        let message = error.to_string();
+        assert!(
+            message.contains("connect") || message.contains("refused"),
+            "{url}: {message}"
+        );
+        assert!(
+            !std::path::Path::new(url).exists(),
+            "no SQLite file made for {url}"
+        );
+    }
 }
 
 #[test]

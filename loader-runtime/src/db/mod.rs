@@ -86,7 +86,8 @@ impl Db {
     ///   `postgres::Client` yourself and use `Db::from_postgres_client`.
     /// * `sqlite::memory:` or `:memory:`: a private in-memory SQLite database;
     /// * `sqlite://path`, `sqlite:path` or a plain path: a SQLite file,
-    ///   created if missing.
+    ///   created if missing (a path that looks like `host=...` needs the
+    ///   `sqlite:` prefix).
     ///
     /// ```
     /// use loader_runtime::{Backend, Db};
@@ -96,9 +97,14 @@ impl Db {
     /// # Ok::<(), loader_runtime::Error>(())
     /// ```
     pub fn connect(url: &str) -> Result<Db> {
-        let is_postgres = url.starts_with("postgres://")
-            || url.starts_with("postgresql://")
-            || (url.contains('=') && url.contains("host"));
+        // libpq's key-value form: `key=value` pairs, one of them naming
+        // the host or the database (`sqlite:` disambiguates an odd path).
+        let key_value = url.split_whitespace().all(|pair| pair.contains('='))
+            && url
+                .split_whitespace()
+                .any(|pair| pair.starts_with("host=") || pair.starts_with("dbname="));
+        let is_postgres =
+            url.starts_with("postgres://") || url.starts_with("postgresql://") || key_value;
         if is_postgres {
             return Db::connect_postgres(url);
         }

@@ -36,6 +36,7 @@ impl Db {
     /// Begins a transaction unless one is open: a read-only snapshot
     /// (`REPEATABLE READ` on PostgreSQL) for a preload, or a read-write one.
     /// Dropping the returned guard without committing rolls back.
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     pub(crate) fn begin(&self, snapshot: bool) -> Result<Option<Transaction<'_>>> {
         let begun = match &self.conn {
             Conn::Sqlite(conn) => {
@@ -49,7 +50,6 @@ impl Db {
             #[cfg(feature = "postgres")]
             Conn::Postgres(conn) => conn.begin(snapshot)?,
         };
-        let _ = snapshot;
         // Not `then_some`: a guard built and dropped would roll back.
         Ok(begun.then(|| Transaction {
             db: self,
