@@ -398,7 +398,7 @@ fn postgres_transactions_hold_preloads_and_roll_back() {
         .transaction(|db| {
             db.execute_batch("INSERT INTO posts VALUES (1, 1, NULL, 'pending')")?;
             let users = User::query().preload(User::posts()).all(db)?;
-            Ok(users[0].posts().len())
+            Ok::<_, Error>(users[0].posts().len())
         })
         .unwrap();
     assert_eq!(seen, 1, "the preload read inside the transaction");

@@ -50,15 +50,15 @@ pub fn fallback(input: &DeriveInput) -> TokenStream {
 
             #[automatically_derived]
             impl #ident {
-                pub fn all(
-                    _: &::loader_runtime::__private::Db,
-                ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self>> {
+                pub fn all<__X: ::loader_runtime::__private::Executor>(
+                    _: __X,
+                ) -> <__X as ::loader_runtime::__private::Executor>::Output<::std::vec::Vec<Self>> {
                     ::core::unreachable!()
                 }
-                pub fn find(
-                    _: &::loader_runtime::__private::Db,
+                pub fn find<__X: ::loader_runtime::__private::Executor>(
+                    _: __X,
                     _: &i64,
-                ) -> ::loader_runtime::__private::Result<::core::option::Option<Self>> {
+                ) -> <__X as ::loader_runtime::__private::Executor>::Output<::core::option::Option<Self>> {
                     ::core::unreachable!()
                 }
                 pub fn query() -> ::loader_runtime::__private::Query<Self> {

@@ -6,9 +6,9 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What to do when the same lazy loader runs many times in one scope (the
-/// N+1 pattern). Set with [`Db::set_n_plus_one`](crate::Db::set_n_plus_one);
+/// N+1 pattern). Set with [`Db::set_n_plus_one`](crate::Monitor::set_n_plus_one);
 /// a scope starts when the `Db` is opened and at each
-/// [`Db::reset_query_log`](crate::Db::reset_query_log) (call it at the start
+/// [`Db::reset_query_log`](crate::Monitor::reset_query_log) (call it at the start
 /// of each request or test).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NPlusOne {

@@ -44,12 +44,12 @@ use crate::sql::Sql;
     label = "`{Self}` does not derive `Entity`",
     note = "add `#[derive(loader_runtime::Entity)]` to the struct `{Self}`"
 )]
-pub trait Entity: Sized + 'static {
+pub trait Entity: Sized + Send + Sync + 'static {
     /// A struct with one [`Column`](crate::Column) per field, named like the fields.
     type Columns: 'static;
     /// The value behind [`Loaded<Self, P>`](crate::Loaded): this entity plus
     /// the relations `P` preloaded for it, with one accessor per relation.
-    type View<P: PreloadList<Self>>;
+    type View<P: PreloadList<Self>>: Send + Sync;
 
     /// Table, columns and the statements that read this entity.
     const META: EntityMeta;

@@ -77,7 +77,7 @@ pub enum Error {
         /// The statement that looked for the target.
         sql: Cow<'static, str>,
     },
-    /// A statement was about to run inside [`Db::forbid_queries`](crate::Db::forbid_queries).
+    /// A statement was about to run inside [`Db::forbid_queries`](crate::Monitor::forbid_queries).
     #[error("query for `{entity}` forbidden here (inside `Db::forbid_queries`); SQL: {sql}")]
     QueryForbidden {
         /// The entity the statement would have loaded.
@@ -118,7 +118,7 @@ impl From<rusqlite::Error> for Error {
 #[cfg(feature = "postgres")]
 impl From<postgres::Error> for Error {
     fn from(error: postgres::Error) -> Self {
-        Error::Database(crate::pg::PgError::boxed(error))
+        Error::Database(crate::backend::postgres::PgError::boxed(error))
     }
 }
 

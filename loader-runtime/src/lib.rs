@@ -5,7 +5,7 @@
 //! `#[belongs_to]` attributes to relations. Each relation gets
 //!
 //! * a **lazy accessor**, `user.load_posts(&db)?`, one query per call: the
-//!   N+1 path, visible in [`Db::query_log`];
+//!   N+1 path, visible in [`Db::query_log`](crate::Monitor::query_log);
 //! * a **preload handle**, `User::posts()`, for
 //!   [`Query::preload`]: one query per relation for any number of rows,
 //!   with the keys bound as one array parameter and the SQL emitted by the
@@ -64,14 +64,16 @@
 
 extern crate self as loader_runtime;
 
+mod backend;
 mod column;
 mod db;
 mod diagnostics;
+mod engine;
 mod entity;
 mod error;
+mod executor;
 mod loaded;
-#[cfg(feature = "postgres")]
-mod pg;
+mod monitor;
 #[cfg(feature = "r2d2")]
 pub mod pool;
 pub mod preload;
@@ -86,11 +88,13 @@ mod sql;
 pub mod __private;
 
 pub use column::{Column, SqlValue};
-pub use db::{DEFAULT_LOG_CAPACITY, Db, QueryRecord};
+pub use db::Db;
 pub use diagnostics::NPlusOne;
 pub use entity::{Entity, EntityMeta, EntitySql, ForeignKey, Key, Keyed};
 pub use error::{Error, Result};
+pub use executor::Executor;
 pub use loaded::Loaded;
+pub use monitor::{DEFAULT_LOG_CAPACITY, Monitor, QueryRecord};
 pub use preload::{Count, Has, HasCount, Preload, PreloadList, With};
 pub use query::Query;
 pub use relation::Relation;

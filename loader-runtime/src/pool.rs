@@ -35,7 +35,7 @@ type Init = Box<dyn Fn(&Connection) -> rusqlite::Result<()> + Send + Sync>;
 /// PostgreSQL database.
 ///
 /// A pooled `Db` keeps its query count and log across checkouts; call
-/// [`Db::reset_query_log`] at the start of a request to count per request.
+/// [`Db::reset_query_log`](crate::Monitor::reset_query_log) at the start of a request to count per request.
 pub struct DbManager {
     target: Target,
     init: Option<Init>,
@@ -129,7 +129,10 @@ impl r2d2::ManageConnection for DbManager {
                 Db::from_connection(conn)?
             }
             #[cfg(feature = "postgres")]
-            Target::Postgres(config) => Db::from_postgres_client(config.connect(postgres::NoTls)?),
+            Target::Postgres(config) => {
+                crate::backend::refuse_inside_async_runtime()?;
+                Db::from_postgres_client(config.connect(postgres::NoTls)?)
+            }
         };
         if let Some(setup) = &self.setup {
             db.execute_batch(setup)?;
@@ -143,5 +146,15 @@ impl r2d2::ManageConnection for DbManager {
 
     fn has_broken(&self, db: &mut Db) -> bool {
         db.is_closed()
+    }
+}
+
+/// A pooled `Db` runs queries like the `Db` it derefs to:
+/// `User::all(&pool.get()?)`.
+impl crate::executor::Executor for &r2d2::PooledConnection<DbManager> {
+    type Output<T: Send + 'static> = crate::error::Result<T>;
+
+    fn run<J: crate::engine::Job>(self, job: J) -> crate::error::Result<J::Output> {
+        (**self).run_job(job)
     }
 }

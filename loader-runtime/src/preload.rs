@@ -9,8 +9,8 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::db::Db;
 use crate::diagnostics::Usage;
+use crate::engine::{Io, Owners};
 use crate::entity::Entity;
 use crate::error::Result;
 use crate::relation::{Counted, Relation, Scoped};
@@ -57,6 +57,16 @@ impl<R: Relation, N: PreloadList<R::Target>> With<R, N> {
     #[doc(hidden)]
     pub fn scope(&self) -> &Scope<R::Target> {
         &self.scope
+    }
+
+    /// The tracker of whether the loaded values are read, if wanted.
+    pub(crate) fn usage(&self, track: bool) -> Option<Arc<Usage>> {
+        crate::monitor::usage(
+            track,
+            <R::Owner as Entity>::META.name,
+            R::NAME,
+            self.scope.site,
+        )
     }
 
     /// Also preloads `relation` of each loaded target, one more query in all.
@@ -197,26 +207,54 @@ where
     note = "`.preload(...)` takes a relation of the entity being loaded, such as `{E}::<relation>()`",
     note = "to load a relation of a related entity, nest it: `.preload({E}::<relation>().preload(Other::<relation>()))`"
 )]
-pub trait Preload<E: Entity> {
+pub trait Preload<E: Entity>: Clone + Send + Sync + 'static {
     /// What one entity holds once this relation is loaded for it.
-    type Output;
+    type Output: Send + Sync;
     /// The relation's name, for `Debug` output.
     const NAME: &'static str;
-    /// Loads this relation for every owner with one query (plus one per
-    /// nested relation). `whole` says the owners are every row of their
-    /// table, which allows a keyless query.
+    /// The engine's state while it loads this relation.
     #[doc(hidden)]
-    fn load(&self, db: &Db, owners: &[E], whole: bool) -> Result<Vec<Self::Output>>;
+    type Node: Node<E, Handle = Self, Output = Self::Output>;
+}
+
+/// The engine's state for one preloaded relation while its statement is
+/// planned, sent and read (see the `engine` module): one per relation kind.
+#[doc(hidden)]
+pub trait Node<E: Entity>: Send + Sized {
+    /// The preload handle that describes the relation, its scope and the
+    /// nested preloads.
+    type Handle;
+    /// What one owner holds.
+    type Output;
+    /// Nothing planned yet.
+    fn start(handle: &Self::Handle) -> Self;
+    /// Takes this relation's rows if they arrived in the last wave, then
+    /// plans whatever statements of this relation and below it can be sent.
+    fn step(&mut self, handle: &Self::Handle, owners: Owners<'_, E>, io: &mut Io) -> Result<()>;
+    /// Whether a statement of this relation or below it is still to be
+    /// planned.
+    fn waiting(&self) -> bool;
+    /// The loaded values of every owner, in the owners' order.
+    fn finish(self, handle: &Self::Handle, owners: &[E]) -> Result<Vec<Self::Output>>;
 }
 
 /// A list of preloads for entity `E`: `()` or `(Preload, PreloadList)`.
-pub trait PreloadList<E: Entity> {
+pub trait PreloadList<E: Entity>: Clone + Send + Sync + 'static {
     /// What one entity holds for the whole list.
-    type Values;
+    type Values: Send + Sync;
     /// How many relations the list holds at this level.
     const LEN: usize;
+    /// The engine's state for every relation of the list.
     #[doc(hidden)]
-    fn load(&self, db: &Db, owners: &[E], whole: bool) -> Result<Vec<Self::Values>>;
+    type State: Send;
+    #[doc(hidden)]
+    fn start(&self) -> Self::State;
+    #[doc(hidden)]
+    fn step(&self, state: &mut Self::State, owners: Owners<'_, E>, io: &mut Io) -> Result<()>;
+    #[doc(hidden)]
+    fn waiting(state: &Self::State) -> bool;
+    #[doc(hidden)]
+    fn finish(&self, state: Self::State, owners: &[E]) -> Result<Vec<Self::Values>>;
 }
 
 /// Formats the values of a preload list as named fields.
@@ -242,8 +280,19 @@ where
 impl<E: Entity> PreloadList<E> for () {
     type Values = ();
     const LEN: usize = 0;
+    type State = ();
 
-    fn load(&self, _: &Db, owners: &[E], _: bool) -> Result<Vec<()>> {
+    fn start(&self) {}
+
+    fn step(&self, _: &mut (), _: Owners<'_, E>, _: &mut Io) -> Result<()> {
+        Ok(())
+    }
+
+    fn waiting(_: &()) -> bool {
+        false
+    }
+
+    fn finish(&self, _: (), owners: &[E]) -> Result<Vec<()>> {
         Ok(vec![(); owners.len()])
     }
 }
@@ -251,22 +300,26 @@ impl<E: Entity> PreloadList<E> for () {
 impl<E: Entity, W: Preload<E>, T: PreloadList<E>> PreloadList<E> for (W, T) {
     type Values = (W::Output, T::Values);
     const LEN: usize = 1 + T::LEN;
+    type State = (W::Node, T::State);
 
-    fn load(&self, db: &Db, owners: &[E], whole: bool) -> Result<Vec<Self::Values>> {
-        // The list is built newest first; load the tail first so that the
-        // statements run in the order the preloads were written.
-        let tail = self.1.load(db, owners, whole)?;
-        let head = {
-            let _span = tracing::debug_span!(
-                target: "loader::preload",
-                "preload",
-                entity = E::META.name,
-                relation = W::NAME,
-                owners = owners.len(),
-            )
-            .entered();
-            self.0.load(db, owners, whole)?
-        };
+    fn start(&self) -> Self::State {
+        (W::Node::start(&self.0), self.1.start())
+    }
+
+    fn step(&self, state: &mut Self::State, owners: Owners<'_, E>, io: &mut Io) -> Result<()> {
+        // The list is built newest first; plan the tail first so that the
+        // statements go out in the order the preloads were written.
+        self.1.step(&mut state.1, owners, io)?;
+        state.0.step(&self.0, owners, io)
+    }
+
+    fn waiting(state: &Self::State) -> bool {
+        state.0.waiting() || T::waiting(&state.1)
+    }
+
+    fn finish(&self, state: Self::State, owners: &[E]) -> Result<Vec<Self::Values>> {
+        let tail = self.1.finish(state.1, owners)?;
+        let head = state.0.finish(&self.0, owners)?;
         Ok(head.into_iter().zip(tail).collect())
     }
 }

@@ -5,9 +5,13 @@ pub use ::const_format::concatcp;
 pub use ::core;
 
 pub use crate::column::Column;
-pub use crate::db::Db;
+pub use crate::engine::relation::{
+    BelongsToNode, CountNode, HasManyNode, HasOneNode, ManyToManyNode, OptionalBelongsToNode,
+};
+pub use crate::engine::{FetchJob, Map};
 pub use crate::entity::{Entity, EntityMeta, EntitySql, ForeignKey, Keyed};
 pub use crate::error::Result;
+pub use crate::executor::Executor;
 pub use crate::loaded::Loaded;
 pub use crate::preload::{
     Count, Has, HasCount, Many, ManyShared, One, Preload, PreloadList, Related, With,
@@ -16,8 +20,6 @@ pub use crate::query::Query;
 pub use crate::relation::{
     BelongsTo, CountSql, Counted, HasMany, HasManySql, ManyToMany, ManyToManySql, Relation, Scoped,
     lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many,
-    preload_belongs_to, preload_belongs_to_optional, preload_count, preload_has_many,
-    preload_has_one, preload_many_to_many,
 };
 pub use crate::row::{FieldError, Row};
 pub use crate::scope::{Param, Scope};
@@ -31,21 +33,24 @@ pub fn foreign_key<K, F: ForeignKey<K> + ?Sized>(field: &F) -> Option<&K> {
 }
 
 /// Every row of `E`, ordered by primary key.
-pub fn all<E: Entity>(db: &Db) -> Result<::std::vec::Vec<E>> {
-    db.fetch(E::META.sql.select_all.text(db.backend()), &[])
+pub fn all<E: Entity, X: Executor>(db: X) -> X::Output<::std::vec::Vec<E>> {
+    db.run(FetchJob::<E>::new(
+        E::META.sql.select_all,
+        ::std::vec::Vec::new(),
+    ))
 }
 
 /// The row of `E` with primary key `key`.
-pub fn find<E: Keyed>(db: &Db, key: &E::Key) -> Result<Option<E>> {
-    find_by(db, &[Param::of(key)])
+pub fn find<E: Keyed, X: Executor>(db: X, key: &E::Key) -> X::Output<Option<E>> {
+    find_by::<E, X>(db, ::std::vec![Param::of(key)])
 }
 
 /// The row of `E` whose primary key columns are bound by `key`.
-pub fn find_by<E: Entity>(db: &Db, key: &[Param]) -> Result<Option<E>> {
-    Ok(db
-        .fetch(E::META.sql.select_by_key.text(db.backend()), key)?
-        .into_iter()
-        .next())
+pub fn find_by<E: Entity, X: Executor>(db: X, key: ::std::vec::Vec<Param>) -> X::Output<Option<E>> {
+    let job = FetchJob::<E>::new(E::META.sql.select_by_key, key);
+    db.run(Map::new(job, |rows: ::std::vec::Vec<E>, _| {
+        Ok(rows.into_iter().next())
+    }))
 }
 
 /// A key column's value as a parameter.

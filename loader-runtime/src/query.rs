@@ -3,12 +3,12 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::db::Db;
+use crate::engine::{Map, QueryJob};
 use crate::entity::{Entity, Keyed};
-use crate::error::Result;
+use crate::executor::Executor;
 use crate::loaded::Loaded;
 use crate::preload::{Preload, PreloadList};
-use crate::scope::{Expr, OrderBy, Param, Scope, SelectParts, scoped_select};
+use crate::scope::{Expr, OrderBy, Scope};
 
 /// A query for entities `E` with the relations `P` preloaded.
 ///
@@ -105,84 +105,42 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     }
 
     /// Runs the query: every row of the table, ordered by primary key, each
-    /// with its preloaded relations.
+    /// with its preloaded relations. With a [`Db`](crate::Db) it returns the
+    /// rows; with an `AsyncDb`, a future of them.
     ///
     /// When there are preloads and the connection is not already inside a
     /// transaction, all statements run in one read transaction, so the
     /// relations come from the same snapshot as the entities.
-    pub fn all(&self, db: &Db) -> Result<Vec<Loaded<E, P>>> {
-        if self.scope.is_empty() {
-            let sql = E::META.sql.select_all.text(db.backend());
-            return self.run(db, |db| db.fetch::<E>(sql, &[]), true);
-        }
-        let (text, params) = scoped_select(db.backend(), &self.select_parts(), None, &self.scope);
-        self.run(
-            db,
-            |db| db.fetch::<E>(text, &params),
-            self.scope.selects_all(),
-        )
+    pub fn all<X: Executor>(&self, db: X) -> X::Output<Vec<Loaded<E, P>>> {
+        db.run(QueryJob::all(self.clone()))
     }
 
     /// Runs the query for the one row with primary key `key`, if any (the
     /// query's filter, if any, must match it too).
-    pub fn find(&self, db: &Db, key: &E::Key) -> Result<Option<Loaded<E, P>>>
+    pub fn find<X: Executor>(&self, db: X, key: &E::Key) -> X::Output<Option<Loaded<E, P>>>
     where
         E: Keyed,
     {
-        if self.scope.is_empty() {
-            let sql = E::META.sql.select_by_key.text(db.backend());
-            let rows = self.run(db, |db| db.fetch::<E>(sql, &[Param::of(key)]), false)?;
-            return Ok(rows.into_iter().next());
-        }
-        let mut scope = self.scope.clone();
-        scope.add_filter(Expr::compare(
-            E::META.sql.primary_key,
-            " = ",
-            crate::column::to_value(key),
-        ));
-        let (text, params) = scoped_select(db.backend(), &self.select_parts(), None, &scope);
-        let rows = self.run(db, |db| db.fetch::<E>(text, &params), false)?;
-        Ok(rows.into_iter().next())
+        let job = QueryJob::find(self.clone(), crate::column::to_value(key));
+        db.run(Map::new(job, |rows: Vec<_>, _| Ok(rows.into_iter().next())))
     }
 
-    fn select_parts(&self) -> SelectParts<'static> {
-        let sql = &E::META.sql;
-        SelectParts {
-            columns: sql.column_list,
-            from: sql.from,
-            table: sql.table,
-            owner: None,
-            owner_column: false,
-            primary_key: sql.primary_key,
-        }
+    pub(crate) fn preloads(&self) -> &P {
+        &self.preloads
     }
 
-    fn run(
-        &self,
-        db: &Db,
-        roots: impl FnOnce(&Db) -> Result<Vec<E>>,
-        whole: bool,
-    ) -> Result<Vec<Loaded<E, P>>> {
-        let _span = tracing::debug_span!(
-            target: "loader::query",
-            "query",
-            entity = E::META.name,
-            preloads = P::LEN,
-        )
-        .entered();
-        // The statements of a preload read one snapshot of the database.
-        let snapshot = if P::LEN > 0 { db.begin(true)? } else { None };
-        let roots = roots(db)?;
-        let values = self.preloads.load(db, &roots, whole)?;
-        let loaded = roots
-            .into_iter()
-            .zip(values)
-            .map(|(entity, values)| Loaded::new(entity, values))
-            .collect();
-        if let Some(snapshot) = snapshot {
-            snapshot.commit()?;
+    pub(crate) fn scope(&self) -> &Scope<E> {
+        &self.scope
+    }
+}
+
+impl<E: Entity, P: Clone> Clone for Query<E, P> {
+    fn clone(&self) -> Self {
+        Query {
+            preloads: self.preloads.clone(),
+            scope: self.scope.clone(),
+            entity: PhantomData,
         }
-        Ok(loaded)
     }
 }
 

@@ -39,7 +39,7 @@ impl<'a> Row<'a> {
                 .get::<usize, T>(index)
                 .map_err(|source| FieldError::new(index, source)),
             #[cfg(feature = "postgres")]
-            Inner::Postgres(row) => crate::pg::decode::get::<T>(row, index)
+            Inner::Postgres(row) => crate::backend::postgres::decode::get::<T>(row, index)
                 .map_err(|source| FieldError::new(index, source)),
         }
     }
@@ -50,7 +50,7 @@ impl<'a> Row<'a> {
         match &self.inner {
             Inner::Sqlite(row) => row.get_ref(index).ok().map(display_sqlite),
             #[cfg(feature = "postgres")]
-            Inner::Postgres(row) => crate::pg::decode::display(row, index),
+            Inner::Postgres(row) => crate::backend::postgres::decode::display(row, index),
         }
     }
 }

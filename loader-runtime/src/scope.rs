@@ -6,9 +6,8 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::rc::Rc;
 
-use rusqlite::types::{ToSql, ToSqlOutput, Value};
+use rusqlite::types::{ToSql, Value};
 
 use crate::sql::Backend;
 
@@ -83,14 +82,12 @@ impl<E> Expr<E> {
         Expr::from_pieces(pieces)
     }
 
-    fn render(&self, sql: &mut String, params: &mut Params) {
+    pub(crate) fn render(&self, sql: &mut String, params: &mut Params) {
         for piece in &self.pieces {
             match piece {
                 Piece::Sql(text) => sql.push_str(text),
                 Piece::Value(value) => params.placeholder(sql, Param::Value(value.clone())),
-                Piece::InArray(values) => {
-                    params.in_array(sql, Rc::new(values.clone()));
-                }
+                Piece::InArray(values) => params.in_array(sql, values.clone()),
             }
         }
     }
@@ -231,6 +228,18 @@ impl<E> Scope<E> {
     pub(crate) fn add_order(&mut self, order: OrderBy<E>) {
         self.order.push(order);
     }
+
+    /// The condition, if any.
+    pub(crate) fn filter(&self) -> Option<&Expr<E>> {
+        self.filter.as_ref()
+    }
+
+    /// The ordering: each column and whether it is descending.
+    pub(crate) fn order(&self) -> impl Iterator<Item = (&'static str, bool)> + '_ {
+        self.order
+            .iter()
+            .map(|order| (order.column, order.descending))
+    }
 }
 
 /// The parameters of a statement assembled at run time, numbered in the
@@ -245,16 +254,7 @@ pub(crate) struct Params {
 #[doc(hidden)]
 pub enum Param {
     Value(Value),
-    Array(Rc<Vec<Value>>),
-}
-
-impl ToSql for Param {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        match self {
-            Param::Value(value) => value.to_sql(),
-            Param::Array(values) => values.to_sql(),
-        }
-    }
+    Array(Vec<Value>),
 }
 
 impl Param {
@@ -291,8 +291,13 @@ impl Params {
         self.backend.placeholder(sql, self.values.len());
     }
 
+    /// Parameters numbered after `values`, which come first.
+    pub(crate) fn starting_with(backend: Backend, values: Vec<Param>) -> Self {
+        Params { backend, values }
+    }
+
     /// Appends ` IN rarray(?N)` or ` = ANY($N)` for the array `values`.
-    pub(crate) fn in_array(&mut self, sql: &mut String, values: Rc<Vec<Value>>) {
+    pub(crate) fn in_array(&mut self, sql: &mut String, values: Vec<Value>) {
         let (before, after) = self.backend.in_array();
         sql.push_str(before);
         self.placeholder(sql, Param::Array(values));
@@ -302,169 +307,4 @@ impl Params {
     pub(crate) fn into_values(self) -> Vec<Param> {
         self.values
     }
-}
-
-/// The parts of a `SELECT` the derive emitted, for assembling a scoped one.
-pub(crate) struct SelectParts<'a> {
-    /// The selected columns, e.g. `"posts"."id", "posts"."title"`.
-    pub columns: &'a str,
-    /// ` FROM "posts"` or ` FROM "tags" JOIN "post_tags" ON ...`.
-    pub from: &'a str,
-    /// The table name to give a subquery so the column names still resolve.
-    pub table: &'a str,
-    /// The column that groups rows by owner, if any (foreign key or join
-    /// table key), selected first as the owner column when `owner_column`.
-    pub owner: Option<&'a str>,
-    /// Whether to select `owner` as the first column (for joins).
-    pub owner_column: bool,
-    /// The primary key column(s), the last tie-breaker of every ordering.
-    pub primary_key: &'a str,
-}
-
-/// `SELECT ... WHERE <owner> IN rarray(<keys>) AND (<filter>) ORDER BY
-/// <owner>, <order>, <pk>`, with a per-owner limit as a window function.
-pub(crate) fn scoped_select<E>(
-    backend: Backend,
-    parts: &SelectParts<'_>,
-    keys: Option<Rc<Vec<Value>>>,
-    scope: &Scope<E>,
-) -> (String, Vec<Param>) {
-    const OWNER: &str = "\"__loader_owner\"";
-    const ROW: &str = "\"__loader_row\"";
-    let mut params = Params::new(backend);
-    let mut conditions = String::new();
-    let mut add_condition = |text: &mut dyn FnMut(&mut String, &mut Params)| {
-        conditions.push_str(if conditions.is_empty() {
-            " WHERE "
-        } else {
-            " AND "
-        });
-        text(&mut conditions, &mut params);
-    };
-    if let (Some(keys), Some(owner)) = (keys, parts.owner) {
-        add_condition(&mut |sql, params| {
-            sql.push_str(owner);
-            params.in_array(sql, Rc::clone(&keys));
-        });
-    }
-    if let Some(filter) = &scope.filter {
-        add_condition(&mut |sql, params| {
-            sql.push('(');
-            filter.render(sql, params);
-            sql.push(')');
-        });
-    }
-    let mut order = String::new();
-    for item in &scope.order {
-        order.push_str(item.column);
-        order.push_str(if item.descending { " DESC, " } else { ", " });
-    }
-    order.push_str(parts.primary_key);
-
-    let owner_select = match (parts.owner, parts.owner_column) {
-        (Some(owner), true) => format!("{owner} AS {OWNER}, "),
-        _ => String::new(),
-    };
-    let mut sql = String::new();
-    match (scope.per_owner, parts.owner) {
-        (Some(limit), Some(owner)) => {
-            // Rank each owner's rows in the query's order and keep the first
-            // `limit`: one statement, never "load all, then truncate".
-            let outer_owner = if parts.owner_column { OWNER } else { owner };
-            sql.push_str("SELECT ");
-            if parts.owner_column {
-                sql.push_str(OWNER);
-                sql.push_str(", ");
-            }
-            sql.push_str(parts.columns);
-            sql.push_str(" FROM (SELECT ");
-            sql.push_str(&owner_select);
-            sql.push_str(parts.columns);
-            sql.push_str(", ROW_NUMBER() OVER (PARTITION BY ");
-            sql.push_str(owner);
-            sql.push_str(" ORDER BY ");
-            sql.push_str(&order);
-            sql.push_str(") AS ");
-            sql.push_str(ROW);
-            sql.push_str(parts.from);
-            sql.push_str(&conditions);
-            sql.push_str(") AS ");
-            sql.push_str(parts.table);
-            sql.push_str(" WHERE ");
-            sql.push_str(ROW);
-            sql.push_str(" <= ");
-            params.placeholder(&mut sql, Param::Value(Value::Integer(clamp(limit))));
-            sql.push_str(" ORDER BY ");
-            sql.push_str(outer_owner);
-            sql.push_str(", ");
-            sql.push_str(&order);
-        }
-        _ => {
-            sql.push_str("SELECT ");
-            sql.push_str(&owner_select);
-            sql.push_str(parts.columns);
-            sql.push_str(parts.from);
-            sql.push_str(&conditions);
-            sql.push_str(" ORDER BY ");
-            if let Some(owner) = parts.owner {
-                sql.push_str(owner);
-                sql.push_str(", ");
-            }
-            sql.push_str(&order);
-        }
-    }
-    // SQLite needs a LIMIT before an OFFSET (-1: none); PostgreSQL does not.
-    let limit = match (scope.limit, scope.offset, backend) {
-        (Some(limit), _, _) => Some(clamp(limit)),
-        (None, Some(_), Backend::Sqlite) => Some(-1),
-        _ => None,
-    };
-    if let Some(limit) = limit {
-        sql.push_str(" LIMIT ");
-        params.placeholder(&mut sql, Param::Value(Value::Integer(limit)));
-    }
-    if let Some(offset) = scope.offset {
-        sql.push_str(" OFFSET ");
-        params.placeholder(&mut sql, Param::Value(Value::Integer(clamp(offset))));
-    }
-    (sql, params.into_values())
-}
-
-/// `SELECT <owner>, COUNT(*) ... GROUP BY <owner>`: how many related rows
-/// each owner has, without loading them.
-pub(crate) fn scoped_count<E>(
-    backend: Backend,
-    owner: &str,
-    from: &str,
-    keys: Option<Rc<Vec<Value>>>,
-    scope: &Scope<E>,
-) -> (String, Vec<Param>) {
-    let mut params = Params::new(backend);
-    let mut sql = format!("SELECT {owner}, COUNT(*){from}");
-    let mut first = true;
-    let mut next = |sql: &mut String| {
-        sql.push_str(if std::mem::take(&mut first) {
-            " WHERE "
-        } else {
-            " AND "
-        });
-    };
-    if let Some(keys) = keys {
-        next(&mut sql);
-        sql.push_str(owner);
-        params.in_array(&mut sql, keys);
-    }
-    if let Some(filter) = &scope.filter {
-        next(&mut sql);
-        sql.push('(');
-        filter.render(&mut sql, &mut params);
-        sql.push(')');
-    }
-    sql.push_str(" GROUP BY ");
-    sql.push_str(owner);
-    (sql, params.into_values())
-}
-
-fn clamp(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }

@@ -131,18 +131,23 @@ pub fn inherent_impl(entity: &Entity<'_>) -> TokenStream {
         .map(|field| format!("`{}`", field.ident))
         .collect::<Vec<_>>()
         .join(", ");
-    let all_doc =
-        format!("Every `{ident}` row of table `{table}`, ordered by primary key, with one query.");
-    let find_doc = format!("The `{ident}` whose primary key {key_names} is `key`, with one query.");
+    let all_doc = format!(
+        "Every `{ident}` row of table `{table}`, ordered by primary key, with one query \
+         (with an `&AsyncDb`, a future of them)."
+    );
+    let find_doc = format!(
+        "The `{ident}` whose primary key {key_names} is `key`, with one query \
+         (with an `&AsyncDb`, a future of it)."
+    );
     let find = match key_fields.as_slice() {
         [field] => {
             let ty = field.ty;
             quote! {
-                #vis fn find(
-                    db: &::loader_runtime::__private::Db,
+                #vis fn find<__X: ::loader_runtime::__private::Executor>(
+                    db: __X,
                     key: &#ty,
-                ) -> ::loader_runtime::__private::Result<::core::option::Option<Self>> {
-                    ::loader_runtime::__private::find::<Self>(db, key)
+                ) -> <__X as ::loader_runtime::__private::Executor>::Output<::core::option::Option<Self>> {
+                    ::loader_runtime::__private::find::<Self, __X>(db, key)
                 }
             }
         }
@@ -150,13 +155,13 @@ pub fn inherent_impl(entity: &Entity<'_>) -> TokenStream {
             let types = fields.iter().map(|field| field.ty);
             let positions = (0..fields.len()).map(syn::Index::from);
             quote! {
-                #vis fn find(
-                    db: &::loader_runtime::__private::Db,
+                #vis fn find<__X: ::loader_runtime::__private::Executor>(
+                    db: __X,
                     key: &(#(#types,)*),
-                ) -> ::loader_runtime::__private::Result<::core::option::Option<Self>> {
-                    ::loader_runtime::__private::find_by::<Self>(
+                ) -> <__X as ::loader_runtime::__private::Executor>::Output<::core::option::Option<Self>> {
+                    ::loader_runtime::__private::find_by::<Self, __X>(
                         db,
-                        &[#(::loader_runtime::__private::param(&key.#positions)),*],
+                        ::std::vec![#(::loader_runtime::__private::param(&key.#positions)),*],
                     )
                 }
             }
@@ -172,10 +177,10 @@ pub fn inherent_impl(entity: &Entity<'_>) -> TokenStream {
         #[automatically_derived]
         impl #ident {
             #[doc = #all_doc]
-            #vis fn all(
-                db: &::loader_runtime::__private::Db,
-            ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self>> {
-                ::loader_runtime::__private::all::<Self>(db)
+            #vis fn all<__X: ::loader_runtime::__private::Executor>(
+                db: __X,
+            ) -> <__X as ::loader_runtime::__private::Executor>::Output<::std::vec::Vec<Self>> {
+                ::loader_runtime::__private::all::<Self, __X>(db)
             }
 
             #[doc = #find_doc]

@@ -48,11 +48,8 @@ struct Parts<'a> {
     target_name: String,
     /// What one owner holds when preloaded, given nested preloads `__N`.
     output: TokenStream,
-    /// The runtime function that preloads this kind.
-    preload_fn: TokenStream,
-    /// Whether the preload can read the target table whole when the owners
-    /// are every row of theirs.
-    reads_whole: bool,
+    /// The engine's node type that preloads this kind.
+    node: TokenStream,
     /// The lazy loader's return type and runtime function.
     lazy_ty: TokenStream,
     lazy_fn: TokenStream,
@@ -67,18 +64,16 @@ impl<'a> Parts<'a> {
         let loaded = quote!(#private::Loaded<#target, __N>);
         let option = quote!(::core::option::Option);
         let vec = quote!(::std::vec::Vec);
-        let (output, preload_fn, reads_whole, lazy_ty, lazy_fn) = match relation.kind {
+        let (output, node, lazy_ty, lazy_fn) = match relation.kind {
             RelationKind::HasMany { .. } => (
                 quote!(#private::Many<#loaded>),
-                quote!(preload_has_many),
-                true,
+                quote!(HasManyNode),
                 quote!(#vec<#target>),
                 quote!(lazy_has_many),
             ),
             RelationKind::HasOne { .. } => (
                 quote!(#option<#private::One<#loaded>>),
-                quote!(preload_has_one),
-                true,
+                quote!(HasOneNode),
                 quote!(#option<#target>),
                 quote!(lazy_has_one),
             ),
@@ -86,22 +81,19 @@ impl<'a> Parts<'a> {
                 optional: false, ..
             } => (
                 quote!(#private::One<#loaded>),
-                quote!(preload_belongs_to),
-                false,
+                quote!(BelongsToNode),
                 quote!(#target),
                 quote!(lazy_belongs_to),
             ),
             RelationKind::BelongsTo { optional: true, .. } => (
                 quote!(#option<#private::One<#loaded>>),
-                quote!(preload_belongs_to_optional),
-                false,
+                quote!(OptionalBelongsToNode),
                 quote!(#option<#target>),
                 quote!(lazy_belongs_to_optional),
             ),
             RelationKind::ManyToMany { .. } => (
                 quote!(#private::ManyShared<#loaded>),
-                quote!(preload_many_to_many),
-                true,
+                quote!(ManyToManyNode),
                 quote!(#vec<#target>),
                 quote!(lazy_many_to_many),
             ),
@@ -121,8 +113,7 @@ impl<'a> Parts<'a> {
             ),
             target_name,
             output,
-            preload_fn,
-            reads_whole,
+            node,
             lazy_ty,
             lazy_fn,
         }
@@ -172,20 +163,7 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
         ..
     } = parts;
     let owner = entity.ident;
-    let preload_fn = &parts.preload_fn;
-    let (load, whole, scope) = if parts.reads_whole {
-        (
-            quote!(::loader_runtime::__private::#preload_fn::<Self, __N>(db, owners, whole, scope, nested)),
-            quote!(whole),
-            quote!(scope),
-        )
-    } else {
-        (
-            quote!(::loader_runtime::__private::#preload_fn::<Self, __N>(db, owners, scope, nested)),
-            quote!(_),
-            quote!(scope),
-        )
-    };
+    let node = &parts.node;
     let scoped = parts.relation.is_scoped().then(|| {
         quote! {
             #[automatically_derived]
@@ -199,16 +177,6 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
             type Target = #target;
             type Output<__N: ::loader_runtime::__private::PreloadList<#target>> = #output;
             const NAME: &'static str = #name;
-
-            fn load<__N: ::loader_runtime::__private::PreloadList<#target>>(
-                db: &::loader_runtime::__private::Db,
-                owners: &[#owner],
-                #whole: bool,
-                #scope: &::loader_runtime::__private::Scope<#target>,
-                nested: &__N,
-            ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self::Output<__N>>> {
-                #load
-            }
         }
 
         #scoped
@@ -219,21 +187,7 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
         {
             type Output = #output;
             const NAME: &'static str = #name;
-
-            fn load(
-                &self,
-                db: &::loader_runtime::__private::Db,
-                owners: &[#owner],
-                whole: bool,
-            ) -> ::loader_runtime::__private::Result<::std::vec::Vec<Self::Output>> {
-                <#marker as ::loader_runtime::__private::Relation>::load(
-                    db,
-                    owners,
-                    whole,
-                    self.scope(),
-                    self.nested(),
-                )
-            }
+            type Node = ::loader_runtime::__private::#node<#marker, __N>;
         }
     }
 }
@@ -331,12 +285,15 @@ fn belongs_to(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
             &owner.#fk_field
         )
     };
+    let fk_column = quote_spanned!(fk_span=> <#owner as ::loader_runtime::__private::Entity>::COLUMNS.#fk_field);
     // Spanned on the target: a target without a single-column key is
     // reported where the user named it.
     let target_span = syn::spanned::Spanned::span(target);
     quote_spanned! {target_span=>
         #[automatically_derived]
         impl ::loader_runtime::__private::BelongsTo for #marker {
+            const FOREIGN_KEY: &'static str = #fk_column.qualified();
+
             fn foreign_key(
                 owner: &#owner,
             ) -> ::core::option::Option<&<#target as ::loader_runtime::__private::Keyed>::Key> {
@@ -437,13 +394,14 @@ fn handles(parts: &Parts<'_>) -> TokenStream {
          with `{owner}::{name}().preload(...)`."
     );
     let lazy_doc = format!(
-        "Loads this `{owner}`'s `{name}` ({description}) with one query.\n\n\
+        "Loads this `{owner}`'s `{name}` ({description}) with one query: with a `&Db`, \
+         returns the result; with an `&AsyncDb`, a future of it.\n\n\
          Calling it for each of many rows is the N+1 pattern: preload with \
          `{owner}::{name}()` instead."
     );
     let lazy_ty = &parts.lazy_ty;
     let lazy_fn = &parts.lazy_fn;
-    let lazy_call = quote!(::loader_runtime::__private::#lazy_fn::<#marker>(db, self));
+    let lazy_call = quote!(::loader_runtime::__private::#lazy_fn::<#marker, __X>(db, self));
     quote! {
         #[automatically_derived]
         impl #owner {
@@ -455,10 +413,10 @@ fn handles(parts: &Parts<'_>) -> TokenStream {
 
             #[doc = #lazy_doc]
             #[track_caller]
-            #vis fn #lazy(
+            #vis fn #lazy<__X: ::loader_runtime::__private::Executor>(
                 &self,
-                db: &::loader_runtime::__private::Db,
-            ) -> ::loader_runtime::__private::Result<#lazy_ty> {
+                db: __X,
+            ) -> <__X as ::loader_runtime::__private::Executor>::Output<#lazy_ty> {
                 #lazy_call
             }
         }
@@ -577,15 +535,7 @@ fn count_accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
         impl #private::Preload<#owner> for #private::Count<#marker> {
             type Output = usize;
             const NAME: &'static str = #count_name;
-
-            fn load(
-                &self,
-                db: &#private::Db,
-                owners: &[#owner],
-                whole: bool,
-            ) -> #private::Result<::std::vec::Vec<usize>> {
-                #private::preload_count::<#marker>(db, owners, whole, self.scope())
-            }
+            type Node = #private::CountNode<#marker>;
         }
 
         #[doc(hidden)]

@@ -1,29 +1,19 @@
-//! The connection wrapper every statement goes through: the `Db` and its
-//! backends here; running statements (`fetch`), the log, transactions and
-//! the N+1 checks in the submodules.
+//! The synchronous connection: the `Db` and its backends here; running jobs
+//! in `run`, transactions in `transaction`.
 
-mod checks;
-mod fetch;
-mod log;
+mod run;
 mod transaction;
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use crate::diagnostics::Diagnostics;
 #[cfg(not(feature = "postgres"))]
 use crate::error::Error;
 use crate::error::Result;
+use crate::monitor::Monitor;
 use crate::sql::Backend;
-
-#[cfg(feature = "postgres")]
-pub(crate) use fetch::Event;
-pub(crate) use fetch::decode;
-pub use log::{DEFAULT_LOG_CAPACITY, QueryRecord};
-use log::{QueryHook, QueryLog};
 
 /// How many prepared statements the connection keeps for reuse.
 const STATEMENT_CACHE_CAPACITY: usize = 128;
@@ -32,8 +22,8 @@ const STATEMENT_CACHE_CAPACITY: usize = 128;
 /// caches every statement the library runs.
 ///
 /// Lazy accessors, `all`, `find` and preloads all take a `&Db`. Each
-/// statement they run adds one to [`query_count`](Db::query_count) and one
-/// [`QueryRecord`] to the [`query_log`](Db::query_log), and is prepared once
+/// statement they run adds one to [`query_count`](Monitor::query_count) and one
+/// [`QueryRecord`](crate::QueryRecord) to the [`query_log`](Monitor::query_log), and is prepared once
 /// per connection where that is safe. Transaction control around a
 /// preload (`BEGIN`/`COMMIT`) is not counted: it reads no rows.
 ///
@@ -51,19 +41,22 @@ const STATEMENT_CACHE_CAPACITY: usize = 128;
 /// instead, or wrap a `postgres::Client` with `Db::from_postgres_client`.
 ///
 /// A `Db` is `Send` but not `Sync`, like the connection it wraps: use one per
-/// thread, or a pool of them.
+/// thread, or a pool of them. It dereferences to its [`Monitor`], whose
+/// methods (`query_count`, `query_log`, `set_n_plus_one`, ...) read and
+/// steer what it watches.
+///
+/// It is synchronous: on a thread that runs an async runtime (inside a
+/// `#[tokio::main]` or a spawned task) its PostgreSQL statements are an
+/// `Err` saying so; use `AsyncDb` there.
 pub struct Db {
     conn: Conn,
-    log: RefCell<QueryLog>,
-    echo: Cell<bool>,
-    hook: RefCell<Option<QueryHook>>,
-    diagnostics: RefCell<Diagnostics>,
+    monitor: Arc<Monitor>,
 }
 
 enum Conn {
     Sqlite(Connection),
     #[cfg(feature = "postgres")]
-    Postgres(Box<crate::pg::PgConn>),
+    Postgres(Box<crate::backend::postgres::PgConn>),
 }
 
 impl Db {
@@ -122,6 +115,7 @@ impl Db {
 
     #[cfg(feature = "postgres")]
     fn connect_postgres(url: &str) -> Result<Db> {
+        crate::backend::refuse_inside_async_runtime()?;
         let client = postgres::Client::connect(url, postgres::NoTls)?;
         Ok(Db::postgres_connected(client, true))
     }
@@ -150,9 +144,9 @@ impl Db {
     /// Wraps `client`; `fresh` when the library connected it itself.
     #[cfg(feature = "postgres")]
     pub(crate) fn postgres_connected(client: postgres::Client, fresh: bool) -> Db {
-        Db::new(Conn::Postgres(Box::new(crate::pg::PgConn::new(
-            client, fresh,
-        ))))
+        Db::new(Conn::Postgres(Box::new(
+            crate::backend::postgres::PgConn::new(client, fresh),
+        )))
     }
 
     /// Checks that the connection answers (`SELECT 1`), as the library's own
@@ -180,15 +174,15 @@ impl Db {
     fn new(conn: Conn) -> Db {
         Db {
             conn,
-            log: RefCell::new(QueryLog {
-                count: 0,
-                capacity: DEFAULT_LOG_CAPACITY,
-                records: VecDeque::new(),
-            }),
-            echo: Cell::new(false),
-            hook: RefCell::new(None),
-            diagnostics: RefCell::new(Diagnostics::default()),
+            monitor: Arc::default(),
         }
+    }
+
+    /// This `Db`, logging into `monitor` (shared with an async handle).
+    #[allow(dead_code)]
+    pub(crate) fn with_monitor(mut self, monitor: Arc<Monitor>) -> Db {
+        self.monitor = monitor;
+        self
     }
 
     /// Which database this is.
@@ -251,8 +245,15 @@ impl Db {
         match &self.conn {
             Conn::Sqlite(_) => false,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(conn) => conn.client().is_ok_and(|client| client.is_closed()),
+            Conn::Postgres(conn) => conn.is_closed(),
         }
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Monitor;
+    fn deref(&self) -> &Monitor {
+        &self.monitor
     }
 }
 

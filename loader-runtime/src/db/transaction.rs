@@ -10,6 +10,12 @@ impl Db {
     /// runs `block` in that one. Preloads inside it read in it and see its
     /// writes.
     ///
+    /// The block returns its own error type, so a business rule can roll
+    /// back without faking a database error; the library's errors convert
+    /// into it with `From` (as `?` does). A block that only returns the
+    /// library's errors names the type once, as in `Ok::<_, Error>(value)`
+    /// or with a typed `let`, like Diesel's `transaction`.
+    ///
     /// ```
     /// # use loader_runtime::{Db, Entity};
     /// # #[derive(Entity)] struct Note { id: i64 }
@@ -18,19 +24,37 @@ impl Db {
     /// let notes = db.transaction(|db| {
     ///     db.execute_batch("INSERT INTO note VALUES (1)")?;
     ///     Note::all(db)
-    /// })?;
+    /// })?; // `Note::all` returns the library's `Result`, which fixes the type
     /// assert_eq!(notes.len(), 1);
     /// # Ok::<(), loader_runtime::Error>(())
     /// ```
-    pub fn transaction<R>(&self, block: impl FnOnce(&Db) -> Result<R>) -> Result<R> {
+    ///
+    /// ```
+    /// # use loader_runtime::Db;
+    /// #[derive(Debug)]
+    /// enum Refused { Overdrawn, Db(loader_runtime::Error) }
+    /// impl From<loader_runtime::Error> for Refused {
+    ///     fn from(error: loader_runtime::Error) -> Self { Refused::Db(error) }
+    /// }
+    /// let db = Db::open_in_memory()?;
+    /// db.execute_batch("CREATE TABLE account (id INTEGER PRIMARY KEY, balance INTEGER)")?;
+    /// let result = db.transaction(|db| {
+    ///     db.execute_batch("INSERT INTO account VALUES (1, -5)")?;
+    ///     Err::<(), _>(Refused::Overdrawn)
+    /// });
+    /// assert!(matches!(result, Err(Refused::Overdrawn)));
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    pub fn transaction<T, E: From<crate::Error>>(
+        &self,
+        block: impl FnOnce(&Db) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let Some(transaction) = self.begin(false)? else {
             return block(self);
         };
-        let result = block(self);
-        if result.is_ok() {
-            transaction.commit()?;
-        }
-        result
+        let result = block(self)?;
+        transaction.commit()?;
+        Ok(result)
     }
 
     /// Begins a transaction unless one is open: a read-only snapshot

@@ -1,27 +1,19 @@
-//! Relations between entities and the code that loads them, lazily (one
-//! query per owner) or preloaded (one query for all owners).
+//! Relations between entities, as the derive declares them, and their lazy
+//! loaders (one query per owner). Preloading them (one query for all
+//! owners) is the engine's work.
 
-mod belongs_to;
-mod count;
-mod has_many;
-mod keys;
-mod many_to_many;
+mod lazy;
 
 use std::borrow::Cow;
 
-pub use belongs_to::{
-    lazy_belongs_to, lazy_belongs_to_optional, preload_belongs_to, preload_belongs_to_optional,
+pub use lazy::{
+    lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many,
 };
-pub use count::preload_count;
-pub use has_many::{lazy_has_many, lazy_has_one, preload_has_many, preload_has_one};
-pub use many_to_many::{lazy_many_to_many, preload_many_to_many};
 
-use crate::db::Db;
 use crate::entity::{Entity, Keyed};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::loaded::Loaded;
 use crate::preload::{One, PreloadList};
-use crate::scope::Scope;
 use crate::sql::Sql;
 
 /// A relation declared on entity `Owner` (`#[has_many]`, `#[belongs_to]`):
@@ -36,17 +28,6 @@ pub trait Relation: Sized + 'static {
     type Output<N: PreloadList<Self::Target>>;
     /// The relation's name (`posts`).
     const NAME: &'static str;
-
-    /// Loads the relation for every owner with one query, then the nested
-    /// preloads `N` with one query each.
-    #[doc(hidden)]
-    fn load<N: PreloadList<Self::Target>>(
-        db: &Db,
-        owners: &[Self::Owner],
-        whole: bool,
-        scope: &Scope<Self::Target>,
-        nested: &N,
-    ) -> Result<Vec<Self::Output<N>>>;
 }
 
 /// A relation whose targets can be filtered, ordered and limited per owner
@@ -112,6 +93,8 @@ pub trait HasMany: Relation<Owner: Keyed> {
 /// A relation whose owner holds a foreign key to the target's primary key
 /// (`#[belongs_to]`).
 pub trait BelongsTo: Relation<Target: Keyed> {
+    /// The owner's qualified foreign key column.
+    const FOREIGN_KEY: &'static str;
     /// The target key the owner refers to (`None` for `NULL`).
     fn foreign_key(owner: &Self::Owner) -> Option<&<Self::Target as Keyed>::Key>;
 }
@@ -140,7 +123,7 @@ pub trait ManyToMany: Relation<Owner: Keyed, Target: Keyed> {
     const SQL: ManyToManySql;
 }
 
-fn missing<R: Relation>(key: Option<&impl std::fmt::Debug>, sql: &'static str) -> Error {
+pub(crate) fn missing<R: Relation>(key: Option<&impl std::fmt::Debug>, sql: &'static str) -> Error {
     Error::MissingRelated {
         entity: <R::Owner as Entity>::META.name,
         relation: R::NAME,

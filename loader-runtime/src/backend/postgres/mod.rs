@@ -3,11 +3,12 @@
 //!
 //! Statements without an array parameter (lazy loads, `find`, whole-table
 //! reads, scoped roots) are prepared once and kept, so a lazy load costs one
-//! round trip. Statements that bind a key set are prepared for each run:
-//! a kept (named) statement may switch to a generic plan after five runs,
-//! which for a large key array can be a sequential scan plus a sort that
-//! spills to disk (see PERFORMANCE.md in the project's shared notes); a
-//! fresh statement is always planned for the keys it gets.
+//! round trip. Statements that bind a key set run unnamed, with the
+//! parameter types of their kept twin: a kept (named) statement may switch
+//! to a generic plan after five runs, which for a large key array can be a
+//! sequential scan plus a sort that spills to disk (see PERFORMANCE.md in
+//! the project's shared notes); an unnamed one is always planned for the
+//! keys it gets.
 
 pub(crate) mod bind;
 pub(crate) mod decode;
@@ -15,13 +16,12 @@ pub(crate) mod decode;
 use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 
+use postgres::Client;
 use postgres::types::ToSql;
-use postgres::{Client, Statement};
 
-use crate::db::Event;
+use crate::engine::Statement;
 use crate::error::{Error, Result};
 use crate::row::{BoxError, Row};
-use crate::scope::Param;
 
 /// A `postgres::Error` whose message includes what the server or the
 /// conversion said (the driver's own says only "db error" or "error
@@ -63,8 +63,9 @@ const STATEMENT_CACHE_CAPACITY: usize = 256;
 /// A PostgreSQL client with its statement cache and what the library knows
 /// of its transaction.
 pub(crate) struct PgConn {
-    client: RefCell<Client>,
-    statements: RefCell<HashMap<String, Statement>>,
+    /// Always `Some` until dropped.
+    client: RefCell<Option<Client>>,
+    statements: RefCell<HashMap<String, postgres::Statement>>,
     /// A transaction the library began is open.
     in_transaction: Cell<bool>,
     /// The user has sent SQL of their own (`Db::execute_batch`,
@@ -78,7 +79,7 @@ impl PgConn {
     /// handed over by the user may be inside a transaction).
     pub(crate) fn new(client: Client, fresh: bool) -> Self {
         PgConn {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
             raw_used: Cell::new(!fresh),
@@ -88,7 +89,15 @@ impl PgConn {
     /// The client, for the user's own statements.
     pub(crate) fn raw_client(&self) -> Option<RefMut<'_, Client>> {
         self.raw_used.set(true);
-        self.client().ok()
+        let client = self.client.try_borrow_mut().ok()?;
+        RefMut::filter_map(client, Option::as_mut).ok()
+    }
+
+    /// Whether the connection is known to be gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client
+            .try_borrow()
+            .is_ok_and(|client| client.as_ref().is_none_or(Client::is_closed))
     }
 
     /// Runs the user's own statements.
@@ -97,14 +106,18 @@ impl PgConn {
         self.batch_execute(sql)
     }
 
-    /// The client, unless the user holds it (`Db::postgres`).
+    /// The client, unless the user holds it (`Db::postgres`), or this
+    /// thread runs an async runtime (the `postgres` crate would panic).
     pub(crate) fn client(&self) -> Result<RefMut<'_, Client>> {
-        self.client.try_borrow_mut().map_err(|_| {
+        crate::backend::refuse_inside_async_runtime()?;
+        let client = self.client.try_borrow_mut().map_err(|_| {
             Error::Database(
                 "the PostgreSQL client is borrowed (a `Db::postgres()` guard is still alive) while the library needs it"
                     .into(),
             )
-        })
+        })?;
+        RefMut::filter_map(client, Option::as_mut)
+            .map_err(|_| Error::Database("the PostgreSQL client is closed".into()))
     }
 
     pub(crate) fn batch_execute(&self, sql: &str) -> Result<()> {
@@ -157,42 +170,52 @@ impl PgConn {
         self.batch_execute(sql)
     }
 
-    /// Runs one statement and hands each row to `each`. The rows are
-    /// received whole first: streaming them (`query_raw`) costs a runtime
-    /// entry per row, which measured 10–25% slower on 10,000–100,000 rows,
-    /// for a saving of the undecoded rows' bytes.
-    pub(crate) fn fetch(
-        &self,
-        sql: &str,
-        params: &[Param],
-        each: &mut dyn FnMut(Event<'_, '_>) -> Result<()>,
-        query_error: &dyn Fn(BoxError) -> Error,
-    ) -> Result<usize> {
+    /// Runs one statement, feeding its sink; returns the number of rows.
+    ///
+    /// Every statement text is prepared once per connection. One that binds
+    /// a key set then runs as an unnamed statement with the parameter types
+    /// learnt then (Parse, Bind and Execute in one round trip), so the
+    /// server plans it for the keys it gets; the others run the kept
+    /// statement. The rows are received whole first: streaming them
+    /// (`query_raw`) costs a runtime entry per row, which measured 10–25%
+    /// slower on 10,000–100,000 rows, for a saving of the undecoded rows'
+    /// bytes.
+    pub(crate) fn run(&self, statement: &mut Statement) -> Result<usize> {
         let mut client = self.client()?;
-        let keyed = params.iter().any(|param| matches!(param, Param::Array(_)));
-        let statement = if keyed {
-            client.prepare(sql)
+        let prepared = self
+            .cached(&mut client, &statement.sql)
+            .map_err(|e| statement.query_error(PgError::boxed(e)))?;
+        let params: Vec<bind::PgParam<'_>> =
+            statement.params.iter().map(bind::PgParam::new).collect();
+        let rows = if statement.binds_key_set() {
+            let typed: Vec<(&(dyn ToSql + Sync), postgres::types::Type)> = params
+                .iter()
+                .zip(prepared.params())
+                .map(|(param, ty)| (param as &(dyn ToSql + Sync), ty.clone()))
+                .collect();
+            client.query_typed(&statement.sql, &typed)
         } else {
-            self.cached(&mut client, sql)
+            let values: Vec<&(dyn ToSql + Sync)> = params
+                .iter()
+                .map(|param| param as &(dyn ToSql + Sync))
+                .collect();
+            client.query(&prepared, &values)
         }
-        .map_err(|e| query_error(PgError::boxed(e)))?;
-        let params: Vec<bind::PgParam<'_>> = params.iter().map(bind::PgParam::new).collect();
-        let values: Vec<&(dyn ToSql + Sync)> = params
-            .iter()
-            .map(|param| param as &(dyn ToSql + Sync))
-            .collect();
-        let rows = client
-            .query(&statement, &values)
-            .map_err(|e| query_error(PgError::boxed(e)))?;
+        .map_err(|e| statement.query_error(PgError::boxed(e)))?;
+        drop(params);
         drop(client);
-        each(Event::Rows(rows.len()))?;
+        statement.sink.reserve(rows.len());
         for row in &rows {
-            each(Event::Row(&Row::postgres(row), sql))?;
+            statement.sink.row(&Row::postgres(row), &statement.sql)?;
         }
         Ok(rows.len())
     }
 
-    fn cached(&self, client: &mut Client, sql: &str) -> Result<Statement, postgres::Error> {
+    fn cached(
+        &self,
+        client: &mut Client,
+        sql: &str,
+    ) -> Result<postgres::Statement, postgres::Error> {
         let mut statements = self.statements.borrow_mut();
         if let Some(statement) = statements.get(sql) {
             return Ok(statement.clone());
@@ -203,5 +226,20 @@ impl PgConn {
         }
         statements.insert(sql.to_owned(), statement.clone());
         Ok(statement)
+    }
+}
+
+impl Drop for PgConn {
+    /// The `postgres` crate closes its connection by blocking on its own
+    /// runtime, which panics on a thread that runs an async runtime (and
+    /// aborts the process when it happens during unwinding): there, the
+    /// client is closed on a thread of its own.
+    fn drop(&mut self) {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let client = self.client.get_mut().take();
+            let _ = std::thread::Builder::new()
+                .name("loader-pg-close".into())
+                .spawn(move || drop(client));
+        }
     }
 }

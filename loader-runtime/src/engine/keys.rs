@@ -1,31 +1,25 @@
 //! Key sets and grouping shared by the loaders.
 
-use std::rc::Rc;
-
 use rusqlite::types::{ToSql, ToSqlOutput, Value};
 
-use crate::db::Db;
 use crate::entity::Keyed;
 use crate::error::Result;
-use crate::row::Row;
-use crate::scope::{Param, Scope, SelectParts, scoped_select};
-use crate::sql::Sql;
 
 /// Maps keyed by entity keys. foldhash instead of the standard SipHash: the
 /// loaders hash every key of a level once or twice, and that showed in the
 /// `belongs_to` benchmark (100,000 lookups); foldhash keeps per-process
 /// random seeds, so it is not trivially attackable either.
-pub(super) type KeyMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type KeyMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 /// Sets of entity keys; see [`KeyMap`].
-pub(super) type KeySet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+pub(crate) type KeySet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Binds a key set as one array parameter (`rarray` on SQLite, an array
 /// for `= ANY($1)` on PostgreSQL): one statement for any number of keys,
 /// and no bound-variable limit. Measured against IN lists of 500 bound
 /// values, it is as fast or faster (see `benches/loaders.rs`).
-pub(super) fn key_array<'k, K: ToSql + 'k>(
+pub(crate) fn key_array<'k, K: ToSql + 'k>(
     keys: impl Iterator<Item = &'k K>,
-) -> Result<Rc<Vec<Value>>> {
+) -> Result<Vec<Value>> {
     let values = keys
         .map(|key| match key.to_sql()? {
             ToSqlOutput::Borrowed(value) => Value::try_from(value).map_err(rusqlite::Error::from),
@@ -35,11 +29,11 @@ pub(super) fn key_array<'k, K: ToSql + 'k>(
             )),
         })
         .collect::<rusqlite::Result<Vec<Value>>>()?;
-    Ok(Rc::new(values))
+    Ok(values)
 }
 
 /// Each owner's position, by key.
-pub(super) fn owner_index<O: Keyed>(owners: &[O]) -> KeyMap<&O::Key, usize> {
+pub(crate) fn owner_index<O: Keyed>(owners: &[O]) -> KeyMap<&O::Key, usize> {
     owners
         .iter()
         .enumerate()
@@ -47,54 +41,11 @@ pub(super) fn owner_index<O: Keyed>(owners: &[O]) -> KeyMap<&O::Key, usize> {
         .collect()
 }
 
-/// The statements that read the related rows of a set of owners: the two
-/// the derive emitted, and the parts to assemble a scoped one.
-pub(super) struct RelatedStatements<'a> {
-    pub entity: &'static str,
-    pub whole: Sql,
-    pub keyed: Sql,
-    pub parts: SelectParts<'a>,
-}
-
-/// Runs the one statement that reads the related rows of `owners`: the
-/// constant keyless one when the owners are every row of their table, the
-/// constant keyed one otherwise, or one assembled for a non-empty scope.
-pub(super) fn read_related<O: Keyed, T>(
-    db: &Db,
-    statements: RelatedStatements<'_>,
-    owners: &[O],
-    whole: bool,
-    scope: &Scope<T>,
-    read: impl FnMut(&Row<'_>, &str) -> Result<()>,
-) -> Result<()> {
-    let backend = db.backend();
-    let keys = if whole {
-        None
-    } else {
-        Some(key_array(owners.iter().map(Keyed::key))?)
-    };
-    let entity = statements.entity;
-    match keys {
-        _ if !scope.is_empty() => {
-            let (sql, params) = scoped_select(backend, &statements.parts, keys, scope);
-            db.fetch_with(entity, sql, &params, read)?;
-        }
-        None => {
-            db.fetch_with(entity, statements.whole.text(backend), &[], read)?;
-        }
-        Some(keys) => {
-            let keyed = statements.keyed.text(backend);
-            db.fetch_with(entity, keyed, &[Param::Array(keys)], read)?;
-        }
-    }
-    Ok(())
-}
-
 /// Makes each owner's items one contiguous run and returns the run of each
 /// owner. Rows ordered by foreign key are already grouped; a collation that
 /// orders keys differently from Rust's equality (e.g. `NOCASE`) is put right
 /// with a stable sort, which keeps the order within each owner.
-pub(super) fn group_runs<T>(
+pub(crate) fn group_runs<T>(
     items: Vec<T>,
     owner_of: Vec<usize>,
     owners: usize,

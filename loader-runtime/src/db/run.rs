@@ -1,0 +1,57 @@
+//! Running a job on the synchronous connection: its waves one statement
+//! after another, inside one read transaction when it has several.
+
+use std::time::Instant;
+
+use super::{Conn, Db};
+use crate::engine::{Form, Io, Job, Sink, Statement};
+use crate::error::Result;
+
+impl Db {
+    /// Runs `job` to its result. Waves go out one statement at a time, so
+    /// the job names owners by their keys (a round trip costs nothing on
+    /// SQLite, and the synchronous PostgreSQL client cannot pipeline).
+    pub(crate) fn run_job<J: Job>(&self, mut job: J) -> Result<J::Output> {
+        if let Some(load) = job.lazy_load() {
+            self.monitor.lazy_load(load)?;
+        }
+        // The statements of a preload read one snapshot of the database.
+        let snapshot = if job.snapshot() {
+            self.begin(true)?
+        } else {
+            None
+        };
+        let mut io = Io::new(self.backend(), Form::Keys, self.monitor.tracks_usage());
+        let output = loop {
+            if let Some(output) = job.step(&mut io)? {
+                break output;
+            }
+            let wave = io.take_wave();
+            let mut sinks = Vec::with_capacity(wave.len());
+            for statement in wave {
+                sinks.push(self.execute(statement)?);
+            }
+            io.receive(sinks);
+        };
+        if let Some(snapshot) = snapshot {
+            snapshot.commit()?;
+        }
+        Ok(output)
+    }
+
+    /// Runs one statement, logging it once it has been read to the end.
+    fn execute(&self, mut statement: Statement) -> Result<Box<dyn Sink>> {
+        self.monitor.before(&statement)?;
+        let bound_values = statement.bound_values();
+        let start = Instant::now();
+        let result = match &self.conn {
+            Conn::Sqlite(conn) => crate::backend::sqlite::run(conn, &mut statement),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.run(&mut statement),
+        };
+        let rows = *result.as_ref().unwrap_or(&0);
+        self.monitor
+            .after(&statement, bound_values, rows, start.elapsed());
+        result.map(|_| statement.sink)
+    }
+}

@@ -1,0 +1,179 @@
+//! The preload engine, without IO.
+//!
+//! A [`Job`] (a root query with its preload tree, a lazy load, a `find`)
+//! says which statements it needs, in *waves*: every statement whose inputs
+//! are known goes out in one wave, the backend runs them and hands each
+//! row to the statement's [`Sink`], and the job takes the filled sinks back
+//! and plans the next wave. When nothing is left to send, the job
+//! assembles its result.
+//!
+//! The backends (SQLite, PostgreSQL; sync or async) only run the statements
+//! of a wave and feed rows: none of them knows what a relation is. Sibling
+//! relations of one level share a wave. Where a level's statement can name
+//! its owners without their rows (the owners are every row of their table,
+//! or their own statement can be a subquery), it goes out in the same wave
+//! as the owners' (see [`Form`]): on PostgreSQL the whole tree then costs
+//! one round trip.
+
+mod job;
+pub(crate) mod keys;
+mod owners;
+pub(crate) mod relation;
+pub(crate) mod select;
+mod sink;
+
+use std::any::Any;
+use std::borrow::Cow;
+
+pub use job::{FetchJob, Job, LazyLoad, Map, QueryJob, Ready};
+pub(crate) use owners::{OwnerSql, Owners};
+pub(crate) use sink::{Decoded, Sink};
+
+use crate::error::{Error, Result};
+use crate::scope::{Param, bound_values};
+use crate::sql::Backend;
+
+/// How a job names the owners of a nested level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// By their keys, bound as one array, once their rows have arrived: one
+    /// wave per level, the database evaluates each level once.
+    Keys,
+    /// By their statement, as a subquery (`fk IN (SELECT pk FROM (...))`):
+    /// every statement goes out in the first wave, at the price of the
+    /// database evaluating the owners' conditions again for each level.
+    Subquery,
+}
+
+/// One statement for a backend to run, with the sink its rows go to.
+pub struct Statement {
+    pub(crate) entity: &'static str,
+    pub(crate) sql: Cow<'static, str>,
+    pub(crate) params: Vec<Param>,
+    pub(crate) sink: Box<dyn Sink>,
+    /// The span the statement's event is reported in.
+    pub(crate) span: tracing::Span,
+}
+
+impl Statement {
+    pub(crate) fn new(
+        entity: &'static str,
+        sql: impl Into<Cow<'static, str>>,
+        params: Vec<Param>,
+        sink: Box<dyn Sink>,
+    ) -> Self {
+        Statement {
+            entity,
+            sql: sql.into(),
+            params,
+            sink,
+            span: tracing::Span::current(),
+        }
+    }
+
+    pub(crate) fn in_span(mut self, span: &tracing::Span) -> Self {
+        self.span = span.clone();
+        self
+    }
+
+    /// Whether it binds a key set (which PostgreSQL must plan for the keys
+    /// it gets, so the statement is not kept prepared).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn binds_key_set(&self) -> bool {
+        self.params
+            .iter()
+            .any(|param| matches!(param, Param::Array(_)))
+    }
+
+    /// How many values it binds, counting an array's elements.
+    pub(crate) fn bound_values(&self) -> usize {
+        bound_values(&self.params)
+    }
+
+    /// The error for a statement that failed to prepare or run.
+    pub(crate) fn query_error(&self, source: crate::row::BoxError) -> Error {
+        Error::Query {
+            entity: self.entity,
+            sql: self.sql.clone(),
+            source,
+        }
+    }
+}
+
+impl std::fmt::Debug for Statement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Statement")
+            .field("entity", &self.entity)
+            .field("sql", &self.sql)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a job sees while it plans: the sinks of the last wave, the wave
+/// being planned, and the facts about the connection that shape statements.
+pub struct Io {
+    received: Vec<Option<Box<dyn Any + Send>>>,
+    wave: Vec<Statement>,
+    pub(crate) backend: Backend,
+    pub(crate) form: Form,
+    /// Whether preloaded values track if they are read (unused-preload
+    /// detection).
+    pub(crate) track_usage: bool,
+}
+
+/// Where a sent statement's rows will be found once its wave has run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot(usize);
+
+impl Io {
+    pub(crate) fn new(backend: Backend, form: Form, track_usage: bool) -> Self {
+        Io {
+            received: Vec::new(),
+            wave: Vec::new(),
+            backend,
+            form,
+            track_usage,
+        }
+    }
+
+    /// Adds `statement` to the wave being planned.
+    pub(crate) fn send(&mut self, statement: Statement) -> Slot {
+        self.wave.push(statement);
+        Slot(self.wave.len() - 1)
+    }
+
+    /// The sink of a statement of the last wave, as its concrete type.
+    pub(crate) fn take<S: Any>(&mut self, slot: Slot) -> Result<S> {
+        let sink = self.received.get_mut(slot.0).and_then(Option::take);
+        match sink.map(|sink| sink.downcast::<S>()) {
+            Some(Ok(sink)) => Ok(*sink),
+            _ => Err(Error::Database(
+                "internal error: a preload lost the rows of one of its statements".into(),
+            )),
+        }
+    }
+
+    /// The statements planned since the last call, to be run.
+    pub fn take_wave(&mut self) -> Vec<Statement> {
+        std::mem::take(&mut self.wave)
+    }
+
+    /// The filled sinks of the wave last taken, in its order.
+    pub fn receive(&mut self, sinks: Vec<Box<dyn Sink>>) {
+        self.received = sinks
+            .into_iter()
+            .map(|sink| Some(sink.into_any()))
+            .collect();
+    }
+
+    /// Whether the wave being planned is empty.
+    pub(crate) fn wave_is_empty(&self) -> bool {
+        self.wave.is_empty()
+    }
+}
+
+/// An internal inconsistency, reported instead of panicking.
+pub(crate) fn internal(what: &str) -> Error {
+    Error::Database(format!("internal error: {what}").into())
+}

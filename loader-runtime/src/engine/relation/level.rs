@@ -1,0 +1,277 @@
+//! What every relation kind does the same way: plan one statement when its
+//! owners can be named, take its rows back, and let the nested preloads
+//! plan theirs from those rows (or from its statement, as a subquery).
+
+use std::borrow::Cow;
+
+use super::super::keys::key_array;
+use super::super::select::{OwnerFilter, SelectParts, select};
+use super::super::{Form, Io, OwnerSql, Owners, Sink, Slot, Statement, internal};
+use crate::entity::{Entity, Keyed};
+use crate::error::Result;
+use crate::preload::PreloadList;
+use crate::scope::{Param, Scope};
+use crate::sql::Sql;
+
+/// How one kind of relation reads its targets.
+pub(crate) trait Kind<O: Entity> {
+    /// The related entity.
+    type Target: Entity;
+    /// What the statement's rows are decoded into.
+    type Sink: Sink;
+    /// What the kind keeps of the rows besides the targets (e.g. the owner
+    /// of each).
+    type Links: Send;
+
+    /// The statement that reads the targets of `owners`, if they can be
+    /// named now.
+    fn plan(&self, owners: Owners<'_, O>, io: &Io) -> Result<Plan<Self::Sink>>;
+
+    /// The targets and their links out of a filled sink, given the owners'
+    /// rows; `whole` says the targets are every row of their table.
+    fn receive(
+        &self,
+        sink: Self::Sink,
+        owners: &[O],
+    ) -> Result<Received<Self::Target, Self::Links>>;
+}
+
+/// What a kind can do with its owners as they are now known.
+pub(crate) enum Plan<S> {
+    /// The owners are known to be none: nothing to read.
+    Nothing,
+    /// Not yet: the owners' rows are needed.
+    Wait,
+    /// This statement reads the targets.
+    Send(Read<S>),
+}
+
+/// The statement that reads a level's targets.
+pub(crate) struct Read<S> {
+    pub entity: &'static str,
+    pub sql: std::borrow::Cow<'static, str>,
+    pub params: Vec<crate::scope::Param>,
+    pub sink: S,
+    /// The statement as the owners of the nested levels (subquery form).
+    pub owners: Option<OwnerSql>,
+    /// Whether it reads every row of the target table.
+    pub whole: bool,
+}
+
+/// The targets of a level as the kind keeps them.
+pub(crate) struct Received<T, L> {
+    pub targets: Vec<T>,
+    pub links: L,
+    /// Whether no row was dropped (every row read belongs to an owner).
+    pub complete: bool,
+}
+
+enum Phase {
+    Waiting,
+    Sent(Slot),
+    Received,
+    Nothing,
+}
+
+/// One preloaded relation's progress, and the nested preloads' state.
+pub(crate) struct Level<T: Entity, L, N: PreloadList<T>> {
+    phase: Phase,
+    pub targets: Vec<T>,
+    pub links: Option<L>,
+    /// The level read every row of its table, and kept them all.
+    whole: bool,
+    complete: bool,
+    owner_sql: Option<OwnerSql>,
+    span: tracing::Span,
+    /// Whether the loaded values track if they are read.
+    pub track_usage: bool,
+    pub nested: N::State,
+}
+
+impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
+    pub(crate) fn start(nested: &N) -> Self {
+        Level {
+            phase: Phase::Waiting,
+            targets: Vec::new(),
+            links: None,
+            whole: false,
+            complete: false,
+            owner_sql: None,
+            span: tracing::Span::none(),
+            track_usage: false,
+            nested: nested.start(),
+        }
+    }
+
+    /// Takes the rows of the last wave if they are this level's, plans its
+    /// statement if it can, then lets the nested preloads do the same.
+    pub(crate) fn step<O: Entity, K: Kind<O, Target = T, Links = L>>(
+        &mut self,
+        kind: &K,
+        relation: &'static str,
+        nested: &N,
+        owners: Owners<'_, O>,
+        io: &mut Io,
+    ) -> Result<()> {
+        if let (Phase::Sent(slot), Some(rows)) = (&self.phase, owners.rows) {
+            let sink: K::Sink = io.take(*slot)?;
+            let received = kind.receive(sink, rows)?;
+            self.targets = received.targets;
+            self.links = Some(received.links);
+            self.complete = received.complete;
+            self.phase = Phase::Received;
+        }
+        if let Phase::Waiting = self.phase {
+            self.track_usage = io.track_usage;
+            self.span = tracing::debug_span!(
+                target: "loader::preload",
+                parent: owners.span,
+                "preload",
+                entity = O::META.name,
+                relation,
+                owners = owners.len(),
+            );
+            match kind.plan(owners, io)? {
+                Plan::Wait => {}
+                Plan::Nothing => self.phase = Phase::Nothing,
+                Plan::Send(read) => {
+                    let statement =
+                        Statement::new(read.entity, read.sql, read.params, Box::new(read.sink))
+                            .in_span(&self.span);
+                    self.phase = Phase::Sent(io.send(statement));
+                    self.whole = read.whole;
+                    self.owner_sql = read.owners;
+                }
+            }
+        }
+        let targets = match self.phase {
+            Phase::Waiting => return Ok(()),
+            Phase::Sent(_) => None,
+            Phase::Received | Phase::Nothing => Some(self.targets.as_slice()),
+        };
+        // In the key form the nested levels wait for these rows, and read
+        // their tables whole only if this level kept every row of its own;
+        // in the subquery form they go out now, named by this statement.
+        let (whole, sql) = match io.form {
+            Form::Keys => (self.whole && self.complete, None),
+            Form::Subquery => (self.whole, self.owner_sql.as_ref()),
+        };
+        let nested_owners = Owners {
+            rows: targets,
+            whole,
+            sql,
+            span: &self.span,
+        };
+        nested.step(&mut self.nested, nested_owners, io)
+    }
+
+    /// Whether this level or one below it has not planned its statement.
+    pub(crate) fn waiting(&self) -> bool {
+        matches!(self.phase, Phase::Waiting) || N::waiting(&self.nested)
+    }
+
+    /// The targets with their nested preloads, and the links; no links when
+    /// the level read nothing (it had no owners).
+    pub(crate) fn finish(self, nested: &N) -> Result<Finished<T, L, N>> {
+        match self.phase {
+            Phase::Received | Phase::Nothing => {}
+            Phase::Waiting | Phase::Sent(_) => {
+                return Err(internal("a preload finished before its rows arrived"));
+            }
+        }
+        let values = nested.finish(self.nested, &self.targets)?;
+        let loaded = self
+            .targets
+            .into_iter()
+            .zip(values)
+            .map(|(target, values)| crate::Loaded::new(target, values))
+            .collect();
+        Ok((loaded, self.links))
+    }
+}
+
+/// A level's loaded targets and its links (none if it read nothing).
+pub(crate) type Finished<T, L, N> = (Vec<crate::Loaded<T, N>>, Option<L>);
+
+/// How a level can name its owners now.
+pub(crate) enum Naming<'a> {
+    Nothing,
+    Wait,
+    By(OwnerFilter<'a>),
+}
+
+/// Names the owners of a level whose rows refer to the owners' key
+/// (`key`, qualified): every row when the owners are every row of their
+/// table and the kind can read whole, their keys once their rows are here,
+/// or their statement as a subquery.
+pub(crate) fn name_owners<'a, O: Keyed>(
+    owners: Owners<'a, O>,
+    reads_whole: bool,
+) -> Result<Naming<'a>> {
+    let whole = owners.whole && reads_whole;
+    if let Some(rows) = owners.rows {
+        if rows.is_empty() {
+            return Ok(Naming::Nothing);
+        }
+        if whole {
+            return Ok(Naming::By(OwnerFilter::All));
+        }
+        return Ok(Naming::By(OwnerFilter::Keys(key_array(
+            rows.iter().map(Keyed::key),
+        )?)));
+    }
+    if whole {
+        return Ok(Naming::By(OwnerFilter::All));
+    }
+    Ok(match owners.sql {
+        Some(sql) => Naming::By(OwnerFilter::Subquery {
+            owners: sql,
+            column: O::META.sql.primary_key,
+        }),
+        None => Naming::Wait,
+    })
+}
+
+/// The statement reading a level's targets: the derive's constant when the
+/// scope is empty and the owners are all rows or a key set, else one
+/// assembled from `parts`; with the level as a subquery in that form.
+pub(crate) fn read<T, S>(
+    io: &Io,
+    parts: &SelectParts<'_>,
+    constants: (Sql, Sql),
+    filter: OwnerFilter<'_>,
+    scope: &Scope<T>,
+    sink: S,
+) -> Read<S>
+where
+    T: Entity,
+{
+    let subquery = io.form == Form::Subquery;
+    let whole = matches!(filter, OwnerFilter::All) && scope.selects_all();
+    let (whole_sql, keyed_sql) = constants;
+    let (sql, params, owners) = match (filter, scope.is_empty()) {
+        (OwnerFilter::All, true) => (
+            Cow::Borrowed(whole_sql.text(io.backend)),
+            Vec::new(),
+            subquery.then(|| select(io.backend, parts, OwnerFilter::All, scope).owner_sql()),
+        ),
+        (OwnerFilter::Keys(keys), true) => (
+            Cow::Borrowed(keyed_sql.text(io.backend)),
+            vec![Param::Array(keys)],
+            None,
+        ),
+        (filter, _) => {
+            let select = select(io.backend, parts, filter, scope);
+            let owners = subquery.then(|| select.owner_sql());
+            (Cow::Owned(select.sql), select.params, owners)
+        }
+    };
+    Read {
+        entity: T::META.name,
+        sql,
+        params,
+        sink,
+        owners,
+        whole,
+    }
+}

@@ -1,0 +1,13 @@
+//! How each relation kind plans its statement and assembles its values;
+//! what they share is in `level`.
+
+mod belongs_to;
+mod count;
+mod has_many;
+mod level;
+mod many_to_many;
+
+pub use belongs_to::{BelongsToNode, OptionalBelongsToNode};
+pub use count::CountNode;
+pub use has_many::{HasManyNode, HasOneNode};
+pub use many_to_many::ManyToManyNode;

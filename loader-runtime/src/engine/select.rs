@@ -1,0 +1,251 @@
+//! Statements assembled at run time: scoped reads and counts, and reads
+//! whose owners are named by a subquery. Only the condition, order and
+//! limit fragments are built here; tables, column lists, joins and key
+//! columns come from the constants the derive emitted.
+
+use rusqlite::types::Value;
+
+use super::OwnerSql;
+use crate::scope::{Param, Params, Scope};
+use crate::sql::Backend;
+
+/// How a statement picks the rows of its owners.
+pub(crate) enum OwnerFilter<'a> {
+    /// Every row (the owners are every row of their table, or this is a root).
+    All,
+    /// The owner column's value is in this key set (one array parameter).
+    Keys(Vec<Value>),
+    /// The owner column's value is `column` of some row of the owners'
+    /// statement: `owner IN (SELECT column FROM (<owners>) AS <table>)`.
+    Subquery {
+        owners: &'a OwnerSql,
+        column: &'static str,
+    },
+}
+
+/// The parts of a `SELECT` the derive emitted, for assembling a scoped one.
+pub(crate) struct SelectParts<'a> {
+    /// The selected columns, e.g. `"posts"."id", "posts"."title"`.
+    pub columns: &'a str,
+    /// ` FROM "posts"` or ` FROM "tags" JOIN "post_tags" ON ...`.
+    pub from: &'a str,
+    /// The quoted table name, given to a subquery so its column names still
+    /// resolve.
+    pub table: &'static str,
+    /// The column that groups rows by owner, if any (foreign key or join
+    /// table key), selected first as the owner column when `owner_column`.
+    pub owner: Option<&'a str>,
+    /// Whether to select `owner` as the first column (for joins).
+    pub owner_column: bool,
+    /// The primary key column(s), the last tie-breaker of every ordering.
+    pub primary_key: &'a str,
+}
+
+/// An assembled statement.
+pub(crate) struct Select {
+    pub sql: String,
+    pub params: Vec<Param>,
+    /// Where the text stops being needed to name the same rows: the
+    /// `ORDER BY`, unless a `LIMIT` or `OFFSET` follows it.
+    body: usize,
+    table: &'static str,
+}
+
+impl Select {
+    /// This statement as the owners of the level below it.
+    pub(crate) fn owner_sql(&self) -> OwnerSql {
+        OwnerSql {
+            text: self.sql[..self.body].to_owned(),
+            params: self.params.clone(),
+            table: self.table,
+        }
+    }
+}
+
+/// Starts the parameters of a statement whose owner condition is `owner`:
+/// a subquery's parameters come first, so its text keeps its numbers.
+fn params_for(backend: Backend, owner: &OwnerFilter<'_>) -> Params {
+    match owner {
+        OwnerFilter::Subquery { owners, .. } => {
+            Params::starting_with(backend, owners.params.clone())
+        }
+        _ => Params::new(backend),
+    }
+}
+
+/// Appends the owner condition (` IN rarray(?N)`, ` = ANY($N)` or
+/// ` IN (SELECT ...)`) for the column `owner`.
+fn owner_condition(sql: &mut String, params: &mut Params, column: &str, owner: OwnerFilter<'_>) {
+    match owner {
+        OwnerFilter::All => {}
+        OwnerFilter::Keys(keys) => {
+            sql.push_str(column);
+            params.in_array(sql, keys);
+        }
+        OwnerFilter::Subquery {
+            owners,
+            column: key,
+        } => {
+            sql.push_str(column);
+            sql.push_str(" IN (SELECT ");
+            sql.push_str(key);
+            sql.push_str(" FROM (");
+            sql.push_str(&owners.text);
+            sql.push_str(") AS ");
+            sql.push_str(owners.table);
+            sql.push(')');
+        }
+    }
+}
+
+/// `SELECT ... WHERE <owner condition> AND (<filter>) ORDER BY <owner>,
+/// <order>, <pk>`, with a per-owner limit as a window function.
+pub(crate) fn select<E>(
+    backend: Backend,
+    parts: &SelectParts<'_>,
+    owner: OwnerFilter<'_>,
+    scope: &Scope<E>,
+) -> Select {
+    const OWNER: &str = "\"__loader_owner\"";
+    const ROW: &str = "\"__loader_row\"";
+    let mut params = params_for(backend, &owner);
+    let mut conditions = String::new();
+    let next_condition = |conditions: &mut String| {
+        conditions.push_str(if conditions.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        });
+    };
+    if let (false, Some(column)) = (matches!(owner, OwnerFilter::All), parts.owner) {
+        next_condition(&mut conditions);
+        owner_condition(&mut conditions, &mut params, column, owner);
+    }
+    if let Some(filter) = scope.filter() {
+        next_condition(&mut conditions);
+        conditions.push('(');
+        filter.render(&mut conditions, &mut params);
+        conditions.push(')');
+    }
+    let mut order = String::new();
+    for (column, descending) in scope.order() {
+        order.push_str(column);
+        order.push_str(if descending { " DESC, " } else { ", " });
+    }
+    order.push_str(parts.primary_key);
+
+    let owner_select = match (parts.owner, parts.owner_column) {
+        (Some(owner), true) => format!("{owner} AS {OWNER}, "),
+        _ => String::new(),
+    };
+    let mut sql = String::new();
+    let body;
+    match (scope.per_owner, parts.owner) {
+        (Some(limit), Some(owner)) => {
+            // Rank each owner's rows in the query's order and keep the first
+            // `limit`: one statement, never "load all, then truncate".
+            let outer_owner = if parts.owner_column { OWNER } else { owner };
+            sql.push_str("SELECT ");
+            if parts.owner_column {
+                sql.push_str(OWNER);
+                sql.push_str(", ");
+            }
+            sql.push_str(parts.columns);
+            sql.push_str(" FROM (SELECT ");
+            sql.push_str(&owner_select);
+            sql.push_str(parts.columns);
+            sql.push_str(", ROW_NUMBER() OVER (PARTITION BY ");
+            sql.push_str(owner);
+            sql.push_str(" ORDER BY ");
+            sql.push_str(&order);
+            sql.push_str(") AS ");
+            sql.push_str(ROW);
+            sql.push_str(parts.from);
+            sql.push_str(&conditions);
+            sql.push_str(") AS ");
+            sql.push_str(parts.table);
+            sql.push_str(" WHERE ");
+            sql.push_str(ROW);
+            sql.push_str(" <= ");
+            params.placeholder(&mut sql, Param::Value(Value::Integer(clamp(limit))));
+            body = sql.len();
+            sql.push_str(" ORDER BY ");
+            sql.push_str(outer_owner);
+            sql.push_str(", ");
+            sql.push_str(&order);
+        }
+        _ => {
+            sql.push_str("SELECT ");
+            sql.push_str(&owner_select);
+            sql.push_str(parts.columns);
+            sql.push_str(parts.from);
+            sql.push_str(&conditions);
+            body = sql.len();
+            sql.push_str(" ORDER BY ");
+            if let Some(owner) = parts.owner.filter(|&owner| owner != parts.primary_key) {
+                sql.push_str(owner);
+                sql.push_str(", ");
+            }
+            sql.push_str(&order);
+        }
+    }
+    // SQLite needs a LIMIT before an OFFSET (-1: none); PostgreSQL does not.
+    let limit = match (scope.limit, scope.offset, backend) {
+        (Some(limit), _, _) => Some(clamp(limit)),
+        (None, Some(_), Backend::Sqlite) => Some(-1),
+        _ => None,
+    };
+    if let Some(limit) = limit {
+        sql.push_str(" LIMIT ");
+        params.placeholder(&mut sql, Param::Value(Value::Integer(limit)));
+    }
+    if let Some(offset) = scope.offset {
+        sql.push_str(" OFFSET ");
+        params.placeholder(&mut sql, Param::Value(Value::Integer(clamp(offset))));
+    }
+    let limited = scope.limit.is_some() || scope.offset.is_some();
+    Select {
+        body: if limited { sql.len() } else { body },
+        sql,
+        params: params.into_values(),
+        table: parts.table,
+    }
+}
+
+/// `SELECT <owner>, COUNT(*) ... GROUP BY <owner>`: how many related rows
+/// each owner has, without loading them.
+pub(crate) fn count<E>(
+    backend: Backend,
+    owner_column: &str,
+    from: &str,
+    owner: OwnerFilter<'_>,
+    scope: &Scope<E>,
+) -> (String, Vec<Param>) {
+    let mut params = params_for(backend, &owner);
+    let mut sql = format!("SELECT {owner_column}, COUNT(*){from}");
+    let mut first = true;
+    let mut next = |sql: &mut String| {
+        sql.push_str(if std::mem::take(&mut first) {
+            " WHERE "
+        } else {
+            " AND "
+        });
+    };
+    if !matches!(owner, OwnerFilter::All) {
+        next(&mut sql);
+        owner_condition(&mut sql, &mut params, owner_column, owner);
+    }
+    if let Some(filter) = scope.filter() {
+        next(&mut sql);
+        sql.push('(');
+        filter.render(&mut sql, &mut params);
+        sql.push(')');
+    }
+    sql.push_str(" GROUP BY ");
+    sql.push_str(owner_column);
+    (sql, params.into_values())
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
