@@ -64,6 +64,8 @@
 
 extern crate self as loader_runtime;
 
+#[cfg(feature = "async")]
+mod async_db;
 mod backend;
 mod column;
 mod db;
@@ -87,6 +89,8 @@ mod sql;
 #[path = "private.rs"]
 pub mod __private;
 
+#[cfg(feature = "async")]
+pub use async_db::{AsyncDb, BoxFuture};
 pub use column::{Column, SqlValue};
 pub use db::Db;
 pub use diagnostics::NPlusOne;

@@ -90,15 +90,7 @@ impl Db {
     /// # Ok::<(), loader_runtime::Error>(())
     /// ```
     pub fn connect(url: &str) -> Result<Db> {
-        // libpq's key-value form: `key=value` pairs, one of them naming
-        // the host or the database (`sqlite:` disambiguates an odd path).
-        let key_value = url.split_whitespace().all(|pair| pair.contains('='))
-            && url
-                .split_whitespace()
-                .any(|pair| pair.starts_with("host=") || pair.starts_with("dbname="));
-        let is_postgres =
-            url.starts_with("postgres://") || url.starts_with("postgresql://") || key_value;
-        if is_postgres {
+        if Db::is_postgres_url(url) {
             return Db::connect_postgres(url);
         }
         match url {
@@ -111,6 +103,17 @@ impl Db {
                 Db::open(path)
             }
         }
+    }
+
+    /// Whether `url` names a PostgreSQL database: a `postgres://` URL, or
+    /// libpq's key-value form (`key=value` pairs, one of them naming the
+    /// host or the database; `sqlite:` disambiguates an odd path).
+    pub(crate) fn is_postgres_url(url: &str) -> bool {
+        let key_value = url.split_whitespace().all(|pair| pair.contains('='))
+            && url
+                .split_whitespace()
+                .any(|pair| pair.starts_with("host=") || pair.starts_with("dbname="));
+        url.starts_with("postgres://") || url.starts_with("postgresql://") || key_value
     }
 
     #[cfg(feature = "postgres")]
@@ -176,13 +179,6 @@ impl Db {
             conn,
             monitor: Arc::default(),
         }
-    }
-
-    /// This `Db`, logging into `monitor` (shared with an async handle).
-    #[allow(dead_code)]
-    pub(crate) fn with_monitor(mut self, monitor: Arc<Monitor>) -> Db {
-        self.monitor = monitor;
-        self
     }
 
     /// Which database this is.

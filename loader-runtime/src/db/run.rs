@@ -6,14 +6,25 @@ use std::time::Instant;
 use super::{Conn, Db};
 use crate::engine::{Form, Io, Job, Sink, Statement};
 use crate::error::Result;
+use crate::monitor::Monitor;
 
 impl Db {
     /// Runs `job` to its result. Waves go out one statement at a time, so
     /// the job names owners by their keys (a round trip costs nothing on
     /// SQLite, and the synchronous PostgreSQL client cannot pipeline).
-    pub(crate) fn run_job<J: Job>(&self, mut job: J) -> Result<J::Output> {
+    pub(crate) fn run_job<J: Job>(&self, job: J) -> Result<J::Output> {
+        self.run_job_logged(job, &self.monitor)
+    }
+
+    /// Runs `job`, counting and logging its statements in `monitor` (an
+    /// async handle's, when this `Db` is one of its SQLite workers).
+    pub(crate) fn run_job_logged<J: Job>(
+        &self,
+        mut job: J,
+        monitor: &Monitor,
+    ) -> Result<J::Output> {
         if let Some(load) = job.lazy_load() {
-            self.monitor.lazy_load(load)?;
+            monitor.lazy_load(load)?;
         }
         // The statements of a preload read one snapshot of the database.
         let snapshot = if job.snapshot() {
@@ -21,7 +32,7 @@ impl Db {
         } else {
             None
         };
-        let mut io = Io::new(self.backend(), Form::Keys, self.monitor.tracks_usage());
+        let mut io = Io::new(self.backend(), Form::Keys, monitor.tracks_usage());
         let output = loop {
             if let Some(output) = job.step(&mut io)? {
                 break output;
@@ -29,7 +40,7 @@ impl Db {
             let wave = io.take_wave();
             let mut sinks = Vec::with_capacity(wave.len());
             for statement in wave {
-                sinks.push(self.execute(statement)?);
+                sinks.push(self.execute(statement, monitor)?);
             }
             io.receive(sinks);
         };
@@ -40,8 +51,8 @@ impl Db {
     }
 
     /// Runs one statement, logging it once it has been read to the end.
-    fn execute(&self, mut statement: Statement) -> Result<Box<dyn Sink>> {
-        self.monitor.before(&statement)?;
+    fn execute(&self, mut statement: Statement, monitor: &Monitor) -> Result<Box<dyn Sink>> {
+        monitor.before(&statement)?;
         let bound_values = statement.bound_values();
         let start = Instant::now();
         let result = match &self.conn {
@@ -50,8 +61,7 @@ impl Db {
             Conn::Postgres(conn) => conn.run(&mut statement),
         };
         let rows = *result.as_ref().unwrap_or(&0);
-        self.monitor
-            .after(&statement, bound_values, rows, start.elapsed());
+        monitor.after(&statement, bound_values, rows, start.elapsed());
         result.map(|_| statement.sink)
     }
 }

@@ -1,0 +1,204 @@
+//! PostgreSQL for async code: each wave of a job is sent pipelined on one
+//! pooled tokio-postgres connection, with `BEGIN` in the first wave and
+//! `COMMIT` in the last, so a tree planned in one wave is one round trip.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+use deadpool_postgres::{Object, Pool};
+use futures_util::future::join_all;
+use tokio_postgres::Row as PgRow;
+use tokio_postgres::types::{ToSql, Type};
+
+use crate::backend::postgres::{PgError, bind::PgParam};
+use crate::engine::{Form, Io, Job, Sink, Statement};
+use crate::error::{Error, Result};
+use crate::monitor::Monitor;
+use crate::row::Row;
+use crate::sql::Backend;
+
+/// A pooled connection that is closed, not returned to the pool, unless
+/// the job on it finished: a future dropped with statements in flight
+/// leaves no half-read results or open transaction for the next caller.
+struct Checkout {
+    client: Option<Object>,
+    finished: bool,
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        if !self.finished
+            && let Some(client) = self.client.take()
+        {
+            drop(Object::take(client));
+        }
+    }
+}
+
+async fn checkout(pool: &Pool) -> Result<Checkout> {
+    let client = pool.get().await.map_err(|e| Error::Database(Box::new(e)))?;
+    Ok(Checkout {
+        client: Some(client),
+        finished: false,
+    })
+}
+
+/// Runs the user's statements on one pooled connection.
+pub(super) async fn execute_batch(pool: &Pool, sql: &str) -> Result<()> {
+    let mut checkout = checkout(pool).await?;
+    let client = checkout.client.as_ref().expect("checked out");
+    let result = client.batch_execute(sql).await;
+    checkout.finished = true;
+    result.map_err(|e| Error::Database(PgError::boxed(e)))
+}
+
+/// Runs `job` on one pooled connection.
+pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, mut job: J) -> Result<J::Output> {
+    if let Some(load) = job.lazy_load() {
+        monitor.lazy_load(load)?;
+    }
+    let mut checkout = checkout(pool).await?;
+    let client = checkout.client.as_ref().expect("checked out");
+    // Few roots: name every level by subquery and send the tree at once.
+    let form = if job.few_roots() {
+        Form::Subquery
+    } else {
+        Form::Keys
+    };
+    let mut io = Io::new(Backend::Postgres, form, monitor.tracks_usage());
+    let snapshot = job.snapshot();
+    let mut open = false;
+    let result = loop {
+        let output = match job.step(&mut io) {
+            Ok(output) => output,
+            Err(error) => break Err(error),
+        };
+        if let Some(output) = output {
+            break Ok(output);
+        }
+        let wave = io.take_wave();
+        let begin = snapshot && !open;
+        let commit = snapshot && job.planned_all();
+        open = (open || begin) && !commit;
+        match run_wave(client, monitor, wave, begin, commit).await {
+            Ok(sinks) => io.receive(sinks),
+            Err(error) => break Err(error),
+        }
+    };
+    // A failed statement aborted the transaction: end it before the
+    // connection goes back (or drop the connection if that fails too).
+    if open && client.batch_execute("ROLLBACK").await.is_err() {
+        return result;
+    }
+    checkout.finished = true;
+    result
+}
+
+type Reply<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<PgRow>, tokio_postgres::Error>> + Send + 'a>>;
+
+/// Sends every statement of `wave` (and `BEGIN`/`COMMIT` around them)
+/// before reading any reply, then feeds each statement's rows to its sink.
+/// The first failure in statement order is the error.
+async fn run_wave(
+    client: &Object,
+    monitor: &Monitor,
+    wave: Vec<Statement>,
+    begin: bool,
+    commit: bool,
+) -> Result<Vec<Box<dyn Sink>>> {
+    for statement in &wave {
+        monitor.before(statement)?;
+    }
+    // Each text is described once per connection (the pool's cache): the
+    // first run of a text costs one more round trip, pipelined too.
+    let prepared = join_all(wave.iter().map(|s| client.prepare_cached(&s.sql))).await;
+    let mut statements = Vec::with_capacity(wave.len());
+    for (statement, prepared) in wave.iter().zip(prepared) {
+        statements.push(prepared.map_err(|e| statement.query_error(PgError::boxed(e)))?);
+    }
+    let params: Vec<Vec<PgParam<'_>>> = wave
+        .iter()
+        .map(|statement| statement.params.iter().map(PgParam::new).collect())
+        .collect();
+    let start = Instant::now();
+    let mut replies: Vec<Reply<'_>> = Vec::with_capacity(wave.len() + 2);
+    if begin {
+        replies.push(Box::pin(async move {
+            client
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .await
+                .map(|()| Vec::new())
+        }));
+    }
+    for ((statement, prepared), params) in wave.iter().zip(&statements).zip(&params) {
+        if statement.binds_key_set() {
+            // Unnamed, so it is planned for these keys (never a generic
+            // plan), with the types the kept twin was described with.
+            let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
+                .iter()
+                .zip(prepared.params())
+                .map(|(param, ty)| (param as &(dyn ToSql + Sync), ty.clone()))
+                .collect();
+            let sql: &str = &statement.sql;
+            replies.push(Box::pin(
+                async move { client.query_typed(sql, &typed).await },
+            ));
+        } else {
+            let values: Vec<&(dyn ToSql + Sync)> = params
+                .iter()
+                .map(|param| param as &(dyn ToSql + Sync))
+                .collect();
+            replies.push(Box::pin(
+                async move { client.query(prepared, &values).await },
+            ));
+        }
+    }
+    if commit {
+        replies.push(Box::pin(async move {
+            client.batch_execute("COMMIT").await.map(|()| Vec::new())
+        }));
+    }
+    let mut replies = join_all(replies).await.into_iter();
+    let elapsed = start.elapsed();
+    if begin && let Some(Err(error)) = replies.next() {
+        return Err(Error::Database(PgError::boxed(error)));
+    }
+    drop(params);
+    let mut sinks = Vec::with_capacity(wave.len());
+    let mut failure = None;
+    for (mut statement, reply) in wave.into_iter().zip(replies.by_ref()) {
+        let bound_values = statement.bound_values();
+        let rows = match reply {
+            Ok(rows) => rows,
+            Err(error) => {
+                monitor.after(&statement, bound_values, 0, elapsed);
+                failure.get_or_insert(statement.query_error(PgError::boxed(error)));
+                continue;
+            }
+        };
+        statement.sink.reserve(rows.len());
+        let mut read = Ok(());
+        for row in &rows {
+            read = statement.sink.row(&Row::postgres(row), &statement.sql);
+            if read.is_err() {
+                break;
+            }
+        }
+        monitor.after(&statement, bound_values, rows.len(), elapsed);
+        match read {
+            Ok(()) => sinks.push(statement.sink),
+            Err(error) => {
+                failure.get_or_insert(error);
+            }
+        }
+    }
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    if let Some(Err(error)) = replies.next() {
+        return Err(Error::Database(PgError::boxed(error)));
+    }
+    Ok(sinks)
+}

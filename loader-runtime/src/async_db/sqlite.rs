@@ -1,0 +1,92 @@
+//! SQLite for async code: worker threads, each owning a connection, fed
+//! whole jobs through a channel, so a preload crosses to a worker once.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+type Task = Box<dyn FnOnce(&Db) + Send>;
+
+/// The worker threads of one SQLite database.
+pub(super) struct Workers {
+    tasks: Sender<Task>,
+}
+
+fn stopped() -> Error {
+    Error::Database("the SQLite worker thread stopped".into())
+}
+
+impl Workers {
+    /// Starts `count` workers, each with a connection made by `open`; the
+    /// first error opening one is returned.
+    pub(super) async fn open(
+        count: usize,
+        open: impl Fn() -> Result<Db> + Send + Sync + 'static,
+    ) -> Result<Workers> {
+        let (tasks, queue) = channel::<Task>();
+        let queue = Arc::new(Mutex::new(queue));
+        let open = Arc::new(open);
+        let mut opened = Vec::with_capacity(count);
+        for index in 0..count {
+            let (ready, opened_one) = tokio::sync::oneshot::channel();
+            let (queue, open) = (Arc::clone(&queue), Arc::clone(&open));
+            std::thread::Builder::new()
+                .name(format!("loader-sqlite-{index}"))
+                .spawn(move || work(open(), &queue, ready))
+                .map_err(|e| Error::Database(Box::new(e)))?;
+            opened.push(opened_one);
+        }
+        for opened_one in opened {
+            opened_one.await.map_err(|_| stopped())??;
+        }
+        Ok(Workers { tasks })
+    }
+
+    /// Runs `task` on a worker and waits for its result without blocking
+    /// the caller's thread. If the caller stops waiting, the worker still
+    /// finishes the task (SQLite statements run to completion and any
+    /// transaction ends), and the result is dropped.
+    pub(super) async fn run<T: Send + 'static>(
+        &self,
+        task: impl FnOnce(&Db) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.tasks
+            .send(Box::new(move |db| {
+                let _ = answer.send(task(db));
+            }))
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+}
+
+/// A worker's loop: take tasks until the handle is dropped.
+fn work(
+    db: Result<Db>,
+    queue: &Mutex<Receiver<Task>>,
+    ready: tokio::sync::oneshot::Sender<Result<()>>,
+) {
+    let db = match db {
+        Ok(db) => {
+            let _ = ready.send(Ok(()));
+            db
+        }
+        Err(error) => {
+            let _ = ready.send(Err(error));
+            return;
+        }
+    };
+    loop {
+        let task = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(task) = task else { return };
+        // A panicking task (in user code it calls) loses its answer, not
+        // the worker.
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| task(&db)));
+    }
+}

@@ -1,0 +1,304 @@
+//! The async API: the same preloads, lazy loads and finds as the sync one,
+//! on SQLite (worker threads) and PostgreSQL (pipelined, pooled), from tokio
+//! tasks; the sync `Db` refuses to run inside a runtime instead of
+//! panicking; a page preload on PostgreSQL is one round trip.
+
+mod common;
+
+use std::time::Duration;
+
+use common::proxy::Proxy;
+use common::{Comment, Post, User};
+use loader_runtime::{AsyncDb, Backend, Db};
+
+/// A blog filled through the sync API, and an async handle on the same
+/// data: a WAL file for SQLite, the test's schema on PostgreSQL. `sync`
+/// opens a sync connection to it, to use with [`blocking`].
+struct Pair {
+    sync: Box<dyn Fn() -> Db + Send + Sync>,
+    db: AsyncDb,
+}
+
+/// Runs `work` on a thread of its own: the sync `Db` refuses to run
+/// PostgreSQL statements on a thread with a runtime.
+fn blocking<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(work).join().unwrap())
+}
+
+async fn pairs(users: i64, posts: i64, comments: i64) -> Vec<Pair> {
+    let mut pairs = Vec::new();
+    let schema = common::backend::current_schema();
+    let dir = std::env::temp_dir().join(format!("loader-async-{}-{schema}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("blog.db");
+    let _ = std::fs::remove_file(&path);
+    blocking(|| {
+        let sync = Db::open(&path).unwrap();
+        sync.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+        common::fill_blog(&sync, users, posts, comments);
+    });
+    let db = AsyncDb::connect(path.to_str().unwrap()).await.unwrap();
+    pairs.push(Pair {
+        sync: Box::new(move || Db::open(&path).unwrap()),
+        db,
+    });
+    let filled = blocking(|| {
+        let db = common::backend::postgres_schema(&schema)?;
+        common::fill_blog(&db, users, posts, comments);
+        Some(())
+    });
+    if filled.is_some() {
+        let db = AsyncDb::from_postgres_config(postgres_config(&schema, None)).unwrap();
+        pairs.push(Pair {
+            sync: Box::new(move || common::backend::postgres_session(&schema)),
+            db,
+        });
+    }
+    pairs
+}
+
+/// The blog of [`pairs`] on PostgreSQL alone, if enabled.
+fn postgres_blog(users: i64, posts: i64, comments: i64) -> Option<String> {
+    let schema = common::backend::current_schema();
+    blocking(|| {
+        let db = common::backend::postgres_schema(&schema)?;
+        common::fill_blog(&db, users, posts, comments);
+        Some(())
+    })?;
+    Some(schema)
+}
+
+/// The test server's configuration with `search_path` set to `schema`,
+/// through the proxy on `port` if given.
+fn postgres_config(schema: &str, port: Option<u16>) -> tokio_postgres::Config {
+    let url = std::env::var(common::backend::POSTGRES_URL).unwrap();
+    let mut config: tokio_postgres::Config = url.parse().unwrap();
+    if let Some(port) = port {
+        let mut proxied = tokio_postgres::Config::new();
+        proxied.host("127.0.0.1").port(port);
+        if let Some(user) = config.get_user() {
+            proxied.user(user);
+        }
+        if let Some(dbname) = config.get_dbname() {
+            proxied.dbname(dbname);
+        }
+        config = proxied;
+    }
+    config.options(format!("-c search_path={schema}"));
+    config
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn async_preloads_equal_sync_preloads() {
+    for pair in pairs(30, 3, 2).await {
+        let query = User::query()
+            .filter(|u| u.id.gt(3))
+            .preload(
+                User::posts()
+                    .preload(Post::comments())
+                    .preload(Post::editor()),
+            )
+            .preload(User::posts().count());
+        let expected = blocking(|| query.all(&(pair.sync)()).unwrap());
+        pair.db.reset_query_log();
+        let loaded = query.all(&pair.db).await.unwrap();
+        assert_eq!(format!("{loaded:?}"), format!("{expected:?}"));
+        assert_eq!(loaded.len(), 27);
+        assert_eq!(pair.db.query_count(), 5, "{:?}", pair.db.backend());
+        // A page: the subquery form on PostgreSQL, same graph.
+        let page = User::query()
+            .order_by(|u| u.username.desc())
+            .limit(5)
+            .offset(2)
+            .preload(User::posts().limit_per_parent(2).preload(Post::comments()))
+            .preload(User::posts().count());
+        let expected = blocking(|| page.all(&(pair.sync)()).unwrap());
+        let loaded = page.all(&pair.db).await.unwrap();
+        assert_eq!(format!("{loaded:?}"), format!("{expected:?}"));
+        assert_eq!(loaded.len(), 5);
+        let one = page.find(&pair.db, &7).await.unwrap();
+        let expected = blocking(|| page.find(&(pair.sync)(), &7).unwrap());
+        assert_eq!(format!("{one:?}"), format!("{expected:?}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn async_lazy_loads_and_finds() {
+    for pair in pairs(3, 2, 1).await {
+        let db = pair.db.with_new_log();
+        let users = User::all(&db).await.unwrap();
+        let mut posts = 0;
+        for user in &users {
+            posts += user.load_posts(&db).await.unwrap().len();
+        }
+        assert_eq!(posts, 6);
+        assert_eq!(db.query_count(), 4, "1 + N, counted in this log only");
+        assert_eq!(pair.db.query_count(), 0);
+        let post = Post::find(&db, &2).await.unwrap().unwrap();
+        assert_eq!(post.load_author(&db).await.unwrap().id, post.author_id);
+        assert_eq!(
+            post.load_editor(&db).await.unwrap().map(|u| u.id),
+            post.editor_id
+        );
+        assert!(Post::find(&db, &1000).await.unwrap().is_none());
+        let comments: Vec<Comment> = post.load_comments(&db).await.unwrap();
+        assert_eq!(comments.len(), 1);
+    }
+}
+
+/// What an axum handler needs: a `Clone + Send + Sync + 'static` handle
+/// and `Send` futures, here spawned on the multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread")]
+async fn preloads_run_in_spawned_tasks() {
+    fn state<S: Clone + Send + Sync + 'static>(_: &S) {}
+    for pair in pairs(10, 2, 1).await {
+        state(&pair.db);
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let db = pair.db.clone();
+                tokio::spawn(async move {
+                    User::query()
+                        .preload(User::posts().preload(Post::comments()))
+                        .all(&db)
+                        .await
+                        .map(|users| users.iter().map(|u| u.posts().len()).sum::<usize>())
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), 20);
+        }
+    }
+}
+
+/// The sync `Db` on PostgreSQL inside a runtime is an `Err` that points to
+/// the async API (the `postgres` crate would panic), and dropping it there
+/// is safe; an r2d2 pool used from a spawned task fails the same way
+/// rather than aborting the process.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sync_db_refuses_inside_a_runtime() {
+    let Ok(url) = std::env::var(common::backend::POSTGRES_URL) else {
+        eprintln!(
+            "skipped on PostgreSQL: set {}",
+            common::backend::POSTGRES_URL
+        );
+        return;
+    };
+    let error = Db::connect(&url).unwrap_err();
+    assert!(error.to_string().contains("AsyncDb"), "{error}");
+    let db = blocking(|| Db::connect(&url).unwrap());
+    let error = User::all(&db).unwrap_err();
+    assert!(error.to_string().contains("AsyncDb"), "{error}");
+    drop(db);
+    let manager = loader_runtime::pool::DbManager::postgres(&url).unwrap();
+    let pool = blocking(|| {
+        r2d2::Pool::builder()
+            .max_size(1)
+            .connection_timeout(Duration::from_millis(300))
+            .build(manager)
+            .unwrap()
+    });
+    let result = tokio::spawn(async move {
+        let outcome = pool.get().map(|db| User::all(&db).is_err());
+        drop(pool);
+        outcome.unwrap_or(true)
+    })
+    .await
+    .unwrap();
+    assert!(result, "an Err, not a panic");
+}
+
+/// A page of users with posts, their comments and a count, plus each
+/// user's profile-like `has_one` stand-in: through a proxy that delays
+/// each packet, the whole tree with `BEGIN` and `COMMIT` is one round trip.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_preload_is_one_round_trip_on_postgres() {
+    let Some(schema) = postgres_blog(50, 3, 2) else {
+        return;
+    };
+    let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(20)).await;
+    let db = AsyncDb::from_postgres_config(postgres_config(&schema, Some(proxy.port))).unwrap();
+    let page = || {
+        User::query()
+            .filter(|u| u.id.gt(10))
+            .order_by(|u| u.username.asc())
+            .limit(20)
+            .preload(
+                User::posts()
+                    .preload(Post::comments())
+                    .preload(Post::author()),
+            )
+            .preload(User::posts().count())
+    };
+    // Warm up: connect and describe each statement once per connection.
+    let expected = page().all(&db).await.unwrap();
+    proxy.take_round_trips();
+    db.reset_query_log();
+    let loaded = page().all(&db).await.unwrap();
+    assert_eq!(format!("{loaded:?}"), format!("{expected:?}"));
+    assert_eq!(db.query_count(), 5);
+    assert_eq!(proxy.take_round_trips(), 1, "{:#?}", db.query_log());
+    // Many roots go level by level: one round trip per level, siblings
+    // together.
+    let all = User::query()
+        .filter(|u| u.id.gt(10))
+        .preload(User::posts().preload(Post::comments()))
+        .preload(User::posts().count());
+    all.all(&db).await.unwrap();
+    proxy.take_round_trips();
+    let loaded = all.all(&db).await.unwrap();
+    assert_eq!(loaded.len(), 40);
+    assert_eq!(
+        proxy.take_round_trips(),
+        3,
+        "roots; posts and counts; comments"
+    );
+}
+
+/// A preload whose future is dropped half way (a timeout) leaves the pool
+/// usable: the next preload on it returns the right graph.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_preload_leaves_the_pool_usable() {
+    let Some(schema) = postgres_blog(30, 2, 2) else {
+        return;
+    };
+    let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(15)).await;
+    let mut config = postgres_config(&schema, Some(proxy.port));
+    config.connect_timeout(Duration::from_secs(5));
+    let db = AsyncDb::from_postgres_config(config).unwrap();
+    let query = User::query().preload(User::posts().preload(Post::comments()));
+    let expected = blocking(|| {
+        query
+            .all(&common::backend::postgres_session(&schema))
+            .unwrap()
+    });
+    // Warm the pool's one connection, then cut preloads off mid-flight.
+    query.all(&db).await.unwrap();
+    for cut in [5, 20, 40, 60] {
+        let result = tokio::time::timeout(Duration::from_millis(cut), query.all(&db)).await;
+        assert!(result.is_err(), "cut off after {cut} ms");
+        let loaded = query.all(&db).await.unwrap();
+        assert_eq!(
+            format!("{loaded:?}"),
+            format!("{expected:?}"),
+            "after a cut at {cut} ms"
+        );
+    }
+    // Dropping the future without a timeout, before it is polled to the end.
+    let mut future = Box::pin(query.all(&db));
+    let _ = futures_poll_once(&mut future).await;
+    drop(future);
+    let loaded = query.all(&db).await.unwrap();
+    assert_eq!(format!("{loaded:?}"), format!("{expected:?}"));
+    let backend = db.backend();
+    assert_eq!(backend, Backend::Postgres);
+}
+
+/// Polls `future` once.
+async fn futures_poll_once<F: std::future::Future + Unpin>(future: &mut F) -> Option<F::Output> {
+    std::future::poll_fn(|cx| match std::pin::Pin::new(&mut *future).poll(cx) {
+        std::task::Poll::Ready(out) => std::task::Poll::Ready(Some(out)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
