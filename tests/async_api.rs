@@ -302,3 +302,103 @@ async fn futures_poll_once<F: std::future::Future + Unpin>(future: &mut F) -> Op
     })
     .await
 }
+
+/// A sync connection on a thread of its own that runs the SQL it is sent
+/// and answers when done: a second session for hooks that run on a
+/// runtime's thread, where the sync `Db` refuses to talk to PostgreSQL.
+struct Writer {
+    requests: std::sync::mpsc::Sender<(String, std::sync::mpsc::Sender<()>)>,
+}
+
+impl Writer {
+    fn start(open: impl FnOnce() -> Db + Send + 'static) -> Writer {
+        let (requests, incoming) =
+            std::sync::mpsc::channel::<(String, std::sync::mpsc::Sender<()>)>();
+        std::thread::spawn(move || {
+            let db = open();
+            for (sql, done) in incoming {
+                db.execute_batch(&sql).unwrap();
+                let _ = done.send(());
+            }
+        });
+        Writer { requests }
+    }
+
+    fn write(&self, sql: String) {
+        let (done, answered) = std::sync::mpsc::channel();
+        self.requests.send((sql, done)).unwrap();
+        answered.recv().unwrap();
+    }
+}
+
+/// The statements of an async preload read one snapshot: a row another
+/// session commits between the root statement and the children's is not
+/// seen (here the key form, one wave per level), while two plain reads do
+/// see it.
+#[test]
+fn an_async_preload_reads_one_snapshot() {
+    let conns = common::conn::conns(|db| {
+        db.execute_batch(common::SCHEMA).unwrap();
+        db.execute_batch(
+            "INSERT INTO users VALUES (1, 'ada'), (2, 'grace');
+             INSERT INTO posts VALUES (1, 1, NULL, 'before'), (2, 2, NULL, 'before');",
+        )
+        .unwrap();
+    });
+    for conn in conns {
+        let common::conn::Conn::Async {
+            db, runtime, setup, ..
+        } = &conn
+        else {
+            continue;
+        };
+        let writer = match db.backend() {
+            Backend::Postgres => {
+                let schema = setup
+                    .postgres()
+                    .unwrap()
+                    .query_one("SELECT current_schema()", &[])
+                    .unwrap()
+                    .get::<_, String>(0);
+                Writer::start(move || common::backend::postgres_session(&schema))
+            }
+            _ => {
+                let path = setup.sqlite().unwrap().path().unwrap().to_owned();
+                Writer::start(move || Db::open(path).unwrap())
+            }
+        };
+        let writes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&writes);
+        db.set_query_hook(move |record| {
+            if record.sql.contains("FROM \"users\"") {
+                let id = 100 + counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                writer.write(format!(
+                    "INSERT INTO posts VALUES ({id}, 1, NULL, 'during')"
+                ));
+            }
+        });
+        runtime.block_on(async {
+            let users = User::query().preload(User::posts()).all(db).await.unwrap();
+            assert_eq!(
+                writes.load(std::sync::atomic::Ordering::SeqCst),
+                1,
+                "the writer ran between"
+            );
+            assert_eq!(
+                users[0].posts().len(),
+                1,
+                "{}: the preload saw its snapshot",
+                conn.name()
+            );
+            let users = User::all(db).await.unwrap();
+            assert_eq!(writes.load(std::sync::atomic::Ordering::SeqCst), 2);
+            assert_eq!(
+                users[0].load_posts(db).await.unwrap().len(),
+                3,
+                "{}: outside a preload both writes are visible",
+                conn.name()
+            );
+        });
+        db.clear_query_hook();
+    }
+}

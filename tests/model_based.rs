@@ -12,6 +12,7 @@
 mod common;
 
 use common::backend::execute;
+use common::conn::Conn;
 use loader_runtime::{Backend, Db, Entity, Error};
 use proptest::prelude::*;
 
@@ -268,8 +269,8 @@ impl Data {
 struct Shape {
     name: &'static str,
     statements: usize,
-    preloaded: fn(&Db) -> Result<Vec<Node>, Error>,
-    lazy: fn(&Db) -> Result<Vec<Node>, Error>,
+    preloaded: fn(&Conn) -> Result<Vec<Node>, Error>,
+    lazy: fn(&Conn) -> Result<Vec<Node>, Error>,
     model: fn(&Data) -> Option<Vec<Node>>,
 }
 
@@ -278,41 +279,50 @@ fn shapes() -> Vec<Shape> {
         Shape {
             name: "users → posts → comments",
             statements: 3,
-            preloaded: |db| {
-                let users = User::query()
-                    .preload(User::posts().preload(Post::comments()))
-                    .all(db)?;
-                Ok(users
-                    .iter()
-                    .map(|u| {
-                        let posts = u
-                            .posts()
-                            .iter()
-                            .map(|p| {
-                                node(
-                                    p.id,
-                                    vec![(
-                                        "comments",
-                                        p.comments().iter().map(|c| leaf(c.id)).collect(),
-                                    )],
-                                )
-                            })
-                            .collect();
-                        node(u.id, vec![("posts", posts)])
-                    })
-                    .collect())
+            preloaded: |conn| {
+                on!(conn, wait, |db| {
+                    let users = wait!(
+                        User::query()
+                            .preload(User::posts().preload(Post::comments()))
+                            .all(db)
+                    )?;
+                    Ok(users
+                        .iter()
+                        .map(|u| {
+                            let posts = u
+                                .posts()
+                                .iter()
+                                .map(|p| {
+                                    node(
+                                        p.id,
+                                        vec![(
+                                            "comments",
+                                            p.comments().iter().map(|c| leaf(c.id)).collect(),
+                                        )],
+                                    )
+                                })
+                                .collect();
+                            node(u.id, vec![("posts", posts)])
+                        })
+                        .collect())
+                })
             },
-            lazy: |db| {
-                let mut out = Vec::new();
-                for u in User::all(db)? {
-                    let mut posts = Vec::new();
-                    for p in u.load_posts(db)? {
-                        let comments = p.load_comments(db)?.iter().map(|c| leaf(c.id)).collect();
-                        posts.push(node(p.id, vec![("comments", comments)]));
+            lazy: |conn| {
+                on!(conn, wait, |db| {
+                    let mut out = Vec::new();
+                    for u in wait!(User::all(db))? {
+                        let mut posts = Vec::new();
+                        for p in wait!(u.load_posts(db))? {
+                            let comments = wait!(p.load_comments(db))?
+                                .iter()
+                                .map(|c| leaf(c.id))
+                                .collect();
+                            posts.push(node(p.id, vec![("comments", comments)]));
+                        }
+                        out.push(node(u.id, vec![("posts", posts)]));
                     }
-                    out.push(node(u.id, vec![("posts", posts)]));
-                }
-                Ok(out)
+                    Ok(out)
+                })
             },
             model: |d| {
                 Some(
@@ -344,35 +354,47 @@ fn shapes() -> Vec<Shape> {
         Shape {
             name: "posts → editor, tags",
             statements: 3,
-            preloaded: |db| {
-                let posts = Post::query()
-                    .preload(Post::editor())
-                    .preload(Post::tags())
-                    .all(db)?;
-                Ok(posts
-                    .iter()
-                    .map(|p| {
-                        node(
-                            p.id,
-                            vec![
-                                (
-                                    "editor",
-                                    p.editor().map(|e| leaf(e.id)).into_iter().collect(),
-                                ),
-                                ("tags", p.tags().iter().map(|t| leaf(&t.label)).collect()),
-                            ],
-                        )
-                    })
-                    .collect())
+            preloaded: |conn| {
+                on!(conn, wait, |db| {
+                    let posts = wait!(
+                        Post::query()
+                            .preload(Post::editor())
+                            .preload(Post::tags())
+                            .all(db)
+                    )?;
+                    Ok(posts
+                        .iter()
+                        .map(|p| {
+                            node(
+                                p.id,
+                                vec![
+                                    (
+                                        "editor",
+                                        p.editor().map(|e| leaf(e.id)).into_iter().collect(),
+                                    ),
+                                    ("tags", p.tags().iter().map(|t| leaf(&t.label)).collect()),
+                                ],
+                            )
+                        })
+                        .collect())
+                })
             },
-            lazy: |db| {
-                let mut out = Vec::new();
-                for p in Post::all(db)? {
-                    let editor = p.load_editor(db)?.map(|e| leaf(e.id)).into_iter().collect();
-                    let tags = p.load_tags(db)?.iter().map(|t| leaf(&t.label)).collect();
-                    out.push(node(p.id, vec![("editor", editor), ("tags", tags)]));
-                }
-                Ok(out)
+            lazy: |conn| {
+                on!(conn, wait, |db| {
+                    let mut out = Vec::new();
+                    for p in wait!(Post::all(db))? {
+                        let editor = wait!(p.load_editor(db))?
+                            .map(|e| leaf(e.id))
+                            .into_iter()
+                            .collect();
+                        let tags = wait!(p.load_tags(db))?
+                            .iter()
+                            .map(|t| leaf(&t.label))
+                            .collect();
+                        out.push(node(p.id, vec![("editor", editor), ("tags", tags)]));
+                    }
+                    Ok(out)
+                })
             },
             model: |d| {
                 Some(
@@ -403,42 +425,51 @@ fn shapes() -> Vec<Shape> {
         Shape {
             name: "comments → post → author → posts",
             statements: 4,
-            preloaded: |db| {
-                let comments = Comment::query()
-                    .preload(Comment::post().preload(Post::author().preload(User::posts())))
-                    .all(db)?;
-                Ok(comments
-                    .iter()
-                    .map(|c| {
-                        let post = c.post().map(|p| {
-                            let author = p.author();
-                            let posts = author.posts().iter().map(|q| leaf(q.id)).collect();
-                            node(
-                                p.id,
-                                vec![("author", vec![node(author.id, vec![("posts", posts)])])],
-                            )
-                        });
-                        node(c.id, vec![("post", post.into_iter().collect())])
-                    })
-                    .collect())
+            preloaded: |conn| {
+                on!(conn, wait, |db| {
+                    let comments = wait!(
+                        Comment::query()
+                            .preload(Comment::post().preload(Post::author().preload(User::posts())))
+                            .all(db)
+                    )?;
+                    Ok(comments
+                        .iter()
+                        .map(|c| {
+                            let post = c.post().map(|p| {
+                                let author = p.author();
+                                let posts = author.posts().iter().map(|q| leaf(q.id)).collect();
+                                node(
+                                    p.id,
+                                    vec![("author", vec![node(author.id, vec![("posts", posts)])])],
+                                )
+                            });
+                            node(c.id, vec![("post", post.into_iter().collect())])
+                        })
+                        .collect())
+                })
             },
-            lazy: |db| {
-                let mut out = Vec::new();
-                for c in Comment::all(db)? {
-                    let post = match c.load_post(db)? {
-                        Some(p) => {
-                            let author = p.load_author(db)?;
-                            let posts = author.load_posts(db)?.iter().map(|q| leaf(q.id)).collect();
-                            vec![node(
-                                p.id,
-                                vec![("author", vec![node(author.id, vec![("posts", posts)])])],
-                            )]
-                        }
-                        None => vec![],
-                    };
-                    out.push(node(c.id, vec![("post", post)]));
-                }
-                Ok(out)
+            lazy: |conn| {
+                on!(conn, wait, |db| {
+                    let mut out = Vec::new();
+                    for c in wait!(Comment::all(db))? {
+                        let post = match wait!(c.load_post(db))? {
+                            Some(p) => {
+                                let author = wait!(p.load_author(db))?;
+                                let posts = wait!(author.load_posts(db))?
+                                    .iter()
+                                    .map(|q| leaf(q.id))
+                                    .collect();
+                                vec![node(
+                                    p.id,
+                                    vec![("author", vec![node(author.id, vec![("posts", posts)])])],
+                                )]
+                            }
+                            None => vec![],
+                        };
+                        out.push(node(c.id, vec![("post", post)]));
+                    }
+                    Ok(out)
+                })
             },
             model: |d| {
                 let mut out = Vec::new();
@@ -463,41 +494,50 @@ fn shapes() -> Vec<Shape> {
         Shape {
             name: "tags → posts → comments",
             statements: 3,
-            preloaded: |db| {
-                let tags = Tag::query()
-                    .preload(Tag::posts().preload(Post::comments()))
-                    .all(db)?;
-                Ok(tags
-                    .iter()
-                    .map(|t| {
-                        let posts = t
-                            .posts()
-                            .iter()
-                            .map(|p| {
-                                node(
-                                    p.id,
-                                    vec![(
-                                        "comments",
-                                        p.comments().iter().map(|c| leaf(c.id)).collect(),
-                                    )],
-                                )
-                            })
-                            .collect();
-                        node(&t.label, vec![("posts", posts)])
-                    })
-                    .collect())
+            preloaded: |conn| {
+                on!(conn, wait, |db| {
+                    let tags = wait!(
+                        Tag::query()
+                            .preload(Tag::posts().preload(Post::comments()))
+                            .all(db)
+                    )?;
+                    Ok(tags
+                        .iter()
+                        .map(|t| {
+                            let posts = t
+                                .posts()
+                                .iter()
+                                .map(|p| {
+                                    node(
+                                        p.id,
+                                        vec![(
+                                            "comments",
+                                            p.comments().iter().map(|c| leaf(c.id)).collect(),
+                                        )],
+                                    )
+                                })
+                                .collect();
+                            node(&t.label, vec![("posts", posts)])
+                        })
+                        .collect())
+                })
             },
-            lazy: |db| {
-                let mut out = Vec::new();
-                for t in Tag::all(db)? {
-                    let mut posts = Vec::new();
-                    for p in t.load_posts(db)? {
-                        let comments = p.load_comments(db)?.iter().map(|c| leaf(c.id)).collect();
-                        posts.push(node(p.id, vec![("comments", comments)]));
+            lazy: |conn| {
+                on!(conn, wait, |db| {
+                    let mut out = Vec::new();
+                    for t in wait!(Tag::all(db))? {
+                        let mut posts = Vec::new();
+                        for p in wait!(t.load_posts(db))? {
+                            let comments = wait!(p.load_comments(db))?
+                                .iter()
+                                .map(|c| leaf(c.id))
+                                .collect();
+                            posts.push(node(p.id, vec![("comments", comments)]));
+                        }
+                        out.push(node(&t.label, vec![("posts", posts)]));
                     }
-                    out.push(node(&t.label, vec![("posts", posts)]));
-                }
-                Ok(out)
+                    Ok(out)
+                })
             },
             model: |d| {
                 let mut tags: Vec<&Tag> = d.tags.iter().collect();
@@ -531,11 +571,11 @@ fn shapes() -> Vec<Shape> {
 }
 
 fn check(data: &Data) -> Result<(), TestCaseError> {
-    check_on(&load(data), data)
+    check_on(&Conn::Sync(load(data)), data)
 }
 
 /// Checks every shape on `db`, which holds `data`.
-fn check_on(db: &Db, data: &Data) -> Result<(), TestCaseError> {
+fn check_on(db: &Conn, data: &Data) -> Result<(), TestCaseError> {
     for shape in shapes() {
         db.reset_query_log();
         let preloaded = (shape.preloaded)(db);
@@ -584,7 +624,7 @@ proptest! {
 
 /// One PostgreSQL session for the cases below, its tables refilled for
 /// each case.
-static POSTGRES: std::sync::Mutex<Option<Db>> = std::sync::Mutex::new(None);
+static POSTGRES: std::sync::Mutex<Option<Conn>> = std::sync::Mutex::new(None);
 
 proptest! {
     // Fewer cases than on SQLite: each lazy load is a round trip here.
@@ -597,17 +637,47 @@ proptest! {
             let Some(db) = common::backend::postgres() else {
                 return Ok(());
             };
-            *session = Some(db);
+            *session = Some(Conn::Sync(db));
         }
-        let db = session.as_ref().unwrap();
-        // PostgreSQL's text cannot hold NUL characters at all.
-        let mut data = data;
-        let strip = |text: &mut String| *text = text.replace('\0', "\u{fffd}");
-        data.users.iter_mut().for_each(|u| strip(&mut u.name));
-        data.posts.iter_mut().for_each(|p| strip(&mut p.title));
-        data.comments.iter_mut().for_each(|c| strip(&mut c.body));
-        fill(db, &data);
-        check_on(db, &data)?;
+        let conn = session.as_ref().unwrap();
+        let data = without_nul(data);
+        fill(conn.sync(), &data);
+        check_on(conn, &data)?;
+    }
+}
+
+/// `data` with NUL characters replaced: PostgreSQL's text cannot hold them.
+fn without_nul(mut data: Data) -> Data {
+    let strip = |text: &mut String| *text = text.replace('\0', "\u{fffd}");
+    data.users.iter_mut().for_each(|u| strip(&mut u.name));
+    data.posts.iter_mut().for_each(|p| strip(&mut p.title));
+    data.comments.iter_mut().for_each(|c| strip(&mut c.body));
+    data
+}
+
+/// The async handles of the cases below, one per backend, their tables
+/// refilled for each case through their sync twins.
+static ASYNC: std::sync::Mutex<Option<Vec<Conn>>> = std::sync::Mutex::new(None);
+
+proptest! {
+    // Each case refills a file database (and a PostgreSQL schema).
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn async_preloaded_graph_equals_lazy_graph_and_model(data in data()) {
+        let mut conns = ASYNC.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conns = conns.get_or_insert_with(|| {
+            let name = "model_based_async";
+            let mut conns = vec![Conn::async_sqlite(name)];
+            conns.extend(Conn::async_postgres(&format!("t_{name}")));
+            conns
+        });
+        let data = without_nul(data);
+        for conn in conns.iter() {
+            fill(conn.sync(), &data);
+            conn.reset_query_log();
+            check_on(conn, &data)?;
+        }
     }
 }
 
@@ -635,7 +705,7 @@ fn statement_count_is_one_plus_relations() {
         post_tags: vec![(1, "x".into())],
     };
     for shape in shapes() {
-        let db = load(&data);
+        let db = Conn::Sync(load(&data));
         (shape.preloaded)(&db).unwrap();
         assert_eq!(db.query_count(), shape.statements, "{}", shape.name);
     }

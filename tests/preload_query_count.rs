@@ -1,17 +1,23 @@
 //! The number of statements is 1 + N for the lazy loop and 1 + the number of
-//! preloaded relations for a preload, whatever N is.
+//! preloaded relations for a preload, whatever N is: on every backend, with
+//! the sync `Db` and the `AsyncDb` (each test body runs on both through
+//! `on!`).
 
 mod common;
 
-use common::{Comment, Post, User, blogs};
+use common::conn::blog_conns as blogs;
+use common::{Comment, Post, User};
 
 fn lazy_posts_of_all_users(users: i64) {
     for db in blogs(users, 2, 0) {
         db.reset_query_log();
-        let mut posts = 0;
-        for user in User::all(&db).unwrap() {
-            posts += user.load_posts(&db).unwrap().len();
-        }
+        let posts = on!(&db, wait, |db| {
+            let mut posts = 0;
+            for user in wait!(User::all(db)).unwrap() {
+                posts += wait!(user.load_posts(db)).unwrap().len();
+            }
+            posts
+        });
         assert_eq!(posts as i64, users * 2);
         assert_eq!(
             db.query_count(),
@@ -24,7 +30,10 @@ fn lazy_posts_of_all_users(users: i64) {
 fn preload_posts_of_all_users(users: i64) {
     for db in blogs(users, 2, 0) {
         db.reset_query_log();
-        let loaded = User::query().preload(User::posts()).all(&db).unwrap();
+        let loaded = on!(&db, wait, |db| wait!(
+            User::query().preload(User::posts()).all(db)
+        ))
+        .unwrap();
         assert_eq!(loaded.len() as i64, users);
         assert!(loaded.iter().all(|user| user.posts().len() == 2));
         let expected = if users == 0 { 1 } else { 2 };
@@ -49,10 +58,8 @@ fn preload_costs_one_query_per_relation() {
 #[test]
 fn no_parents_means_no_child_query() {
     for db in blogs(0, 0, 0) {
-        let users = User::query()
-            .preload(User::posts().preload(Post::comments()))
-            .all(&db)
-            .unwrap();
+        let query = User::query().preload(User::posts().preload(Post::comments()));
+        let users = on!(&db, wait, |db| wait!(query.all(db))).unwrap();
         assert!(users.is_empty());
         assert_eq!(db.query_count(), 1);
     }
@@ -61,12 +68,11 @@ fn no_parents_means_no_child_query() {
 #[test]
 fn several_relations_at_one_level_cost_one_query_each() {
     for db in blogs(10, 3, 2) {
-        let posts = Post::query()
+        let query = Post::query()
             .preload(Post::author())
             .preload(Post::editor())
-            .preload(Post::comments())
-            .all(&db)
-            .unwrap();
+            .preload(Post::comments());
+        let posts = on!(&db, wait, |db| wait!(query.all(db))).unwrap();
         assert_eq!(posts.len(), 30);
         assert_eq!(db.query_count(), 4);
         let sql: Vec<String> = db.query_log().iter().map(|r| r.sql.to_string()).collect();
@@ -82,10 +88,9 @@ fn several_relations_at_one_level_cost_one_query_each() {
 #[test]
 fn nesting_costs_one_query_per_level() {
     for db in blogs(50, 4, 3) {
-        let users = User::query()
-            .preload(User::posts().preload(Post::comments().preload(Comment::post())))
-            .all(&db)
-            .unwrap();
+        let query =
+            User::query().preload(User::posts().preload(Post::comments().preload(Comment::post())));
+        let users = on!(&db, wait, |db| wait!(query.all(db))).unwrap();
         assert_eq!(db.query_count(), 4);
         let comments: usize = users
             .iter()
@@ -101,15 +106,13 @@ fn nesting_costs_one_query_per_level() {
 #[test]
 fn keyed_preload_over_100_000_parents_is_one_query() {
     for db in blogs(100_000, 1, 0) {
-        let posts = Post::query()
-            .preload(Post::author().preload(User::posts()))
-            .all(&db)
-            .unwrap();
+        let query = Post::query().preload(Post::author().preload(User::posts()));
+        let posts = on!(&db, wait, |db| wait!(query.all(db))).unwrap();
         assert_eq!(posts.len(), 100_000);
         assert_eq!(db.query_count(), 3);
         let log = db.query_log();
         assert!(
-            log[2].sql.contains(common::backend::key_set(&db)),
+            log[2].sql.contains(common::backend::key_set(db.sync())),
             "{}",
             log[2].sql
         );
@@ -127,7 +130,10 @@ fn keyed_preload_over_100_000_parents_is_one_query() {
 #[test]
 fn a_key_shared_by_many_children_is_asked_for_once() {
     for db in blogs(3, 5, 0) {
-        let posts = Post::query().preload(Post::author()).all(&db).unwrap();
+        let posts = on!(&db, wait, |db| wait!(
+            Post::query().preload(Post::author()).all(db)
+        ))
+        .unwrap();
         assert_eq!(posts.len(), 15);
         let lookup = &db.query_log()[1];
         assert_eq!(lookup.bound_values, 3, "three distinct authors");

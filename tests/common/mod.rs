@@ -8,6 +8,7 @@
 #![allow(clippy::duplicated_attributes)]
 
 pub mod backend;
+pub mod conn;
 pub mod proxy;
 
 use loader_runtime::{Backend, Db, Entity};
