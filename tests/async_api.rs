@@ -402,3 +402,106 @@ fn an_async_preload_reads_one_snapshot() {
         db.clear_query_hook();
     }
 }
+
+#[derive(Debug)]
+enum Refused {
+    NotAllowed,
+    Db(loader_runtime::Error),
+}
+
+impl From<loader_runtime::Error> for Refused {
+    fn from(error: loader_runtime::Error) -> Self {
+        Refused::Db(error)
+    }
+}
+
+/// Async transactions take the caller's error type: `Ok` commits, `Err`
+/// rolls back (a business rule, not a database error), a preload inside
+/// one sees its writes, a transaction dropped uncommitted rolls back, and
+/// the whole thing runs in a spawned task.
+#[test]
+fn async_transactions_commit_roll_back_and_take_the_callers_error() {
+    let conns = common::conn::blog_conns(2, 1, 0);
+    for conn in conns {
+        let common::conn::Conn::Async { db, runtime, .. } = &conn else {
+            continue;
+        };
+        let name = conn.name();
+        runtime.block_on(async {
+            let seen = db
+                .transaction(async |tx| {
+                    tx.execute_batch("INSERT INTO posts VALUES (10, 1, NULL, 'new')")
+                        .await?;
+                    let users = User::query().preload(User::posts()).all(tx).await?;
+                    Ok::<_, Refused>(users[0].posts().len())
+                })
+                .await
+                .unwrap();
+            assert_eq!(seen, 2, "{name}: the preload read inside the transaction");
+            assert_eq!(
+                User::find(db, &1)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .load_posts(db)
+                    .await
+                    .unwrap()
+                    .len(),
+                2
+            );
+
+            let refused = db
+                .transaction(async |tx| {
+                    tx.execute_batch("INSERT INTO posts VALUES (11, 1, NULL, 'refused')")
+                        .await?;
+                    if Post::all(tx).await?.len() > 2 {
+                        return Err(Refused::NotAllowed);
+                    }
+                    Ok(())
+                })
+                .await;
+            assert!(
+                matches!(refused, Err(Refused::NotAllowed)),
+                "{name}: {refused:?}"
+            );
+            assert_eq!(Post::all(db).await.unwrap().len(), 3, "{name}: rolled back");
+
+            let failed = db
+                .transaction(async |tx| {
+                    tx.execute_batch("INSERT INTO no_such_table VALUES (1)").await?;
+                    Ok::<_, Refused>(())
+                })
+                .await;
+            assert!(
+                matches!(&failed, Err(Refused::Db(loader_runtime::Error::Database(_)))),
+                "{name}: the library's error converts into the caller's: {failed:?}"
+            );
+
+            let tx = db.begin().await.unwrap();
+            tx.execute_batch("INSERT INTO posts VALUES (12, 1, NULL, 'dropped')")
+                .await
+                .unwrap();
+            drop(tx);
+            assert_eq!(
+                Post::all(db).await.unwrap().len(),
+                3,
+                "{name}: a dropped transaction rolls back"
+            );
+
+            let spawned = db.clone();
+            let count = tokio::spawn(async move {
+                spawned
+                    .transaction(async |tx| {
+                        tx.execute_batch("INSERT INTO posts VALUES (13, 2, NULL, 'spawned')")
+                            .await?;
+                        Ok::<_, loader_runtime::Error>(Post::all(tx).await?.len())
+                    })
+                    .await
+            })
+            .await
+            .unwrap()
+            .unwrap();
+            assert_eq!(count, 4, "{name}");
+        });
+    }
+}

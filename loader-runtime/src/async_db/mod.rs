@@ -181,6 +181,83 @@ impl AsyncDb {
         }
     }
 
+    /// Begins a read-write transaction on one connection: run queries on
+    /// the returned handle, then [`commit`](AsyncTransaction::commit) it.
+    /// Dropped without a commit, it rolls back. Preloads inside it read in
+    /// it and see its writes.
+    ///
+    /// On an in-memory SQLite database (one connection), statements on the
+    /// `AsyncDb` itself wait until the transaction ends: use the
+    /// transaction's handle inside it.
+    pub async fn begin(&self) -> Result<AsyncTransaction> {
+        let conn = match &*self.pool {
+            Pool::Sqlite(workers) => TransactionConn::Sqlite(workers.lease().await?),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => {
+                TransactionConn::Postgres(postgres::Transaction::begin(pool).await?)
+            }
+        };
+        Ok(AsyncTransaction {
+            conn,
+            monitor: Arc::clone(&self.monitor),
+            backend: self.backend(),
+        })
+    }
+
+    /// Runs `block` in a transaction: committed if it returns `Ok`, rolled
+    /// back if it returns `Err`. The block returns its own error type (the
+    /// library's errors convert into it with `?`), so a business rule can
+    /// roll back without faking a database error.
+    ///
+    /// ```
+    /// use loader_runtime::{AsyncDb, Entity};
+    ///
+    /// #[derive(Entity)]
+    /// struct Account { id: i64, balance: i64 }
+    ///
+    /// #[derive(Debug)]
+    /// enum Transfer { Overdrawn, Db(loader_runtime::Error) }
+    /// impl From<loader_runtime::Error> for Transfer {
+    ///     fn from(error: loader_runtime::Error) -> Self { Transfer::Db(error) }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let db = AsyncDb::connect("sqlite::memory:").await?;
+    /// db.execute_batch("CREATE TABLE account (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);
+    ///                   INSERT INTO account VALUES (1, 10)").await?;
+    /// let result = db
+    ///     .transaction(async |tx| {
+    ///         tx.execute_batch("UPDATE account SET balance = balance - 20").await?;
+    ///         let account = Account::find(tx, &1).await?.unwrap();
+    ///         if account.balance < 0 {
+    ///             return Err(Transfer::Overdrawn);
+    ///         }
+    ///         Ok(account.balance)
+    ///     })
+    ///     .await;
+    /// assert!(matches!(result, Err(Transfer::Overdrawn)));
+    /// assert_eq!(Account::find(&db, &1).await?.unwrap().balance, 10); // rolled back
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn transaction<T, E, F>(&self, block: F) -> std::result::Result<T, E>
+    where
+        F: AsyncFnOnce(&AsyncTransaction) -> std::result::Result<T, E>,
+        E: From<Error>,
+    {
+        let transaction = self.begin().await?;
+        match block(&transaction).await {
+            Ok(value) => {
+                transaction.commit().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                transaction.rollback().await?;
+                Err(error)
+            }
+        }
+    }
+
     async fn run_job<J: Job>(self, job: J) -> Result<J::Output> {
         match &*self.pool {
             Pool::Sqlite(workers) => {
@@ -208,6 +285,94 @@ impl std::fmt::Debug for AsyncDb {
             .field("backend", &self.backend())
             .field("query_count", &self.query_count())
             .finish_non_exhaustive()
+    }
+}
+
+/// A transaction on one connection of an [`AsyncDb`] (from
+/// [`AsyncDb::begin`] or [`AsyncDb::transaction`]): queries, lazy loaders
+/// and `find`s take `&transaction` like `&db`. Rolled back unless
+/// committed.
+pub struct AsyncTransaction {
+    conn: TransactionConn,
+    monitor: Arc<Monitor>,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum TransactionConn {
+    Sqlite(sqlite::Lease),
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::Transaction),
+}
+
+impl AsyncTransaction {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<()> {
+        self.end("COMMIT").await
+    }
+
+    /// Rolls the transaction back.
+    pub async fn rollback(self) -> Result<()> {
+        self.end("ROLLBACK").await
+    }
+
+    async fn end(self, sql: &'static str) -> Result<()> {
+        match &self.conn {
+            TransactionConn::Sqlite(lease) => lease.run(move |db| db.execute_batch(sql)).await,
+            #[cfg(feature = "postgres")]
+            TransactionConn::Postgres(transaction) => transaction.end(sql).await,
+        }
+    }
+
+    /// Runs one or more statements separated by `;` in the transaction.
+    pub async fn execute_batch(&self, sql: &str) -> Result<()> {
+        match &self.conn {
+            TransactionConn::Sqlite(lease) => {
+                let sql = sql.to_owned();
+                lease.run(move |db| db.execute_batch(&sql)).await
+            }
+            #[cfg(feature = "postgres")]
+            TransactionConn::Postgres(transaction) => transaction.execute_batch(sql).await,
+        }
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+impl std::ops::Deref for AsyncTransaction {
+    type Target = Monitor;
+    fn deref(&self) -> &Monitor {
+        &self.monitor
+    }
+}
+
+impl std::fmt::Debug for AsyncTransaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncTransaction")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Executor for &AsyncTransaction {
+    type Output<T: Send + 'static> = BoxFuture<Result<T>>;
+
+    fn run<J: Job>(self, job: J) -> BoxFuture<Result<J::Output>> {
+        let conn = self.conn.clone();
+        let monitor = Arc::clone(&self.monitor);
+        Box::pin(async move {
+            match conn {
+                TransactionConn::Sqlite(lease) => {
+                    let logged = Arc::clone(&monitor);
+                    lease.run(move |db| db.run_job_logged(job, &logged)).await
+                }
+                #[cfg(feature = "postgres")]
+                TransactionConn::Postgres(transaction) => transaction.run(&monitor, job).await,
+            }
+        })
     }
 }
 

@@ -36,6 +36,13 @@ impl Drop for Checkout {
     }
 }
 
+impl Checkout {
+    fn client(&self) -> &Object {
+        // Taken only by `drop`.
+        self.client.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
 async fn checkout(pool: &Pool) -> Result<Checkout> {
     let client = pool.get().await.map_err(|e| Error::Database(Box::new(e)))?;
     Ok(Checkout {
@@ -47,19 +54,33 @@ async fn checkout(pool: &Pool) -> Result<Checkout> {
 /// Runs the user's statements on one pooled connection.
 pub(super) async fn execute_batch(pool: &Pool, sql: &str) -> Result<()> {
     let mut checkout = checkout(pool).await?;
-    let client = checkout.client.as_ref().expect("checked out");
-    let result = client.batch_execute(sql).await;
+    let result = checkout.client().batch_execute(sql).await;
     checkout.finished = true;
     result.map_err(|e| Error::Database(PgError::boxed(e)))
 }
 
 /// Runs `job` on one pooled connection.
-pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, mut job: J) -> Result<J::Output> {
+pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, job: J) -> Result<J::Output> {
     if let Some(load) = job.lazy_load() {
         monitor.lazy_load(load)?;
     }
     let mut checkout = checkout(pool).await?;
-    let client = checkout.client.as_ref().expect("checked out");
+    let (result, idle) = run_on(checkout.client(), monitor, job, false).await;
+    // A connection left idle goes back to the pool; one whose transaction
+    // could not be ended, or whose future was dropped on the way, is closed.
+    checkout.finished = idle;
+    result
+}
+
+/// Runs `job` on `client`, in a read transaction of its own when it has
+/// several statements unless `inside` one already; says whether the
+/// connection was left as it was found.
+async fn run_on<J: Job>(
+    client: &Object,
+    monitor: &Monitor,
+    mut job: J,
+    inside: bool,
+) -> (Result<J::Output>, bool) {
     // Few roots: name every level by subquery and send the tree at once.
     let form = if job.few_roots() {
         Form::Subquery
@@ -67,7 +88,7 @@ pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, mut job: J) -> R
         Form::Keys
     };
     let mut io = Io::new(Backend::Postgres, form, monitor.tracks_usage());
-    let snapshot = job.snapshot();
+    let snapshot = job.snapshot() && !inside;
     let mut open = false;
     let result = loop {
         let output = match job.step(&mut io) {
@@ -78,21 +99,89 @@ pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, mut job: J) -> R
             break Ok(output);
         }
         let wave = io.take_wave();
+        if let Err(error) = wave
+            .iter()
+            .try_for_each(|statement| monitor.before(statement))
+        {
+            break Err(error);
+        }
         let begin = snapshot && !open;
         let commit = snapshot && job.planned_all();
+        // Once sent, a wave with `COMMIT` ends the transaction whatever
+        // failed in it (an aborted transaction's `COMMIT` rolls back).
         open = (open || begin) && !commit;
         match run_wave(client, monitor, wave, begin, commit).await {
             Ok(sinks) => io.receive(sinks),
             Err(error) => break Err(error),
         }
     };
-    // A failed statement aborted the transaction: end it before the
-    // connection goes back (or drop the connection if that fails too).
     if open && client.batch_execute("ROLLBACK").await.is_err() {
-        return result;
+        return (result, false);
     }
-    checkout.finished = true;
-    result
+    (result, true)
+}
+
+/// A connection holding a transaction of the user's (`AsyncDb::begin`).
+/// Each job takes the connection out while it runs: if its future is
+/// dropped on the way, the connection is closed (which ends the
+/// transaction on the server) and the transaction's later statements fail.
+#[derive(Clone)]
+pub(super) struct Transaction {
+    conn: std::sync::Arc<tokio::sync::Mutex<Option<Checkout>>>,
+}
+
+fn lost() -> Error {
+    Error::Database(
+        "the transaction's connection was closed (an earlier statement of it was cancelled or failed to end)".into(),
+    )
+}
+
+impl Transaction {
+    pub(super) async fn begin(pool: &Pool) -> Result<Transaction> {
+        let checkout = checkout(pool).await?;
+        checkout
+            .client()
+            .batch_execute("BEGIN")
+            .await
+            .map_err(|e| Error::Database(PgError::boxed(e)))?;
+        Ok(Transaction {
+            conn: std::sync::Arc::new(tokio::sync::Mutex::new(Some(checkout))),
+        })
+    }
+
+    pub(super) async fn run<J: Job>(&self, monitor: &Monitor, job: J) -> Result<J::Output> {
+        if let Some(load) = job.lazy_load() {
+            monitor.lazy_load(load)?;
+        }
+        let mut slot = self.conn.lock().await;
+        let checkout = slot.take().ok_or_else(lost)?;
+        let (result, idle) = run_on(checkout.client(), monitor, job, true).await;
+        if idle {
+            *slot = Some(checkout);
+        }
+        result
+    }
+
+    pub(super) async fn execute_batch(&self, sql: &str) -> Result<()> {
+        let mut slot = self.conn.lock().await;
+        let checkout = slot.take().ok_or_else(lost)?;
+        let result = checkout.client().batch_execute(sql).await;
+        *slot = Some(checkout);
+        result.map_err(|e| Error::Database(PgError::boxed(e)))
+    }
+
+    /// Ends the transaction with `sql` (`COMMIT` or `ROLLBACK`) and gives
+    /// the connection back to the pool.
+    pub(super) async fn end(&self, sql: &str) -> Result<()> {
+        let mut checkout = self.conn.lock().await.take().ok_or_else(lost)?;
+        checkout
+            .client()
+            .batch_execute(sql)
+            .await
+            .map_err(|e| Error::Database(PgError::boxed(e)))?;
+        checkout.finished = true;
+        Ok(())
+    }
 }
 
 type Reply<'a> =
@@ -108,9 +197,6 @@ async fn run_wave(
     begin: bool,
     commit: bool,
 ) -> Result<Vec<Box<dyn Sink>>> {
-    for statement in &wave {
-        monitor.before(statement)?;
-    }
     // Each text is described once per connection (the pool's cache): the
     // first run of a text costs one more round trip, pipelined too.
     let prepared = join_all(wave.iter().map(|s| client.prepare_cached(&s.sql))).await;

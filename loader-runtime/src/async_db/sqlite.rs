@@ -53,14 +53,65 @@ impl Workers {
         &self,
         task: impl FnOnce(&Db) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
+        send(&self.tasks, task).await
+    }
+}
+
+/// A worker kept for one transaction: its tasks run in it, in order, until
+/// the lease is dropped; a transaction still open then is rolled back.
+#[derive(Clone)]
+pub(super) struct Lease {
+    tasks: Sender<Task>,
+}
+
+impl Workers {
+    /// Begins a transaction on a worker and keeps that worker for it.
+    pub(super) async fn lease(&self) -> Result<Lease> {
+        let (tasks, queue) = channel::<Task>();
+        let (begun, begin_answered) = tokio::sync::oneshot::channel();
         self.tasks
             .send(Box::new(move |db| {
-                let _ = answer.send(task(db));
+                let result = db.execute_batch("BEGIN");
+                let ok = result.is_ok();
+                let _ = begun.send(result);
+                if !ok {
+                    return;
+                }
+                for task in queue {
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| task(db)));
+                }
+                if db.sqlite().is_some_and(|conn| !conn.is_autocommit()) {
+                    let _ = db.execute_batch("ROLLBACK");
+                }
             }))
             .map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+        begin_answered.await.map_err(|_| stopped())??;
+        Ok(Lease { tasks })
     }
+}
+
+impl Lease {
+    /// Runs `task` in the transaction.
+    pub(super) async fn run<T: Send + 'static>(
+        &self,
+        task: impl FnOnce(&Db) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        send(&self.tasks, task).await
+    }
+}
+
+/// Sends `task` to whichever worker serves `tasks` and waits for its answer.
+async fn send<T: Send + 'static>(
+    tasks: &Sender<Task>,
+    task: impl FnOnce(&Db) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    tasks
+        .send(Box::new(move |db| {
+            let _ = answer.send(task(db));
+        }))
+        .map_err(|_| stopped())?;
+    answered.await.map_err(|_| stopped())?
 }
 
 /// A worker's loop: take tasks until the handle is dropped.
