@@ -468,12 +468,16 @@ fn async_transactions_commit_roll_back_and_take_the_callers_error() {
 
             let failed = db
                 .transaction(async |tx| {
-                    tx.execute_batch("INSERT INTO no_such_table VALUES (1)").await?;
+                    tx.execute_batch("INSERT INTO no_such_table VALUES (1)")
+                        .await?;
                     Ok::<_, Refused>(())
                 })
                 .await;
             assert!(
-                matches!(&failed, Err(Refused::Db(loader_runtime::Error::Database(_)))),
+                matches!(
+                    &failed,
+                    Err(Refused::Db(loader_runtime::Error::Database(_)))
+                ),
                 "{name}: the library's error converts into the caller's: {failed:?}"
             );
 

@@ -13,7 +13,7 @@ mod common;
 
 use common::backend::execute;
 use common::conn::Conn;
-use loader_runtime::{Backend, Db, Entity, Error};
+use loader_runtime::{Backend, Db, Entity, Error, Form};
 use proptest::prelude::*;
 
 #[derive(Entity, Debug, Clone, PartialEq)]
@@ -269,7 +269,7 @@ impl Data {
 struct Shape {
     name: &'static str,
     statements: usize,
-    preloaded: fn(&Conn) -> Result<Vec<Node>, Error>,
+    preloaded: fn(&Conn, Form) -> Result<Vec<Node>, Error>,
     lazy: fn(&Conn) -> Result<Vec<Node>, Error>,
     model: fn(&Data) -> Option<Vec<Node>>,
 }
@@ -279,11 +279,12 @@ fn shapes() -> Vec<Shape> {
         Shape {
             name: "users → posts → comments",
             statements: 3,
-            preloaded: |conn| {
+            preloaded: |conn, form| {
                 on!(conn, wait, |db| {
                     let users = wait!(
                         User::query()
                             .preload(User::posts().preload(Post::comments()))
+                            .form(form)
                             .all(db)
                     )?;
                     Ok(users
@@ -354,12 +355,13 @@ fn shapes() -> Vec<Shape> {
         Shape {
             name: "posts → editor, tags",
             statements: 3,
-            preloaded: |conn| {
+            preloaded: |conn, form| {
                 on!(conn, wait, |db| {
                     let posts = wait!(
                         Post::query()
                             .preload(Post::editor())
                             .preload(Post::tags())
+                            .form(form)
                             .all(db)
                     )?;
                     Ok(posts
@@ -425,11 +427,12 @@ fn shapes() -> Vec<Shape> {
         Shape {
             name: "comments → post → author → posts",
             statements: 4,
-            preloaded: |conn| {
+            preloaded: |conn, form| {
                 on!(conn, wait, |db| {
                     let comments = wait!(
                         Comment::query()
                             .preload(Comment::post().preload(Post::author().preload(User::posts())))
+                            .form(form)
                             .all(db)
                     )?;
                     Ok(comments
@@ -494,11 +497,12 @@ fn shapes() -> Vec<Shape> {
         Shape {
             name: "tags → posts → comments",
             statements: 3,
-            preloaded: |conn| {
+            preloaded: |conn, form| {
                 on!(conn, wait, |db| {
                     let tags = wait!(
                         Tag::query()
                             .preload(Tag::posts().preload(Post::comments()))
+                            .form(form)
                             .all(db)
                     )?;
                     Ok(tags
@@ -574,40 +578,62 @@ fn check(data: &Data) -> Result<(), TestCaseError> {
     check_on(&Conn::Sync(load(data)), data)
 }
 
-/// Checks every shape on `db`, which holds `data`.
+/// Checks every shape on `db`, which holds `data`, with the preloads naming
+/// their owners by key set and by subquery.
 fn check_on(db: &Conn, data: &Data) -> Result<(), TestCaseError> {
     for shape in shapes() {
-        db.reset_query_log();
-        let preloaded = (shape.preloaded)(db);
-        let preload_statements = db.query_count();
-        let lazy = (shape.lazy)(db);
-        let model = (shape.model)(data);
-        match (&preloaded, &lazy, &model) {
-            (Ok(preloaded), Ok(lazy), Some(model)) => {
-                prop_assert_eq!(preloaded, lazy, "{}: preloaded vs lazy", shape.name);
-                prop_assert_eq!(preloaded, model, "{}: preloaded vs model", shape.name);
-                // One per relation at most: a level with no keys runs none
-                // (the exact count is checked below on data where every
-                // level has rows).
-                prop_assert!(
-                    preload_statements <= shape.statements,
-                    "{}: {} statements",
-                    shape.name,
-                    preload_statements
-                );
-                if preloaded.is_empty() {
-                    prop_assert_eq!(preload_statements, 1);
+        for form in [Form::Keys, Form::Subquery] {
+            db.reset_query_log();
+            let preloaded = (shape.preloaded)(db, form);
+            let preload_statements = db.query_count();
+            let lazy = (shape.lazy)(db);
+            let model = (shape.model)(data);
+            match (&preloaded, &lazy, &model) {
+                (Ok(preloaded), Ok(lazy), Some(model)) => {
+                    prop_assert_eq!(
+                        preloaded,
+                        lazy,
+                        "{} {:?}: preloaded vs lazy",
+                        shape.name,
+                        form
+                    );
+                    prop_assert_eq!(
+                        preloaded,
+                        model,
+                        "{} {:?}: preloaded vs model",
+                        shape.name,
+                        form
+                    );
+                    // By key set, one per relation at most: a level with no
+                    // keys runs none (the exact count is checked below on
+                    // data where every level has rows). By subquery, every
+                    // statement goes out at once.
+                    match form {
+                        Form::Subquery => prop_assert_eq!(preload_statements, shape.statements),
+                        _ => {
+                            prop_assert!(
+                                preload_statements <= shape.statements,
+                                "{}: {} statements",
+                                shape.name,
+                                preload_statements
+                            );
+                            if preloaded.is_empty() {
+                                prop_assert_eq!(preload_statements, 1);
+                            }
+                        }
+                    }
                 }
+                (Err(Error::MissingRelated { .. }), Err(Error::MissingRelated { .. }), None) => {}
+                _ => prop_assert!(
+                    false,
+                    "{} {:?}: preloaded {:?}, lazy {:?}, model {:?}",
+                    shape.name,
+                    form,
+                    preloaded.as_ref().map(|_| "graph"),
+                    lazy.as_ref().map(|_| "graph"),
+                    model.as_ref().map(|_| "graph")
+                ),
             }
-            (Err(Error::MissingRelated { .. }), Err(Error::MissingRelated { .. }), None) => {}
-            _ => prop_assert!(
-                false,
-                "{}: preloaded {:?}, lazy {:?}, model {:?}",
-                shape.name,
-                preloaded.as_ref().map(|_| "graph"),
-                lazy.as_ref().map(|_| "graph"),
-                model.as_ref().map(|_| "graph")
-            ),
         }
     }
     Ok(())
@@ -706,7 +732,7 @@ fn statement_count_is_one_plus_relations() {
     };
     for shape in shapes() {
         let db = Conn::Sync(load(&data));
-        (shape.preloaded)(&db).unwrap();
+        (shape.preloaded)(&db, Form::Keys).unwrap();
         assert_eq!(db.query_count(), shape.statements, "{}", shape.name);
     }
 }

@@ -94,6 +94,7 @@ pub use async_db::{AsyncDb, AsyncTransaction, BoxFuture};
 pub use column::{Column, SqlValue};
 pub use db::Db;
 pub use diagnostics::NPlusOne;
+pub use engine::Form;
 pub use entity::{Entity, EntityMeta, EntitySql, ForeignKey, Key, Keyed};
 pub use error::{Error, Result};
 pub use executor::Executor;
@@ -118,3 +119,10 @@ pub use rusqlite;
 /// with the version this crate was built with.
 #[cfg(feature = "postgres")]
 pub use postgres as postgres_driver;
+
+/// Re-exported (cargo features `postgres` and `async`) so users can build a
+/// `tokio_postgres::Config` for [`AsyncDb::from_postgres_config`], or a
+/// pool for [`AsyncDb::from_postgres_pool`], with the versions this crate
+/// was built with.
+#[cfg(all(feature = "postgres", feature = "async"))]
+pub use {deadpool_postgres, tokio_postgres};

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::engine::{Map, QueryJob};
+use crate::engine::{Form, Map, QueryJob};
 use crate::entity::{Entity, Keyed};
 use crate::executor::Executor;
 use crate::loaded::Loaded;
@@ -45,6 +45,7 @@ use crate::scope::{Expr, OrderBy, Scope};
 pub struct Query<E: Entity, P = ()> {
     preloads: P,
     scope: Scope<E>,
+    form: Option<Form>,
     entity: PhantomData<fn() -> E>,
 }
 
@@ -54,6 +55,7 @@ impl<E: Entity> Query<E, ()> {
         Query {
             preloads: (),
             scope: Scope::default(),
+            form: None,
             entity: PhantomData,
         }
     }
@@ -72,6 +74,7 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
         Query {
             preloads: (relation, self.preloads),
             scope: self.scope,
+            form: self.form,
             entity: PhantomData,
         }
     }
@@ -102,6 +105,43 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     pub fn offset(mut self, offset: u64) -> Self {
         self.scope.offset = Some(offset);
         self
+    }
+
+    /// Chooses how the preloads' statements name their owners, instead of
+    /// letting the connection decide. By default a synchronous `Db` uses
+    /// [`Form::Keys`] (a round trip costs it nothing on SQLite, and the
+    /// synchronous PostgreSQL client cannot pipeline), and an `AsyncDb` on
+    /// PostgreSQL uses [`Form::Subquery`] for few roots (a `limit` of at
+    /// most 1,000, or `find`), so that the whole tree is one round trip,
+    /// and [`Form::Keys`] otherwise, so that the server does not evaluate
+    /// the roots' conditions again for each level of a large load. The
+    /// results are the same either way.
+    ///
+    /// ```
+    /// # use loader_runtime::{Db, Entity, Form};
+    /// # #[derive(Entity)] #[entity(table = "users")] #[has_many(Post, fk = "author_id")] struct User { id: i64 }
+    /// # #[derive(Entity)] #[entity(table = "posts")] struct Post { id: i64, author_id: i64 }
+    /// # let db = Db::open_in_memory()?;
+    /// # db.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY);
+    /// #   CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL);
+    /// #   INSERT INTO users VALUES (1), (2); INSERT INTO posts VALUES (1, 2);")?;
+    /// let users = User::query()
+    ///     .filter(|u| u.id.gt(1))
+    ///     .preload(User::posts())
+    ///     .form(Form::Subquery)
+    ///     .all(&db)?;
+    /// assert_eq!(users[0].posts().len(), 1);
+    /// let sql = &db.query_log()[1].sql;
+    /// assert!(sql.contains(r#""posts"."author_id" IN (SELECT "users"."id" FROM (SELECT"#), "{sql}");
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    pub fn form(mut self, form: Form) -> Self {
+        self.form = Some(form);
+        self
+    }
+
+    pub(crate) fn chosen_form(&self) -> Option<Form> {
+        self.form
     }
 
     /// Runs the query: every row of the table, ordered by primary key, each
@@ -139,6 +179,7 @@ impl<E: Entity, P: Clone> Clone for Query<E, P> {
         Query {
             preloads: self.preloads.clone(),
             scope: self.scope.clone(),
+            form: self.form,
             entity: PhantomData,
         }
     }

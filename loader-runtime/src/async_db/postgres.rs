@@ -82,11 +82,11 @@ async fn run_on<J: Job>(
     inside: bool,
 ) -> (Result<J::Output>, bool) {
     // Few roots: name every level by subquery and send the tree at once.
-    let form = if job.few_roots() {
+    let form = job.form().unwrap_or(if job.few_roots() {
         Form::Subquery
     } else {
         Form::Keys
-    };
+    });
     let mut io = Io::new(Backend::Postgres, form, monitor.tracks_usage());
     let snapshot = job.snapshot() && !inside;
     let mut open = false;

@@ -10,8 +10,9 @@ use crate::monitor::Monitor;
 
 impl Db {
     /// Runs `job` to its result. Waves go out one statement at a time, so
-    /// the job names owners by their keys (a round trip costs nothing on
-    /// SQLite, and the synchronous PostgreSQL client cannot pipeline).
+    /// the job names owners by their keys unless it asks otherwise (a round
+    /// trip costs nothing on SQLite, and the synchronous PostgreSQL client
+    /// cannot pipeline).
     pub(crate) fn run_job<J: Job>(&self, job: J) -> Result<J::Output> {
         self.run_job_logged(job, &self.monitor)
     }
@@ -32,7 +33,8 @@ impl Db {
         } else {
             None
         };
-        let mut io = Io::new(self.backend(), Form::Keys, monitor.tracks_usage());
+        let form = job.form().unwrap_or(Form::Keys);
+        let mut io = Io::new(self.backend(), form, monitor.tracks_usage());
         let output = loop {
             if let Some(output) = job.step(&mut io)? {
                 break output;

@@ -46,6 +46,11 @@ pub trait Job: Send + 'static {
         false
     }
 
+    /// The form the caller asked for, if any ([`Query::form`]).
+    fn form(&self) -> Option<Form> {
+        None
+    }
+
     /// The lazy load this job is, for N+1 detection.
     fn lazy_load(&self) -> Option<LazyLoad> {
         None
@@ -283,6 +288,10 @@ where
         let scope = self.query.scope();
         self.key.is_some() || scope.limit.is_some_and(|limit| limit <= FEW_ROOTS)
     }
+
+    fn form(&self) -> Option<Form> {
+        self.query.chosen_form()
+    }
 }
 
 /// A job whose result is known without a statement.
@@ -346,6 +355,10 @@ impl<J: Job, T: Send + 'static, F: FnOnce(J::Output, Backend) -> Result<T> + Sen
 
     fn few_roots(&self) -> bool {
         self.job.few_roots()
+    }
+
+    fn form(&self) -> Option<Form> {
+        self.job.form()
     }
 
     fn lazy_load(&self) -> Option<LazyLoad> {

@@ -33,11 +33,13 @@ use crate::error::{Error, Result};
 use crate::scope::{Param, bound_values};
 use crate::sql::Backend;
 
-/// How a job names the owners of a nested level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the statement of a nested preload names its owners (see
+/// [`Query::form`](crate::Query::form)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Form {
     /// By their keys, bound as one array, once their rows have arrived: one
-    /// wave per level, the database evaluates each level once.
+    /// wave of statements per level (sibling relations share one), and the
+    /// database evaluates each level's conditions once.
     Keys,
     /// By their statement, as a subquery (`fk IN (SELECT pk FROM (...))`):
     /// every statement goes out in the first wave, at the price of the
