@@ -216,7 +216,7 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
     let Some(schema) = postgres_blog(50, 3, 2) else {
         return;
     };
-    let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(20)).await;
+    let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(20));
     let db = AsyncDb::from_postgres_config(postgres_config(&schema, Some(proxy.port))).unwrap();
     let page = || {
         User::query()
@@ -262,7 +262,7 @@ async fn a_cancelled_preload_leaves_the_pool_usable() {
     let Some(schema) = postgres_blog(30, 2, 2) else {
         return;
     };
-    let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(15)).await;
+    let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(15));
     let mut config = postgres_config(&schema, Some(proxy.port));
     config.connect_timeout(Duration::from_secs(5));
     let db = AsyncDb::from_postgres_config(config).unwrap();

@@ -1,65 +1,61 @@
 //! A TCP proxy on 127.0.0.1 in front of a PostgreSQL server that delays
 //! every packet by a fixed time each way and counts round trips: how many
 //! times the client spoke after the server had answered.
+//!
+//! Plain threads and blocking sockets rather than tokio tasks: a tokio
+//! timer has a resolution of one millisecond, which would round a 0.5 ms
+//! delay up to 1 ms or more; `std::thread::sleep` keeps it to a few tens
+//! of microseconds.
 
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio::time::Instant;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// A running proxy; stops accepting when dropped.
 pub struct Proxy {
     pub port: u16,
     round_trips: Arc<AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
+    stop: Arc<AtomicBool>,
 }
 
 impl Proxy {
     /// Listens on 127.0.0.1 (a free port) and forwards to `upstream`, each
     /// chunk `delay` later than it arrived, in order.
-    pub async fn start(upstream: &str, delay: Duration) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    pub fn start(upstream: &str, delay: Duration) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let round_trips = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&round_trips);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (counter, stopped) = (Arc::clone(&round_trips), Arc::clone(&stop));
         let upstream = upstream.to_owned();
-        let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(&upstream).await else {
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    return;
+                }
+                let (Ok(client), Ok(server)) = (client, TcpStream::connect(&upstream)) else {
                     continue;
                 };
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 // Whether the server spoke last on this connection.
                 let answered = Arc::new(AtomicBool::new(true));
-                let (client_read, client_write) = client.into_split();
-                let (server_read, server_write) = server.into_split();
-                tokio::spawn(forward(
-                    client_read,
-                    server_write,
-                    delay,
-                    Some((Arc::clone(&counter), Arc::clone(&answered))),
-                    Arc::clone(&answered),
-                    false,
-                ));
-                tokio::spawn(forward(
-                    server_read,
-                    client_write,
-                    delay,
-                    None,
-                    answered,
-                    true,
-                ));
+                let pipe = |from: &TcpStream, to: &TcpStream, count: Option<Arc<AtomicUsize>>| {
+                    let (from, to) = (from.try_clone().unwrap(), to.try_clone().unwrap());
+                    let answered = Arc::clone(&answered);
+                    std::thread::spawn(move || forward(from, to, delay, count, &answered));
+                };
+                pipe(&client, &server, Some(Arc::clone(&counter)));
+                pipe(&server, &client, None);
             }
         });
         Proxy {
             port,
             round_trips,
-            task,
+            stop,
         }
     }
 
@@ -71,41 +67,48 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.task.abort();
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accepting thread so that it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 
-async fn forward(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
+/// Copies `from` to `to`, each chunk `delay` after it arrived. `count` is
+/// set on the client's side: a chunk from the client after an answer from
+/// the server starts a round trip; the server's side marks the answer.
+fn forward(
+    mut from: TcpStream,
+    mut to: TcpStream,
     delay: Duration,
-    count: Option<(Arc<AtomicUsize>, Arc<AtomicBool>)>,
-    answered: Arc<AtomicBool>,
-    server_side: bool,
+    count: Option<Arc<AtomicUsize>>,
+    answered: &AtomicBool,
 ) {
-    let (queue, mut due) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
-    let writer = tokio::spawn(async move {
-        while let Some((at, bytes)) = due.recv().await {
-            tokio::time::sleep_until(at).await;
-            if to.write_all(&bytes).await.is_err() {
-                return;
+    let (queue, due) = mpsc::channel::<(Instant, Vec<u8>)>();
+    let writer = std::thread::spawn(move || {
+        for (at, bytes) in due {
+            let wait = at.saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+            if to.write_all(&bytes).is_err() {
+                break;
             }
         }
+        let _ = to.shutdown(Shutdown::Write);
     });
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = match from.read(&mut buf).await {
+        let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        if let Some((counter, answered)) = &count {
-            // The client speaks after an answer: a new round trip.
-            if answered.swap(false, Ordering::SeqCst) {
-                counter.fetch_add(1, Ordering::SeqCst);
+        match &count {
+            Some(counter) => {
+                if answered.swap(false, Ordering::SeqCst) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
             }
-        }
-        if server_side {
-            answered.store(true, Ordering::SeqCst);
+            None => answered.store(true, Ordering::SeqCst),
         }
         if queue
             .send((Instant::now() + delay, buf[..n].to_vec()))
@@ -115,5 +118,5 @@ async fn forward(
         }
     }
     drop(queue);
-    let _ = writer.await;
+    let _ = writer.join();
 }

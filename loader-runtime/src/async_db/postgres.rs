@@ -219,7 +219,7 @@ async fn run_wave(
         }));
     }
     for ((statement, prepared), params) in wave.iter().zip(&statements).zip(&params) {
-        if statement.binds_key_set() {
+        if statement.plans_per_run() {
             // Unnamed, so it is planned for these keys (never a generic
             // plan), with the types the kept twin was described with.
             let typed: Vec<(&(dyn ToSql + Sync), Type)> = params

@@ -55,6 +55,9 @@ pub struct Statement {
     pub(crate) sink: Box<dyn Sink>,
     /// The span the statement's event is reported in.
     pub(crate) span: tracing::Span,
+    /// Whether its plan depends on its values enough that PostgreSQL must
+    /// plan it for each run (see [`Statement::plans_per_run`]).
+    per_run: bool,
 }
 
 impl Statement {
@@ -70,7 +73,14 @@ impl Statement {
             params,
             sink,
             span: tracing::Span::current(),
+            per_run: false,
         }
+    }
+
+    /// Marks it as one to plan for each run.
+    pub(crate) fn planned_per_run(mut self, per_run: bool) -> Self {
+        self.per_run = per_run;
+        self
     }
 
     pub(crate) fn in_span(mut self, span: &tracing::Span) -> Self {
@@ -78,13 +88,19 @@ impl Statement {
         self
     }
 
-    /// Whether it binds a key set (which PostgreSQL must plan for the keys
-    /// it gets, so the statement is not kept prepared).
+    /// Whether PostgreSQL must plan it for the values of each run rather
+    /// than reuse a kept plan: it binds a key set, or names its owners by a
+    /// subquery whose size its values decide (`LIMIT $2`). A kept (named)
+    /// statement may switch to a generic plan after five runs, which for a
+    /// large key array can be a sequential scan plus a sort that spills to
+    /// disk, and for a subquery a hash join over the whole child table.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pub(crate) fn binds_key_set(&self) -> bool {
-        self.params
-            .iter()
-            .any(|param| matches!(param, Param::Array(_)))
+    pub(crate) fn plans_per_run(&self) -> bool {
+        self.per_run
+            || self
+                .params
+                .iter()
+                .any(|param| matches!(param, Param::Array(_)))
     }
 
     /// How many values it binds, counting an array's elements.

@@ -187,7 +187,7 @@ impl PgConn {
             .map_err(|e| statement.query_error(PgError::boxed(e)))?;
         let params: Vec<bind::PgParam<'_>> =
             statement.params.iter().map(bind::PgParam::new).collect();
-        let rows = if statement.binds_key_set() {
+        let rows = if statement.plans_per_run() {
             let typed: Vec<(&(dyn ToSql + Sync), postgres::types::Type)> = params
                 .iter()
                 .zip(prepared.params())

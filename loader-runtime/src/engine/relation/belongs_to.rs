@@ -47,6 +47,7 @@ impl<R: BelongsTo> Kind<R::Owner> for Targets<R> {
                 sink: Decoded::new(),
                 owners: None,
                 whole: false,
+                per_run: false,
             }));
         }
         let Some(owners) = owners.sql else {
@@ -64,6 +65,7 @@ impl<R: BelongsTo> Kind<R::Owner> for Targets<R> {
             params: select.params,
             sink: Decoded::new(),
             whole: false,
+            per_run: true,
         }))
     }
 

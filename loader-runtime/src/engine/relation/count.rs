@@ -57,6 +57,7 @@ impl<R: Counted> Kind<R::Owner> for Counting<'_, R> {
             Naming::Wait => return Ok(Plan::Wait),
             Naming::By(filter) => filter,
         };
+        let per_run = matches!(filter, crate::engine::select::OwnerFilter::Subquery { .. });
         let (sql, params) = count(
             io.backend,
             R::COUNT.owner,
@@ -74,6 +75,7 @@ impl<R: Counted> Kind<R::Owner> for Counting<'_, R> {
             },
             owners: None,
             whole: false,
+            per_run,
         }))
     }
 

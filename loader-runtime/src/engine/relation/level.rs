@@ -56,6 +56,8 @@ pub(crate) struct Read<S> {
     pub owners: Option<OwnerSql>,
     /// Whether it reads every row of the target table.
     pub whole: bool,
+    /// Whether it names its owners by a subquery (planned for each run).
+    pub per_run: bool,
 }
 
 /// The targets of a level as the kind keeps them.
@@ -137,7 +139,8 @@ impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
                 Plan::Send(read) => {
                     let statement =
                         Statement::new(read.entity, read.sql, read.params, Box::new(read.sink))
-                            .in_span(&self.span);
+                            .in_span(&self.span)
+                            .planned_per_run(read.per_run);
                     self.phase = Phase::Sent(io.send(statement));
                     self.whole = read.whole;
                     self.owner_sql = read.owners;
@@ -248,6 +251,7 @@ where
 {
     let subquery = io.form == Form::Subquery;
     let whole = matches!(filter, OwnerFilter::All) && scope.selects_all();
+    let per_run = matches!(filter, OwnerFilter::Subquery { .. });
     let (whole_sql, keyed_sql) = constants;
     let (sql, params, owners) = match (filter, scope.is_empty()) {
         (OwnerFilter::All, true) => (
@@ -273,5 +277,6 @@ where
         sink,
         owners,
         whole,
+        per_run,
     }
 }
