@@ -21,7 +21,7 @@ pub trait Sink: Send + 'static {
 }
 
 /// Decodes every row as an entity `T` (its columns from `offset`).
-pub(crate) struct Decoded<T> {
+pub struct Decoded<T> {
     pub rows: Vec<T>,
 }
 

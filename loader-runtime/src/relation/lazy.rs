@@ -24,17 +24,23 @@ fn first<T>(rows: Vec<T>, _: crate::sql::Backend) -> crate::Result<Option<T>> {
     Ok(rows.into_iter().next())
 }
 
+/// The targets of `owner` with `sql`, which binds the owner's key.
+#[track_caller]
+fn by_owner_key<R: Relation<Owner: Keyed>, X: Executor>(
+    db: X,
+    sql: Sql,
+    owner: &R::Owner,
+) -> X::Output<Vec<R::Target>> {
+    db.run(lazy::<R>(sql, Param::of(owner.key()), Location::caller()))
+}
+
 /// The children of one owner, with one query.
 #[track_caller]
 pub fn lazy_has_many<R: HasMany, X: Executor>(
     db: X,
     owner: &R::Owner,
 ) -> X::Output<Vec<R::Target>> {
-    db.run(lazy::<R>(
-        R::SQL.lazy,
-        Param::of(owner.key()),
-        Location::caller(),
-    ))
+    by_owner_key::<R, X>(db, R::SQL.lazy, owner)
 }
 
 /// The first child (by primary key) of one owner, with one query.
@@ -53,11 +59,7 @@ pub fn lazy_many_to_many<R: ManyToMany, X: Executor>(
     db: X,
     owner: &R::Owner,
 ) -> X::Output<Vec<R::Target>> {
-    db.run(lazy::<R>(
-        R::SQL.lazy,
-        Param::of(owner.key()),
-        Location::caller(),
-    ))
+    by_owner_key::<R, X>(db, R::SQL.lazy, owner)
 }
 
 /// The target an owner refers to, with one query; `Ok(None)` without a

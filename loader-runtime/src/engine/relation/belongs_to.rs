@@ -3,34 +3,83 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::level::{Kind, Level, Plan, Read, Received};
+use super::level::{Facts, Kind, LevelNode, Marker, Plan, Read, Received};
 use crate::engine::keys::{KeyMap, KeySet, key_array};
 use crate::engine::select::{OwnerFilter, SelectParts, select};
 use crate::engine::{Decoded, Io, Owners};
 use crate::entity::{Entity, Keyed};
 use crate::error::Result;
-use crate::preload::{Node, One, PreloadList, With};
+use crate::loaded::Loaded;
+use crate::preload::{One, PreloadList, With};
 use crate::relation::{BelongsTo, SharedTarget, missing};
 use crate::scope::{Param, Scope};
+use crate::sql::Backend;
 
-/// Reads the targets the owners' keys refer to, each once.
-struct Targets<R>(std::marker::PhantomData<R>);
+/// A `belongs_to` preload: each distinct key is asked for once and its
+/// target shared by every owner that refers to it. `G` says what a `NULL`
+/// or dangling key gives.
+pub struct Targets<R, N, G>(Marker<(R, N, G)>);
 
-impl<R: BelongsTo> Kind<R::Owner> for Targets<R> {
+/// The target of a key that may be `NULL` or dangling: `None`.
+pub struct Optional;
+/// The target of a key that must refer to a row: a `NULL` or dangling key
+/// is [`Error::MissingRelated`](crate::Error::MissingRelated).
+pub struct Required;
+
+/// What an owner holds for the target its key names, if any.
+pub trait Found<R: BelongsTo, N: PreloadList<R::Target>> {
+    /// What one owner holds.
+    type Output: Send + Sync;
+    /// The value of `owner`, whose key names `target` (`None` if nothing).
+    fn found(
+        owner: &R::Owner,
+        target: Option<SharedTarget<R, N>>,
+        backend: Backend,
+    ) -> Result<Self::Output>;
+}
+
+impl<R: BelongsTo, N: PreloadList<R::Target>> Found<R, N> for Optional {
+    type Output = Option<SharedTarget<R, N>>;
+
+    fn found(_: &R::Owner, target: Option<SharedTarget<R, N>>, _: Backend) -> Result<Self::Output> {
+        Ok(target)
+    }
+}
+
+impl<R: BelongsTo, N: PreloadList<R::Target>> Found<R, N> for Required {
+    type Output = SharedTarget<R, N>;
+
+    fn found(
+        owner: &R::Owner,
+        target: Option<SharedTarget<R, N>>,
+        backend: Backend,
+    ) -> Result<Self::Output> {
+        let sql = <R::Target as Entity>::META.sql.select_by_keys.text(backend);
+        target.ok_or_else(|| missing::<R>(R::foreign_key(owner), sql))
+    }
+}
+
+/// The engine's state for a `belongs_to` preload whose key may be `NULL`.
+pub type OptionalBelongsToNode<R, N> = LevelNode<Targets<R, N, Optional>>;
+/// The engine's state for a `belongs_to` preload whose key must refer to a row.
+pub type BelongsToNode<R, N> = LevelNode<Targets<R, N, Required>>;
+
+impl<R: BelongsTo, N: PreloadList<R::Target>, G: Found<R, N>> Kind for Targets<R, N, G> {
+    type Owner = R::Owner;
     type Target = R::Target;
+    type Nested = N;
+    type Handle = With<R, N>;
     type Sink = Decoded<R::Target>;
     type Links = ();
+    type Output = G::Output;
+    const NAME: &'static str = R::NAME;
 
-    fn plan(&self, owners: Owners<'_, R::Owner>, io: &Io) -> Result<Plan<Self::Sink>> {
+    fn nested(handle: &With<R, N>) -> &N {
+        handle.nested()
+    }
+
+    fn plan(_: &With<R, N>, owners: Owners<'_, R::Owner>, io: &Io) -> Result<Plan<Self::Sink>> {
         let target = &<R::Target as Entity>::META;
-        let parts = SelectParts {
-            columns: target.sql.column_list,
-            from: target.sql.from,
-            table: target.sql.table,
-            owner: Some(target.sql.primary_key),
-            owner_column: false,
-            primary_key: target.sql.primary_key,
-        };
         if let Some(rows) = owners.rows {
             // Each distinct key once; `NULL` keys are never asked for.
             let mut distinct: KeySet<&<R::Target as Keyed>::Key> =
@@ -53,6 +102,14 @@ impl<R: BelongsTo> Kind<R::Owner> for Targets<R> {
         let Some(owners) = owners.sql else {
             return Ok(Plan::Wait);
         };
+        let parts = SelectParts {
+            columns: target.sql.column_list,
+            from: target.sql.from,
+            table: target.sql.table,
+            owner: Some(target.sql.primary_key),
+            owner_column: false,
+            primary_key: target.sql.primary_key,
+        };
         let filter = OwnerFilter::Subquery {
             owners,
             column: R::FOREIGN_KEY,
@@ -69,113 +126,39 @@ impl<R: BelongsTo> Kind<R::Owner> for Targets<R> {
         }))
     }
 
-    fn receive(&self, sink: Decoded<R::Target>, _: &[R::Owner]) -> Result<Received<R::Target, ()>> {
+    fn receive(
+        _: &With<R, N>,
+        sink: Decoded<R::Target>,
+        _: &[R::Owner],
+    ) -> Result<Received<R::Target, ()>> {
         Ok(Received {
             targets: sink.rows,
             links: (),
             complete: true,
         })
     }
-}
 
-/// The engine's state for a `belongs_to` preload whose key may be `NULL`
-/// or dangling: `None` for those owners.
-pub struct OptionalBelongsToNode<R: BelongsTo, N: PreloadList<R::Target>> {
-    level: Level<R::Target, (), N>,
-}
-
-impl<R: BelongsTo, N: PreloadList<R::Target>> Node<R::Owner> for OptionalBelongsToNode<R, N>
-where
-    R::Target: Send,
-{
-    type Handle = With<R, N>;
-    type Output = Option<SharedTarget<R, N>>;
-
-    fn start(handle: &With<R, N>) -> Self {
-        OptionalBelongsToNode {
-            level: Level::start(handle.nested()),
-        }
-    }
-
-    fn step(
-        &mut self,
+    fn assemble(
         handle: &With<R, N>,
-        owners: Owners<'_, R::Owner>,
-        io: &mut Io,
-    ) -> Result<()> {
-        let kind = Targets::<R>(std::marker::PhantomData);
-        self.level.step(&kind, R::NAME, handle.nested(), owners, io)
-    }
-
-    fn waiting(&self) -> bool {
-        self.level.waiting()
-    }
-
-    fn finish(self, handle: &With<R, N>, owners: &[R::Owner]) -> Result<Vec<Self::Output>> {
-        let usage = handle.usage(self.level.track_usage);
-        let (loaded, _) = self.level.finish(handle.nested())?;
-        let all = Arc::new(loaded);
+        targets: Vec<Loaded<R::Target, N>>,
+        _: Option<()>,
+        owners: &[R::Owner],
+        facts: Facts,
+    ) -> Result<Vec<G::Output>> {
+        let usage = handle.usage(facts.track_usage);
+        let all = Arc::new(targets);
         let target_index: KeyMap<&<R::Target as Keyed>::Key, usize> = all
             .iter()
             .enumerate()
             .map(|(index, target)| (target.entity().key(), index))
             .collect();
-        Ok(owners
+        owners
             .iter()
             .map(|owner| {
                 let index = R::foreign_key(owner).and_then(|key| target_index.get(key));
-                index.map(|&index| One::new(Arc::clone(&all), index, usage.clone()))
+                let target = index.map(|&index| One::new(Arc::clone(&all), index, usage.clone()));
+                G::found(owner, target, facts.backend)
             })
-            .collect())
-    }
-}
-
-/// The engine's state for a `belongs_to` preload whose key must refer to a
-/// row: a `NULL` or dangling key is
-/// [`Error::MissingRelated`](crate::Error::MissingRelated).
-pub struct BelongsToNode<R: BelongsTo, N: PreloadList<R::Target>> {
-    inner: OptionalBelongsToNode<R, N>,
-    backend: crate::sql::Backend,
-}
-
-impl<R: BelongsTo, N: PreloadList<R::Target>> Node<R::Owner> for BelongsToNode<R, N>
-where
-    R::Target: Send,
-{
-    type Handle = With<R, N>;
-    type Output = SharedTarget<R, N>;
-
-    fn start(handle: &With<R, N>) -> Self {
-        BelongsToNode {
-            inner: OptionalBelongsToNode::start(handle),
-            backend: crate::sql::Backend::Sqlite,
-        }
-    }
-
-    fn step(
-        &mut self,
-        handle: &With<R, N>,
-        owners: Owners<'_, R::Owner>,
-        io: &mut Io,
-    ) -> Result<()> {
-        self.backend = io.backend;
-        self.inner.step(handle, owners, io)
-    }
-
-    fn waiting(&self) -> bool {
-        self.inner.waiting()
-    }
-
-    fn finish(self, handle: &With<R, N>, owners: &[R::Owner]) -> Result<Vec<Self::Output>> {
-        let sql = <R::Target as Entity>::META
-            .sql
-            .select_by_keys
-            .text(self.backend);
-        self.inner
-            .finish(handle, owners)?
-            .into_iter()
-            .zip(owners)
-            .map(|(target, owner)| target.ok_or_else(|| missing::<R>(R::foreign_key(owner), sql)))
             .collect()
     }
 }

@@ -3,19 +3,19 @@
 use std::any::Any;
 use std::borrow::Cow;
 
-use super::level::{Kind, Level, Naming, Plan, Read, Received, name_owners};
+use super::level::{Facts, Kind, LevelNode, Marker, Plan, Read, Received, name_owners};
 use crate::engine::keys::owner_index;
-use crate::engine::select::count;
+use crate::engine::select::{OwnerFilter, count};
 use crate::engine::{Io, Owners, Sink};
 use crate::entity::{Entity, Keyed};
 use crate::error::{Error, Result};
-use crate::preload::{Count, Node};
+use crate::loaded::Loaded;
+use crate::preload::Count;
 use crate::relation::Counted;
 use crate::row::Row;
-use crate::scope::Scope;
 
 /// Each owner key the statement grouped by, with its count.
-pub(crate) struct Counts<K> {
+pub struct Counts<K> {
     counts: Vec<(Option<K>, i64)>,
     entity: &'static str,
 }
@@ -42,36 +42,48 @@ impl<K: crate::entity::Key> Sink for Counts<K> {
     }
 }
 
-struct Counting<'s, R: Counted> {
-    scope: &'s Scope<R::Target>,
-}
+/// A counted relation: how many targets each owner has.
+pub struct Counting<R>(Marker<R>);
 
-impl<R: Counted> Kind<R::Owner> for Counting<'_, R> {
+/// The engine's state for a counted relation.
+pub type CountNode<R> = LevelNode<Counting<R>>;
+
+impl<R: Counted> Kind for Counting<R> {
+    type Owner = R::Owner;
     type Target = R::Target;
+    type Nested = ();
+    type Handle = Count<R>;
     type Sink = Counts<<R::Owner as Keyed>::Key>;
+    /// Each owner's count.
     type Links = Vec<usize>;
+    type Output = usize;
+    const NAME: &'static str = R::NAME;
 
-    fn plan(&self, owners: Owners<'_, R::Owner>, io: &Io) -> Result<Plan<Self::Sink>> {
-        let filter = match name_owners(owners, true)? {
-            Naming::Nothing => return Ok(Plan::Nothing),
-            Naming::Wait => return Ok(Plan::Wait),
-            Naming::By(filter) => filter,
+    fn nested(_: &Count<R>) -> &() {
+        &()
+    }
+
+    fn plan(handle: &Count<R>, owners: Owners<'_, R::Owner>, io: &Io) -> Result<Plan<Self::Sink>> {
+        let filter = match name_owners(owners, true)?.filter() {
+            Ok(filter) => filter,
+            Err(pending) => return Ok(pending.into()),
         };
-        let per_run = matches!(filter, crate::engine::select::OwnerFilter::Subquery { .. });
+        let per_run = matches!(filter, OwnerFilter::Subquery { .. });
         let (sql, params) = count(
             io.backend,
             R::COUNT.owner,
             R::COUNT.from,
             filter,
-            self.scope,
+            handle.scope(),
         );
+        let entity = <R::Target as Entity>::META.name;
         Ok(Plan::Send(Read {
-            entity: <R::Target as Entity>::META.name,
+            entity,
             sql: Cow::Owned(sql),
             params,
             sink: Counts {
                 counts: Vec::new(),
-                entity: <R::Target as Entity>::META.name,
+                entity,
             },
             owners: None,
             whole: false,
@@ -80,7 +92,7 @@ impl<R: Counted> Kind<R::Owner> for Counting<'_, R> {
     }
 
     fn receive(
-        &self,
+        _: &Count<R>,
         sink: Self::Sink,
         owners: &[R::Owner],
     ) -> Result<Received<R::Target, Vec<usize>>> {
@@ -97,39 +109,14 @@ impl<R: Counted> Kind<R::Owner> for Counting<'_, R> {
             complete: true,
         })
     }
-}
 
-/// The engine's state for a counted relation.
-pub struct CountNode<R: Counted> {
-    level: Level<R::Target, Vec<usize>, ()>,
-}
-
-impl<R: Counted> Node<R::Owner> for CountNode<R>
-where
-    R::Target: Send,
-{
-    type Handle = Count<R>;
-    type Output = usize;
-
-    fn start(_: &Count<R>) -> Self {
-        CountNode {
-            level: Level::start(&()),
-        }
-    }
-
-    fn step(&mut self, handle: &Count<R>, owners: Owners<'_, R::Owner>, io: &mut Io) -> Result<()> {
-        let kind = Counting::<R> {
-            scope: handle.scope(),
-        };
-        self.level.step(&kind, R::NAME, &(), owners, io)
-    }
-
-    fn waiting(&self) -> bool {
-        self.level.waiting()
-    }
-
-    fn finish(self, _: &Count<R>, owners: &[R::Owner]) -> Result<Vec<usize>> {
-        let (_, counts) = self.level.finish(&())?;
+    fn assemble(
+        _: &Count<R>,
+        _: Vec<Loaded<R::Target, ()>>,
+        counts: Option<Vec<usize>>,
+        owners: &[R::Owner],
+        _: Facts,
+    ) -> Result<Vec<usize>> {
         Ok(counts.unwrap_or_else(|| vec![0; owners.len()]))
     }
 }

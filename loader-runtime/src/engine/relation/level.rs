@@ -9,35 +9,110 @@ use super::super::select::{OwnerFilter, SelectParts, select};
 use super::super::{Form, Io, OwnerSql, Owners, Sink, Slot, Statement, internal};
 use crate::entity::{Entity, Keyed};
 use crate::error::Result;
-use crate::preload::PreloadList;
+use crate::preload::{Node, PreloadList};
 use crate::scope::{Param, Scope};
 use crate::sql::Sql;
 
-/// How one kind of relation reads its targets.
-pub(crate) trait Kind<O: Entity> {
+/// What makes one relation kind: how it reads its targets, what it keeps
+/// of the rows, and how it hands each owner its value. Everything else (the
+/// phases, spans, nesting, forms) is [`LevelNode`]'s, the same for all.
+pub trait Kind: Sized {
+    /// The entity that declares the relation.
+    type Owner: Entity;
     /// The related entity.
     type Target: Entity;
+    /// The preloads below this relation.
+    type Nested: PreloadList<Self::Target>;
+    /// The preload handle (`With<R, N>`, `Count<R>`).
+    type Handle;
     /// What the statement's rows are decoded into.
     type Sink: Sink;
     /// What the kind keeps of the rows besides the targets (e.g. the owner
     /// of each).
     type Links: Send;
+    /// What one owner holds.
+    type Output;
+    /// The relation's name, for spans.
+    const NAME: &'static str;
+
+    /// The nested preloads of `handle`.
+    fn nested(handle: &Self::Handle) -> &Self::Nested;
 
     /// The statement that reads the targets of `owners`, if they can be
     /// named now.
-    fn plan(&self, owners: Owners<'_, O>, io: &Io) -> Result<Plan<Self::Sink>>;
+    fn plan(
+        handle: &Self::Handle,
+        owners: Owners<'_, Self::Owner>,
+        io: &Io,
+    ) -> Result<Plan<Self::Sink>>;
 
     /// The targets and their links out of a filled sink, given the owners'
-    /// rows; `whole` says the targets are every row of their table.
+    /// rows.
     fn receive(
-        &self,
+        handle: &Self::Handle,
         sink: Self::Sink,
-        owners: &[O],
+        owners: &[Self::Owner],
     ) -> Result<Received<Self::Target, Self::Links>>;
+
+    /// Each owner's value, from the loaded targets and the links (none
+    /// when the level read nothing).
+    fn assemble(
+        handle: &Self::Handle,
+        targets: Vec<crate::Loaded<Self::Target, Self::Nested>>,
+        links: Option<Self::Links>,
+        owners: &[Self::Owner],
+        facts: Facts,
+    ) -> Result<Vec<Self::Output>>;
+}
+
+/// What a level learnt of its connection while it planned.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts {
+    /// Whether the loaded values track if they are read.
+    pub track_usage: bool,
+    pub backend: crate::sql::Backend,
+}
+
+/// The engine's state for one preloaded relation of kind `K`.
+pub struct LevelNode<K: Kind> {
+    level: Level<K::Target, K::Links, K::Nested>,
+}
+
+impl<K: Kind> Node<K::Owner> for LevelNode<K>
+where
+    Level<K::Target, K::Links, K::Nested>: Send,
+{
+    type Handle = K::Handle;
+    type Output = K::Output;
+
+    fn start(handle: &K::Handle) -> Self {
+        LevelNode {
+            level: Level::start(K::nested(handle)),
+        }
+    }
+
+    fn step(
+        &mut self,
+        handle: &K::Handle,
+        owners: Owners<'_, K::Owner>,
+        io: &mut Io,
+    ) -> Result<()> {
+        self.level.step::<K>(handle, owners, io)
+    }
+
+    fn waiting(&self) -> bool {
+        self.level.waiting()
+    }
+
+    fn finish(self, handle: &K::Handle, owners: &[K::Owner]) -> Result<Vec<K::Output>> {
+        let facts = self.level.facts;
+        let (targets, links) = self.level.finish(K::nested(handle))?;
+        K::assemble(handle, targets, links, owners, facts)
+    }
 }
 
 /// What a kind can do with its owners as they are now known.
-pub(crate) enum Plan<S> {
+pub enum Plan<S> {
     /// The owners are known to be none: nothing to read.
     Nothing,
     /// Not yet: the owners' rows are needed.
@@ -47,21 +122,21 @@ pub(crate) enum Plan<S> {
 }
 
 /// The statement that reads a level's targets.
-pub(crate) struct Read<S> {
-    pub entity: &'static str,
-    pub sql: std::borrow::Cow<'static, str>,
-    pub params: Vec<crate::scope::Param>,
-    pub sink: S,
+pub struct Read<S> {
+    pub(crate) entity: &'static str,
+    pub(crate) sql: std::borrow::Cow<'static, str>,
+    pub(crate) params: Vec<crate::scope::Param>,
+    pub(crate) sink: S,
     /// The statement as the owners of the nested levels (subquery form).
-    pub owners: Option<OwnerSql>,
+    pub(crate) owners: Option<OwnerSql>,
     /// Whether it reads every row of the target table.
-    pub whole: bool,
+    pub(crate) whole: bool,
     /// Whether it names its owners by a subquery (planned for each run).
-    pub per_run: bool,
+    pub(crate) per_run: bool,
 }
 
 /// The targets of a level as the kind keeps them.
-pub(crate) struct Received<T, L> {
+pub struct Received<T, L> {
     pub targets: Vec<T>,
     pub links: L,
     /// Whether no row was dropped (every row read belongs to an owner).
@@ -76,18 +151,17 @@ enum Phase {
 }
 
 /// One preloaded relation's progress, and the nested preloads' state.
-pub(crate) struct Level<T: Entity, L, N: PreloadList<T>> {
+pub struct Level<T: Entity, L, N: PreloadList<T>> {
     phase: Phase,
-    pub targets: Vec<T>,
-    pub links: Option<L>,
+    targets: Vec<T>,
+    links: Option<L>,
     /// The level read every row of its table, and kept them all.
     whole: bool,
     complete: bool,
     owner_sql: Option<OwnerSql>,
     span: tracing::Span,
-    /// Whether the loaded values track if they are read.
-    pub track_usage: bool,
-    pub nested: N::State,
+    facts: Facts,
+    nested: N::State,
 }
 
 impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
@@ -100,40 +174,44 @@ impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
             complete: false,
             owner_sql: None,
             span: tracing::Span::none(),
-            track_usage: false,
+            facts: Facts {
+                track_usage: false,
+                backend: crate::sql::Backend::Sqlite,
+            },
             nested: nested.start(),
         }
     }
 
     /// Takes the rows of the last wave if they are this level's, plans its
     /// statement if it can, then lets the nested preloads do the same.
-    pub(crate) fn step<O: Entity, K: Kind<O, Target = T, Links = L>>(
+    fn step<K: Kind<Target = T, Links = L, Nested = N>>(
         &mut self,
-        kind: &K,
-        relation: &'static str,
-        nested: &N,
-        owners: Owners<'_, O>,
+        handle: &K::Handle,
+        owners: Owners<'_, K::Owner>,
         io: &mut Io,
     ) -> Result<()> {
         if let (Phase::Sent(slot), Some(rows)) = (&self.phase, owners.rows) {
             let sink: K::Sink = io.take(*slot)?;
-            let received = kind.receive(sink, rows)?;
+            let received = K::receive(handle, sink, rows)?;
             self.targets = received.targets;
             self.links = Some(received.links);
             self.complete = received.complete;
             self.phase = Phase::Received;
         }
         if let Phase::Waiting = self.phase {
-            self.track_usage = io.track_usage;
+            self.facts = Facts {
+                track_usage: io.track_usage,
+                backend: io.backend,
+            };
             self.span = tracing::debug_span!(
                 target: "loader::preload",
                 parent: owners.span,
                 "preload",
-                entity = O::META.name,
-                relation,
+                entity = <K::Owner as Entity>::META.name,
+                relation = K::NAME,
                 owners = owners.len(),
             );
-            match kind.plan(owners, io)? {
+            match K::plan(handle, owners, io)? {
                 Plan::Wait => {}
                 Plan::Nothing => self.phase = Phase::Nothing,
                 Plan::Send(read) => {
@@ -165,17 +243,17 @@ impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
             sql,
             span: &self.span,
         };
-        nested.step(&mut self.nested, nested_owners, io)
+        K::nested(handle).step(&mut self.nested, nested_owners, io)
     }
 
     /// Whether this level or one below it has not planned its statement.
-    pub(crate) fn waiting(&self) -> bool {
+    fn waiting(&self) -> bool {
         matches!(self.phase, Phase::Waiting) || N::waiting(&self.nested)
     }
 
     /// The targets with their nested preloads, and the links; no links when
     /// the level read nothing (it had no owners).
-    pub(crate) fn finish(self, nested: &N) -> Result<Finished<T, L, N>> {
+    fn finish(self, nested: &N) -> Result<Finished<T, L, N>> {
         match self.phase {
             Phase::Received | Phase::Nothing => {}
             Phase::Waiting | Phase::Sent(_) => {
@@ -202,6 +280,35 @@ pub(crate) enum Naming<'a> {
     Wait,
     By(OwnerFilter<'a>),
 }
+
+/// Why a level cannot name its owners yet.
+pub(crate) enum Pending {
+    Nothing,
+    Wait,
+}
+
+impl<S> From<Pending> for Plan<S> {
+    fn from(pending: Pending) -> Self {
+        match pending {
+            Pending::Nothing => Plan::Nothing,
+            Pending::Wait => Plan::Wait,
+        }
+    }
+}
+
+impl<'a> Naming<'a> {
+    /// The filter, or why there is none yet.
+    pub(crate) fn filter(self) -> Result<OwnerFilter<'a>, Pending> {
+        match self {
+            Naming::By(filter) => Ok(filter),
+            Naming::Nothing => Err(Pending::Nothing),
+            Naming::Wait => Err(Pending::Wait),
+        }
+    }
+}
+
+/// A zero-sized stand-in for the type parameters of a kind.
+pub type Marker<T> = std::marker::PhantomData<fn() -> T>;
 
 /// Names the owners of a level whose rows refer to the owners' key
 /// (`key`, qualified): every row when the owners are every row of their

@@ -4,21 +4,21 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use super::level::{Kind, Level, Naming, Plan, Received, name_owners, read};
+use super::level::{Facts, Kind, LevelNode, Marker, Plan, Received, name_owners, read};
 use crate::engine::keys::{KeyMap, group_runs, owner_index};
 use crate::engine::select::SelectParts;
 use crate::engine::sink::decode;
 use crate::engine::{Io, Owners, Sink};
 use crate::entity::{Entity, Keyed};
 use crate::error::{Error, Result};
-use crate::preload::{ManyShared, Node, PreloadList, With};
+use crate::loaded::Loaded;
+use crate::preload::{ManyShared, PreloadList, With};
 use crate::relation::{ManyToMany, Target};
 use crate::row::Row;
-use crate::scope::Scope;
 
 /// The rows of a join: each row's owner key and target, the targets
 /// decoded once each.
-pub(crate) struct Joined<O: Keyed, T: Keyed> {
+pub struct Joined<O: Keyed, T: Keyed> {
     owner_keys: Vec<O::Key>,
     target_of: Vec<usize>,
     targets: Vec<T>,
@@ -59,27 +59,40 @@ impl<O: Keyed, T: Keyed> Sink for Joined<O, T> {
     }
 }
 
-/// Reads the targets of a set of owners through the join table.
-struct Through<'s, R: ManyToMany> {
-    scope: &'s Scope<R::Target>,
-}
+/// A `many_to_many` preload: the targets of each owner through the join table.
+pub struct Through<R, N>(Marker<(R, N)>);
+
+/// The engine's state for a `many_to_many` preload.
+pub type ManyToManyNode<R, N> = LevelNode<Through<R, N>>;
 
 /// Which owner and which target each join row links.
-pub(crate) struct Links {
+pub struct Links {
     owner_of: Vec<usize>,
     target_of: Vec<usize>,
 }
 
-impl<R: ManyToMany> Kind<R::Owner> for Through<'_, R> {
+impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
+    type Owner = R::Owner;
     type Target = R::Target;
+    type Nested = N;
+    type Handle = With<R, N>;
     type Sink = Joined<R::Owner, R::Target>;
     type Links = Links;
+    type Output = ManyShared<Target<R, N>>;
+    const NAME: &'static str = R::NAME;
 
-    fn plan(&self, owners: Owners<'_, R::Owner>, io: &Io) -> Result<Plan<Self::Sink>> {
-        let filter = match name_owners(owners, true)? {
-            Naming::Nothing => return Ok(Plan::Nothing),
-            Naming::Wait => return Ok(Plan::Wait),
-            Naming::By(filter) => filter,
+    fn nested(handle: &With<R, N>) -> &N {
+        handle.nested()
+    }
+
+    fn plan(
+        handle: &With<R, N>,
+        owners: Owners<'_, R::Owner>,
+        io: &Io,
+    ) -> Result<Plan<Self::Sink>> {
+        let filter = match name_owners(owners, true)?.filter() {
+            Ok(filter) => filter,
+            Err(pending) => return Ok(pending.into()),
         };
         let target = &<R::Target as Entity>::META;
         let parts = SelectParts {
@@ -96,20 +109,18 @@ impl<R: ManyToMany> Kind<R::Owner> for Through<'_, R> {
             targets: Vec::new(),
             target_index: KeyMap::default(),
         };
-        let mut read = read(
-            io,
-            &parts,
-            (R::SQL.whole, R::SQL.keyed),
-            filter,
-            self.scope,
-            sink,
-        );
+        let constants = (R::SQL.whole, R::SQL.keyed);
+        let mut read = read(io, &parts, constants, filter, handle.scope(), sink);
         // The targets are those some owner links to, not the whole table.
         read.whole = false;
         Ok(Plan::Send(read))
     }
 
-    fn receive(&self, sink: Self::Sink, owners: &[R::Owner]) -> Result<Received<R::Target, Links>> {
+    fn receive(
+        _: &With<R, N>,
+        sink: Self::Sink,
+        owners: &[R::Owner],
+    ) -> Result<Received<R::Target, Links>> {
         let owner_index = owner_index(owners);
         let mut owner_of = Vec::with_capacity(sink.owner_keys.len());
         let mut target_of = Vec::with_capacity(sink.owner_keys.len());
@@ -129,45 +140,15 @@ impl<R: ManyToMany> Kind<R::Owner> for Through<'_, R> {
             complete: true,
         })
     }
-}
 
-/// The engine's state for a `many_to_many` preload.
-pub struct ManyToManyNode<R: ManyToMany, N: PreloadList<R::Target>> {
-    level: Level<R::Target, Links, N>,
-}
-
-impl<R: ManyToMany, N: PreloadList<R::Target>> Node<R::Owner> for ManyToManyNode<R, N>
-where
-    R::Target: Send,
-{
-    type Handle = With<R, N>;
-    type Output = ManyShared<Target<R, N>>;
-
-    fn start(handle: &With<R, N>) -> Self {
-        ManyToManyNode {
-            level: Level::start(handle.nested()),
-        }
-    }
-
-    fn step(
-        &mut self,
+    fn assemble(
         handle: &With<R, N>,
-        owners: Owners<'_, R::Owner>,
-        io: &mut Io,
-    ) -> Result<()> {
-        let kind = Through::<R> {
-            scope: handle.scope(),
-        };
-        self.level.step(&kind, R::NAME, handle.nested(), owners, io)
-    }
-
-    fn waiting(&self) -> bool {
-        self.level.waiting()
-    }
-
-    fn finish(self, handle: &With<R, N>, owners: &[R::Owner]) -> Result<Vec<Self::Output>> {
-        let usage = handle.usage(self.level.track_usage);
-        let (loaded, links) = self.level.finish(handle.nested())?;
+        targets: Vec<Loaded<R::Target, N>>,
+        links: Option<Links>,
+        owners: &[R::Owner],
+        facts: Facts,
+    ) -> Result<Vec<Self::Output>> {
+        let usage = handle.usage(facts.track_usage);
         let Links {
             owner_of,
             target_of,
@@ -176,7 +157,7 @@ where
             target_of: Vec::new(),
         });
         let (target_of, ranges) = group_runs(target_of, owner_of, owners.len());
-        let all = Arc::new(loaded);
+        let all = Arc::new(targets);
         let order = Arc::new(target_of);
         Ok(ranges
             .into_iter()
