@@ -509,3 +509,51 @@ fn async_transactions_commit_roll_back_and_take_the_callers_error() {
         });
     }
 }
+
+/// A batch that leaves a transaction open would hand the next caller a
+/// connection inside it: it is rolled back and reported instead.
+#[test]
+fn a_batch_cannot_leave_a_pooled_connection_in_a_transaction() {
+    for conn in common::conn::blog_conns(2, 1, 0) {
+        let common::conn::Conn::Async { db, runtime, .. } = &conn else {
+            continue;
+        };
+        if db.backend() != Backend::Postgres {
+            continue;
+        }
+        // One connection, so that the next statement meets whatever the
+        // batch left behind.
+        let schema = format!("{}_a", common::backend::current_schema());
+        let manager = loader_runtime::deadpool_postgres::Manager::new(
+            postgres_config(&schema, None),
+            tokio_postgres::NoTls,
+        );
+        let pool = loader_runtime::deadpool_postgres::Pool::builder(manager)
+            .max_size(1)
+            .runtime(loader_runtime::deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .unwrap();
+        let db = &AsyncDb::from_postgres_pool(pool);
+        runtime.block_on(async {
+            let error = db
+                .execute_batch("BEGIN; INSERT INTO posts VALUES (10, 1, NULL, 'half')")
+                .await
+                .unwrap_err();
+            assert!(error.to_string().contains("AsyncDb::begin"), "{error}");
+            assert_eq!(Post::all(db).await.unwrap().len(), 2, "rolled back");
+            db.execute_batch("BEGIN; INSERT INTO posts VALUES (11, 1, NULL, 'whole'); COMMIT")
+                .await
+                .unwrap();
+            db.execute_batch("INSERT INTO posts VALUES (12, 1, NULL, 'plain')")
+                .await
+                .unwrap();
+            assert_eq!(Post::all(db).await.unwrap().len(), 4);
+            let error = db
+                .execute_batch("SELECT * FROM no_such_table")
+                .await
+                .unwrap_err();
+            assert!(error.to_string().contains("no_such_table"), "{error}");
+            assert_eq!(Post::all(db).await.unwrap().len(), 4);
+        });
+    }
+}

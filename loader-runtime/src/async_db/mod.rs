@@ -169,7 +169,10 @@ impl AsyncDb {
 
     /// Runs one or more statements separated by `;` (schema changes,
     /// writes) on one connection; not counted or logged, like
-    /// [`Db::execute_batch`].
+    /// [`Db::execute_batch`]. The connection goes back to the pool idle: a
+    /// batch that leaves a transaction open (a `BEGIN` without its
+    /// `COMMIT`) is rolled back and returns an `Err`; use
+    /// [`AsyncDb::begin`] for transactions.
     pub async fn execute_batch(&self, sql: &str) -> Result<()> {
         match &*self.pool {
             Pool::Sqlite(workers) => {

@@ -52,11 +52,38 @@ async fn checkout(pool: &Pool) -> Result<Checkout> {
 }
 
 /// Runs the user's statements on one pooled connection.
+///
+/// A pooled connection must go back idle: with the batch goes a probe of
+/// whether it left a transaction open (in the same round trip); if it did,
+/// the transaction is rolled back and the batch is an `Err` that points to
+/// [`AsyncDb::begin`](super::AsyncDb::begin).
 pub(super) async fn execute_batch(pool: &Pool, sql: &str) -> Result<()> {
     let mut checkout = checkout(pool).await?;
-    let result = checkout.client().batch_execute(sql).await;
+    let client = checkout.client();
+    let (batch, probe) = futures_util::future::join(
+        client.batch_execute(sql),
+        client.simple_query("SELECT now() = statement_timestamp()"),
+    )
+    .await;
+    // Outside a transaction each statement is its own, which starts when
+    // the statement does; an error here means an aborted one.
+    let idle = probe.is_ok_and(|messages| {
+        messages.iter().any(|message| {
+            matches!(message, tokio_postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t"))
+        })
+    });
+    if !idle {
+        if client.batch_execute("ROLLBACK").await.is_err() {
+            return Err(Error::Database("the batch left the connection in a transaction that could not be rolled back; the connection was closed".into()));
+        }
+        checkout.finished = true;
+        batch.map_err(|e| Error::Database(PgError::boxed(e)))?;
+        return Err(Error::Database(
+            "the batch left a transaction open on a pooled connection, so it was rolled back: use `AsyncDb::begin` or `AsyncDb::transaction` for transactions".into(),
+        ));
+    }
     checkout.finished = true;
-    result.map_err(|e| Error::Database(PgError::boxed(e)))
+    batch.map_err(|e| Error::Database(PgError::boxed(e)))
 }
 
 /// Runs `job` on one pooled connection.
