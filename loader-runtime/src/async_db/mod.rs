@@ -177,7 +177,7 @@ impl AsyncDb {
         match &*self.pool {
             Pool::Sqlite(workers) => {
                 let sql = sql.to_owned();
-                workers.run(move |db| db.execute_batch(&sql)).await
+                workers.run(move |db| sqlite::execute_batch(db, &sql)).await
             }
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => postgres::execute_batch(pool, sql).await,

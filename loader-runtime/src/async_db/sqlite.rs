@@ -114,6 +114,21 @@ async fn send<T: Send + 'static>(
     answered.await.map_err(|_| stopped())?
 }
 
+/// Runs the user's batch on a worker's connection, which must stay out of
+/// a transaction for the jobs that follow on it: one left open is rolled
+/// back and reported.
+pub(super) fn execute_batch(db: &Db, sql: &str) -> Result<()> {
+    let result = db.execute_batch(sql);
+    if db.sqlite().is_some_and(|conn| !conn.is_autocommit()) {
+        db.execute_batch("ROLLBACK")?;
+        result?;
+        return Err(Error::Database(
+            "the batch left a transaction open on a worker's connection, so it was rolled back: use `AsyncDb::begin` or `AsyncDb::transaction` for transactions".into(),
+        ));
+    }
+    result
+}
+
 /// A worker's loop: take tasks until the handle is dropped.
 fn work(
     db: Result<Db>,
