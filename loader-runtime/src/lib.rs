@@ -83,6 +83,8 @@ mod query;
 pub mod relation;
 mod row;
 mod scope;
+#[cfg(feature = "serde")]
+pub mod serialize;
 mod sql;
 
 #[doc(hidden)]

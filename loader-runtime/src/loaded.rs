@@ -64,6 +64,12 @@ impl<E: Entity, P: PreloadList<E>> Loaded<E, P> {
         E::view_entity::<P>(&self.view)
     }
 
+    /// The preloaded values, one per relation of `P`.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    pub(crate) fn values(&self) -> &P::Values {
+        E::view_values::<P>(&self.view)
+    }
+
     /// Takes the entity out, dropping its preloaded relations.
     pub fn into_entity(self) -> E {
         E::view_into_parts::<P>(self.view).0
