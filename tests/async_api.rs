@@ -557,3 +557,63 @@ fn a_batch_cannot_leave_a_pooled_connection_in_a_transaction() {
         });
     }
 }
+
+/// A migration that changes a column's type while the connection keeps
+/// statements that read it: the next load fails once with "cached plan
+/// must not change result type", drops the kept statements and runs again,
+/// on both APIs. Inside the caller's transaction it cannot (the failure
+/// aborted the transaction) and is an `Err`.
+#[test]
+fn a_column_type_change_under_kept_statements_recovers() {
+    for conn in common::conn::blog_conns(3, 2, 1) {
+        if conn.sync().backend() != Backend::Postgres {
+            continue;
+        }
+        let name = conn.name();
+        let query = User::query().preload(User::posts().preload(Post::comments()));
+        let before = on!(&conn, wait, |db| {
+            let users = wait!(query.all(db)).unwrap();
+            wait!(users[0].load_posts(db)).unwrap();
+            format!("{users:?}")
+        });
+        // A second session runs the migration.
+        let schema: String = conn
+            .sync()
+            .postgres()
+            .unwrap()
+            .query_one("SELECT current_schema()", &[])
+            .unwrap()
+            .get(0);
+        let migrate = |sql: &str| {
+            let sql = sql.to_owned();
+            let schema = schema.clone();
+            blocking(move || {
+                common::backend::postgres_session(&schema)
+                    .execute_batch(&sql)
+                    .unwrap()
+            })
+        };
+        migrate("ALTER TABLE posts ALTER COLUMN title TYPE varchar(200)");
+        let after = on!(&conn, wait, |db| {
+            let users = wait!(query.all(db)).unwrap();
+            let lazy = wait!(users[0].load_posts(db)).unwrap();
+            assert_eq!(lazy.len(), 2, "{name}");
+            assert_eq!(wait!(Post::all(db)).unwrap().len(), 6, "{name}");
+            format!("{users:?}")
+        });
+        assert_eq!(after, before, "{name}: the same graph after the migration");
+
+        migrate("ALTER TABLE posts ALTER COLUMN title TYPE text");
+        if let common::conn::Conn::Sync(db) = &conn {
+            let error = db
+                .transaction(|db| Post::all(db))
+                .expect_err("a stale statement inside the caller's transaction");
+            assert!(error.to_string().contains("cached plan"), "{name}: {error}");
+            assert_eq!(
+                Post::all(db).unwrap().len(),
+                6,
+                "{name}: recovers outside it"
+            );
+        }
+    }
+}

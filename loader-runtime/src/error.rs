@@ -122,6 +122,21 @@ impl From<postgres::Error> for Error {
     }
 }
 
+impl Error {
+    /// Whether this is the failure of a kept PostgreSQL statement that went
+    /// stale (its result's columns changed type since it was prepared):
+    /// running the job again on freshly prepared statements recovers.
+    pub(crate) fn is_stale_statement(&self) -> bool {
+        match self {
+            #[cfg(feature = "postgres")]
+            Error::Query { source, .. } | Error::Database(source) => {
+                crate::backend::postgres::PgError::is_stale(source)
+            }
+            _ => false,
+        }
+    }
+}
+
 fn key_suffix(key: &Option<String>) -> String {
     match key {
         Some(key) => format!(" (row with key {key})"),

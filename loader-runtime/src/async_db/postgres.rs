@@ -87,12 +87,22 @@ pub(super) async fn execute_batch(pool: &Pool, sql: &str) -> Result<()> {
 }
 
 /// Runs `job` on one pooled connection.
-pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, job: J) -> Result<J::Output> {
+///
+/// A kept statement that went stale (a column's type changed under it:
+/// "cached plan must not change result type") fails the job; the
+/// connection's kept statements are dropped and the job runs once more,
+/// from the start, in a snapshot of its own.
+pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, mut job: J) -> Result<J::Output> {
     if let Some(load) = job.lazy_load() {
         monitor.lazy_load(load)?;
     }
     let mut checkout = checkout(pool).await?;
-    let (result, idle) = run_on(checkout.client(), monitor, job, false).await;
+    let (mut result, mut idle) = run_on(checkout.client(), monitor, &mut job, false).await;
+    let stale = result.as_ref().err().is_some_and(Error::is_stale_statement);
+    if stale && idle && job.restart() {
+        checkout.client().statement_cache.clear();
+        (result, idle) = run_on(checkout.client(), monitor, &mut job, false).await;
+    }
     // A connection left idle goes back to the pool; one whose transaction
     // could not be ended, or whose future was dropped on the way, is closed.
     checkout.finished = idle;
@@ -105,7 +115,7 @@ pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, job: J) -> Resul
 async fn run_on<J: Job>(
     client: &Object,
     monitor: &Monitor,
-    mut job: J,
+    job: &mut J,
     inside: bool,
 ) -> (Result<J::Output>, bool) {
     // Few roots: name every level by subquery and send the tree at once.
@@ -182,7 +192,8 @@ impl Transaction {
         }
         let mut slot = self.conn.lock().await;
         let checkout = slot.take().ok_or_else(lost)?;
-        let (result, idle) = run_on(checkout.client(), monitor, job, true).await;
+        let mut job = job;
+        let (result, idle) = run_on(checkout.client(), monitor, &mut job, true).await;
         if idle {
             *slot = Some(checkout);
         }

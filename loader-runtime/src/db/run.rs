@@ -19,6 +19,12 @@ impl Db {
 
     /// Runs `job`, counting and logging its statements in `monitor` (an
     /// async handle's, when this `Db` is one of its SQLite workers).
+    ///
+    /// On PostgreSQL, a kept statement that went stale (a column's type
+    /// changed under it) fails the job; the kept statements are dropped and
+    /// the job runs once more, from the start, in a snapshot of its own. In
+    /// a transaction of the caller's that is not possible (the failure
+    /// aborted it), and the error is returned.
     pub(crate) fn run_job_logged<J: Job>(
         &self,
         mut job: J,
@@ -27,6 +33,34 @@ impl Db {
         if let Some(load) = job.lazy_load() {
             monitor.lazy_load(load)?;
         }
+        match self.attempt(&mut job, monitor) {
+            Err(error) if error.is_stale_statement() && self.recover_stale(&mut job) => {
+                self.attempt(&mut job, monitor)
+            }
+            result => result,
+        }
+    }
+
+    /// Drops the kept statements and restarts `job`, unless the failure
+    /// happened in the caller's transaction.
+    #[cfg(feature = "postgres")]
+    fn recover_stale<J: Job>(&self, job: &mut J) -> bool {
+        match &self.conn {
+            Conn::Postgres(conn) if !conn.in_callers_transaction() => {
+                conn.forget_statements();
+                job.restart()
+            }
+            _ => false,
+        }
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn recover_stale<J: Job>(&self, _: &mut J) -> bool {
+        false
+    }
+
+    /// One run of `job`.
+    fn attempt<J: Job>(&self, job: &mut J, monitor: &Monitor) -> Result<J::Output> {
         // The statements of a preload read one snapshot of the database.
         let snapshot = if job.snapshot() {
             self.begin(true)?

@@ -55,6 +55,13 @@ pub trait Job: Send + 'static {
     fn lazy_load(&self) -> Option<LazyLoad> {
         None
     }
+
+    /// Starts over, forgetting every row it took: for a backend that must
+    /// run the job again (a statement it kept went stale). Returns whether
+    /// the job can.
+    fn restart(&mut self) -> bool {
+        false
+    }
 }
 
 /// A lazy load: which relation, and where it was called.
@@ -68,6 +75,8 @@ pub struct LazyLoad {
 /// One statement whose rows are decoded as `T`: `all`, `find`, a lazy load.
 pub struct FetchJob<T> {
     statement: Option<(Sql, Vec<Param>)>,
+    /// The statement again, for a restart.
+    again: (Sql, Vec<Param>),
     sent: Option<Slot>,
     lazy: Option<LazyLoad>,
     _rows: std::marker::PhantomData<fn() -> T>,
@@ -77,6 +86,7 @@ impl<T: Entity> FetchJob<T> {
     /// Runs the derive's statement `sql` with `params`.
     pub(crate) fn new(sql: Sql, params: Vec<Param>) -> Self {
         FetchJob {
+            again: (sql, params.clone()),
             statement: Some((sql, params)),
             sent: None,
             lazy: None,
@@ -119,6 +129,12 @@ impl<T: Entity> Job for FetchJob<T> {
 
     fn lazy_load(&self) -> Option<LazyLoad> {
         self.lazy
+    }
+
+    fn restart(&mut self) -> bool {
+        self.statement = Some(self.again.clone());
+        self.sent = None;
+        true
     }
 }
 
@@ -292,6 +308,15 @@ where
     fn form(&self) -> Option<Form> {
         self.query.chosen_form()
     }
+
+    fn restart(&mut self) -> bool {
+        self.phase = Phase::Start;
+        self.rows = Vec::new();
+        self.whole = false;
+        self.owner_sql = None;
+        self.nested = self.query.preloads().start();
+        true
+    }
 }
 
 /// A job whose result is known without a statement.
@@ -363,5 +388,9 @@ impl<J: Job, T: Send + 'static, F: FnOnce(J::Output, Backend) -> Result<T> + Sen
 
     fn lazy_load(&self) -> Option<LazyLoad> {
         self.job.lazy_load()
+    }
+
+    fn restart(&mut self) -> bool {
+        self.map.is_some() && self.job.restart()
     }
 }

@@ -32,7 +32,26 @@ pub(crate) struct PgError {
     error: postgres::Error,
 }
 
+/// Whether `error` says that a kept statement went stale: its result's
+/// columns changed type since it was prepared (`ALTER TABLE ... TYPE` while
+/// the connection kept it). The statement must be prepared again.
+pub(crate) fn is_stale_statement(error: &postgres::Error) -> bool {
+    error.code() == Some(&postgres::error::SqlState::FEATURE_NOT_SUPPORTED)
+        && error.as_db_error().is_some_and(|db| {
+            db.message()
+                .contains("cached plan must not change result type")
+        })
+}
+
 impl PgError {
+    /// Whether `source` is a PostgreSQL error saying a kept statement went
+    /// stale.
+    pub(crate) fn is_stale(source: &BoxError) -> bool {
+        source
+            .downcast_ref::<PgError>()
+            .is_some_and(|error| is_stale_statement(&error.error))
+    }
+
     pub(crate) fn boxed(error: postgres::Error) -> BoxError {
         let mut message = error.to_string();
         let mut source = std::error::Error::source(&error);
@@ -91,6 +110,30 @@ impl PgConn {
         self.raw_used.set(true);
         let client = self.client.try_borrow_mut().ok()?;
         RefMut::filter_map(client, Option::as_mut).ok()
+    }
+
+    /// Whether a transaction of the caller's is open (one begun with
+    /// `Db::transaction`, or with SQL of the caller's: then the server is
+    /// asked, one round trip, and an unanswered question counts as yes).
+    pub(crate) fn in_callers_transaction(&self) -> bool {
+        if self.in_transaction.get() {
+            return true;
+        }
+        if !self.raw_used.get() {
+            return false;
+        }
+        match self.in_users_transaction() {
+            Ok(false) => {
+                self.raw_used.set(false);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Forgets every kept statement (they went stale after a schema change).
+    pub(crate) fn forget_statements(&self) {
+        self.statements.borrow_mut().clear();
     }
 
     /// Whether the connection is known to be gone.
