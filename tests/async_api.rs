@@ -617,3 +617,38 @@ fn a_column_type_change_under_kept_statements_recovers() {
         }
     }
 }
+
+/// The time a job waited for a pooled connection is counted in its log:
+/// with one connection held by a transaction, a query waits until the
+/// transaction ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn pool_waits_are_counted() {
+    let Some(schema) = postgres_blog(3, 1, 0) else {
+        return;
+    };
+    let manager = loader_runtime::deadpool_postgres::Manager::new(
+        postgres_config(&schema, None),
+        tokio_postgres::NoTls,
+    );
+    let pool = loader_runtime::deadpool_postgres::Pool::builder(manager)
+        .max_size(1)
+        .runtime(loader_runtime::deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .unwrap();
+    let db = AsyncDb::from_postgres_pool(pool);
+    let tx = db.begin().await.unwrap();
+    let waiting = db.with_new_log();
+    let query = tokio::spawn(async move {
+        let users = User::all(&waiting).await.unwrap();
+        (users.len(), waiting.pool_wait())
+    });
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    tx.commit().await.unwrap();
+    let (users, wait) = query.await.unwrap();
+    assert_eq!(users, 3);
+    assert_eq!(wait.checkouts, 1);
+    assert!(wait.longest >= Duration::from_millis(60), "{wait:?}");
+    assert_eq!(wait.total, wait.longest);
+    db.reset_query_log();
+    assert_eq!(db.pool_wait().checkouts, 0);
+}

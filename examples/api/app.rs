@@ -115,10 +115,13 @@ fn page(query: Result<Query<Page>, QueryRejection>) -> Result<Page, ApiError> {
 }
 
 /// A JSON body with the number of statements the request ran, in the
-/// `x-statements` header, so that a client (or a test) can see the cost.
+/// `x-statements` header, and how long it waited for a pooled connection,
+/// in `x-pool-wait-us`, so that a client (or a test) can see the cost.
 fn counted<T: Serialize>(db: &AsyncDb, body: &T) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert("x-statements", HeaderValue::from(db.query_count()));
+    let waited = db.pool_wait().total.as_micros() as u64;
+    headers.insert("x-pool-wait-us", HeaderValue::from(waited));
     (headers, Json(body)).into_response()
 }
 

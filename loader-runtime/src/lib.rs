@@ -101,7 +101,7 @@ pub use entity::{Entity, EntityMeta, EntitySql, ForeignKey, Key, Keyed};
 pub use error::{Error, Result};
 pub use executor::Executor;
 pub use loaded::Loaded;
-pub use monitor::{DEFAULT_LOG_CAPACITY, Monitor, QueryRecord};
+pub use monitor::{DEFAULT_LOG_CAPACITY, Monitor, PoolWait, QueryRecord};
 pub use preload::{Count, Has, HasCount, Preload, PreloadList, With};
 pub use query::Query;
 pub use relation::Relation;

@@ -29,6 +29,7 @@ struct QueryLog {
 /// handle): every statement the library runs is counted and recorded here.
 pub struct Monitor {
     log: Mutex<QueryLog>,
+    pool_wait: Mutex<PoolWait>,
     echo: AtomicBool,
     hook: Mutex<Option<QueryHook>>,
     diagnostics: Mutex<Diagnostics>,
@@ -50,6 +51,7 @@ impl Default for Monitor {
                 capacity: DEFAULT_LOG_CAPACITY,
                 records: VecDeque::new(),
             }),
+            pool_wait: Mutex::new(PoolWait::default()),
             echo: AtomicBool::new(false),
             hook: Mutex::new(None),
             diagnostics: Mutex::new(Diagnostics::default()),
@@ -63,6 +65,18 @@ impl std::fmt::Debug for Monitor {
             .field("query_count", &self.query_count())
             .finish_non_exhaustive()
     }
+}
+
+/// How long jobs waited for a pooled connection ([`Monitor::pool_wait`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolWait {
+    /// How many connections were checked out.
+    pub checkouts: usize,
+    /// The time spent waiting for them, in all.
+    pub total: Duration,
+    /// The longest single wait.
+    pub longest: Duration,
 }
 
 /// One statement the library ran, as kept in [`Monitor::query_log`].
@@ -94,9 +108,27 @@ impl Monitor {
         lock(&self.log).records.iter().cloned().collect()
     }
 
+    /// How long this handle's jobs waited for a pooled connection since it
+    /// was made or since [`reset_query_log`](Monitor::reset_query_log)
+    /// (an `AsyncDb` on PostgreSQL; zero elsewhere): a pool that is too
+    /// small for its load shows here first.
+    pub fn pool_wait(&self) -> PoolWait {
+        *lock(&self.pool_wait)
+    }
+
+    /// Counts one checkout that waited `waited`.
+    #[cfg_attr(not(all(feature = "async", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn checked_out(&self, waited: Duration) {
+        let mut wait = lock(&self.pool_wait);
+        wait.checkouts += 1;
+        wait.total += waited;
+        wait.longest = wait.longest.max(waited);
+    }
+
     /// Forgets the log, sets the query count back to zero and starts a new
     /// scope for N+1 detection: call it at the start of each request or test.
     pub fn reset_query_log(&self) {
+        *lock(&self.pool_wait) = PoolWait::default();
         let mut log = lock(&self.log);
         log.count = 0;
         log.records.clear();

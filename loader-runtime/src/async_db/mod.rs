@@ -180,7 +180,7 @@ impl AsyncDb {
                 workers.run(move |db| sqlite::execute_batch(db, &sql)).await
             }
             #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => postgres::execute_batch(pool, sql).await,
+            Pool::Postgres(pool) => postgres::execute_batch(pool, &self.monitor, sql).await,
         }
     }
 
@@ -197,7 +197,7 @@ impl AsyncDb {
             Pool::Sqlite(workers) => TransactionConn::Sqlite(workers.lease().await?),
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => {
-                TransactionConn::Postgres(postgres::Transaction::begin(pool).await?)
+                TransactionConn::Postgres(postgres::Transaction::begin(pool, &self.monitor).await?)
             }
         };
         Ok(AsyncTransaction {

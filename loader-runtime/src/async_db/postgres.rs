@@ -43,8 +43,10 @@ impl Checkout {
     }
 }
 
-async fn checkout(pool: &Pool) -> Result<Checkout> {
+async fn checkout(pool: &Pool, monitor: &Monitor) -> Result<Checkout> {
+    let start = std::time::Instant::now();
     let client = pool.get().await.map_err(|e| Error::Database(Box::new(e)))?;
+    monitor.checked_out(start.elapsed());
     Ok(Checkout {
         client: Some(client),
         finished: false,
@@ -57,8 +59,8 @@ async fn checkout(pool: &Pool) -> Result<Checkout> {
 /// whether it left a transaction open (in the same round trip); if it did,
 /// the transaction is rolled back and the batch is an `Err` that points to
 /// [`AsyncDb::begin`](super::AsyncDb::begin).
-pub(super) async fn execute_batch(pool: &Pool, sql: &str) -> Result<()> {
-    let mut checkout = checkout(pool).await?;
+pub(super) async fn execute_batch(pool: &Pool, monitor: &Monitor, sql: &str) -> Result<()> {
+    let mut checkout = checkout(pool, monitor).await?;
     let client = checkout.client();
     let (batch, probe) = futures_util::future::join(
         client.batch_execute(sql),
@@ -96,7 +98,7 @@ pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, mut job: J) -> R
     if let Some(load) = job.lazy_load() {
         monitor.lazy_load(load)?;
     }
-    let mut checkout = checkout(pool).await?;
+    let mut checkout = checkout(pool, monitor).await?;
     let (mut result, mut idle) = run_on(checkout.client(), monitor, &mut job, false).await;
     let stale = result.as_ref().err().is_some_and(Error::is_stale_statement);
     if stale && idle && job.restart() {
@@ -174,8 +176,8 @@ fn lost() -> Error {
 }
 
 impl Transaction {
-    pub(super) async fn begin(pool: &Pool) -> Result<Transaction> {
-        let checkout = checkout(pool).await?;
+    pub(super) async fn begin(pool: &Pool, monitor: &Monitor) -> Result<Transaction> {
+        let checkout = checkout(pool, monitor).await?;
         checkout
             .client()
             .batch_execute("BEGIN")
