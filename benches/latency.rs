@@ -14,6 +14,7 @@
 #![allow(clippy::duplicated_attributes)]
 
 #[path = "../tests/common/proxy.rs"]
+#[allow(dead_code)]
 mod proxy;
 
 use std::hint::black_box;

@@ -19,6 +19,9 @@ pub struct Proxy {
     pub port: u16,
     round_trips: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
+    /// While set, the server is unreachable: connections are refused.
+    down: Arc<AtomicBool>,
+    open: Arc<std::sync::Mutex<Vec<TcpStream>>>,
 }
 
 impl Proxy {
@@ -29,16 +32,27 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let round_trips = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
+        let down = Arc::new(AtomicBool::new(false));
+        let open = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (counter, stopped) = (Arc::clone(&round_trips), Arc::clone(&stop));
+        let (refusing, connections) = (Arc::clone(&down), Arc::clone(&open));
         let upstream = upstream.to_owned();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 if stopped.load(Ordering::SeqCst) {
                     return;
                 }
+                if refusing.load(Ordering::SeqCst) {
+                    continue;
+                }
                 let (Ok(client), Ok(server)) = (client, TcpStream::connect(&upstream)) else {
                     continue;
                 };
+                if let (Ok(a), Ok(b)) = (client.try_clone(), server.try_clone()) {
+                    let mut open = connections.lock().unwrap_or_else(|e| e.into_inner());
+                    open.push(a);
+                    open.push(b);
+                }
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 // Whether the server spoke last on this connection.
@@ -56,7 +70,24 @@ impl Proxy {
             port,
             round_trips,
             stop,
+            down,
+            open,
         }
+    }
+
+    /// Makes the server unreachable: cuts every open connection and
+    /// refuses new ones until [`Proxy::up`].
+    pub fn down(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        for stream in open.drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Lets connections through again.
+    pub fn up(&self) {
+        self.down.store(false, Ordering::SeqCst);
     }
 
     /// Round trips since the last call.
