@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::proxy::Proxy;
 use common::{Comment, Post, User};
-use loader_runtime::{AsyncDb, Backend, Db};
+use loader_runtime::{AsyncDb, Backend, Db, Form};
 
 /// A blog filled through the sync API, and an async handle on the same
 /// data: a WAL file for SQLite, the test's schema on PostgreSQL. `sync`
@@ -651,4 +651,165 @@ async fn pool_waits_are_counted() {
     assert_eq!(wait.total, wait.longest);
     db.reset_query_log();
     assert_eq!(db.pool_wait().checkouts, 0);
+}
+
+/// The session's prepared statements, read as an entity.
+#[derive(loader_runtime::Entity, Debug)]
+#[entity(table = "pg_prepared_statements")]
+struct Prepared {
+    #[entity(primary_key)]
+    name: String,
+}
+
+/// Without prepared statements (for a pooler in transaction mode), every
+/// statement runs unnamed with its values typed by the server: the same
+/// graphs on both APIs and both forms, and nothing left prepared on the
+/// session. A statement prepared and then lost (what such a pooler does)
+/// is an error that says what to set.
+#[test]
+fn without_prepared_statements_the_same_graphs_and_nothing_prepared() {
+    let Ok(url) = std::env::var(common::backend::POSTGRES_URL) else {
+        return;
+    };
+    let conns = common::conn::blog_conns(12, 3, 2);
+    for conn in conns
+        .iter()
+        .filter(|c| c.sync().backend() == Backend::Postgres)
+    {
+        let schema: String = conn
+            .sync()
+            .postgres()
+            .unwrap()
+            .query_one("SELECT current_schema()", &[])
+            .unwrap()
+            .get(0);
+        let graphs = on!(conn, wait, |db| {
+            let nested = User::query()
+                .filter(|u| u.username.like("user 1%").or(u.id.is_in([2, 3])))
+                .preload(
+                    User::posts()
+                        .filter(|p| p.id.gt(2))
+                        .preload(Post::comments().preload(Comment::post())),
+                )
+                .preload(User::posts().count());
+            let page = Post::query()
+                .order_by(|p| p.title.desc())
+                .limit(5)
+                .preload(Post::author().preload(User::posts().limit_per_parent(1)))
+                .preload(Post::editor());
+            vec![
+                format!("{:?}", wait!(nested.all(db)).unwrap()),
+                format!(
+                    "{:?}",
+                    wait!(nested.clone().form(Form::Subquery).all(db)).unwrap()
+                ),
+                format!("{:?}", wait!(page.all(db)).unwrap()),
+                format!("{:?}", wait!(page.find(db, &7)).unwrap()),
+                format!("{:?}", wait!(Post::find(db, &3)).unwrap().unwrap()),
+            ]
+        });
+        let sync = blocking(|| {
+            let db = Db::connect(&format!("{url}?prepared_statements=false")).unwrap();
+            db.execute_batch(&format!("SET search_path TO {schema}"))
+                .unwrap();
+            let nested = User::query()
+                .filter(|u| u.username.like("user 1%").or(u.id.is_in([2, 3])))
+                .preload(
+                    User::posts()
+                        .filter(|p| p.id.gt(2))
+                        .preload(Post::comments().preload(Comment::post())),
+                )
+                .preload(User::posts().count());
+            let page = Post::query()
+                .order_by(|p| p.title.desc())
+                .limit(5)
+                .preload(Post::author().preload(User::posts().limit_per_parent(1)))
+                .preload(Post::editor());
+            let graphs = vec![
+                format!("{:?}", nested.all(&db).unwrap()),
+                format!(
+                    "{:?}",
+                    nested.clone().form(Form::Subquery).all(&db).unwrap()
+                ),
+                format!("{:?}", page.all(&db).unwrap()),
+                format!("{:?}", page.find(&db, &7).unwrap()),
+                format!("{:?}", Post::find(&db, &3).unwrap().unwrap()),
+            ];
+            let posts = Post::find(&db, &3).unwrap().unwrap();
+            assert_eq!(posts.load_comments(&db).unwrap().len(), 2);
+            let prepared: i64 = db
+                .postgres()
+                .unwrap()
+                .query_one(
+                    "SELECT count(*) FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            assert_eq!(prepared, 0, "nothing prepared on the session");
+            graphs
+        });
+        assert_eq!(sync, graphs, "{}: sync, unnamed", conn.name());
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let unnamed = runtime.block_on(async {
+            let manager = loader_runtime::deadpool_postgres::Manager::new(
+                postgres_config(&schema, None),
+                tokio_postgres::NoTls,
+            );
+            let pool = loader_runtime::deadpool_postgres::Pool::builder(manager)
+                .max_size(1)
+                .runtime(loader_runtime::deadpool_postgres::Runtime::Tokio1)
+                .build()
+                .unwrap();
+            let db = AsyncDb::from_postgres_pool(pool).without_prepared_statements();
+            let nested = User::query()
+                .filter(|u| u.username.like("user 1%").or(u.id.is_in([2, 3])))
+                .preload(
+                    User::posts()
+                        .filter(|p| p.id.gt(2))
+                        .preload(Post::comments().preload(Comment::post())),
+                )
+                .preload(User::posts().count());
+            let page = Post::query()
+                .order_by(|p| p.title.desc())
+                .limit(5)
+                .preload(Post::author().preload(User::posts().limit_per_parent(1)))
+                .preload(Post::editor());
+            let graphs = vec![
+                format!("{:?}", nested.all(&db).await.unwrap()),
+                format!(
+                    "{:?}",
+                    nested.clone().form(Form::Subquery).all(&db).await.unwrap()
+                ),
+                format!("{:?}", page.all(&db).await.unwrap()),
+                format!("{:?}", page.find(&db, &7).await.unwrap()),
+                format!("{:?}", Post::find(&db, &3).await.unwrap().unwrap()),
+            ];
+            let prepared = Prepared::all(&db).await.unwrap();
+            assert!(
+                prepared.is_empty(),
+                "nothing prepared on the pool's session: {prepared:?}"
+            );
+            graphs
+        });
+        assert_eq!(unnamed, graphs, "{}: async, unnamed", conn.name());
+    }
+    // A kept statement the server no longer has: the error says what to set.
+    let message = blocking(|| {
+        let db = Db::connect(&url).unwrap();
+        db.execute_batch("CREATE TEMP TABLE notes (id BIGINT PRIMARY KEY)")
+            .unwrap();
+        #[derive(loader_runtime::Entity)]
+        #[entity(table = "notes")]
+        struct Note {
+            id: i64,
+        }
+        Note::all(&db).unwrap();
+        db.postgres()
+            .unwrap()
+            .batch_execute("DEALLOCATE ALL")
+            .unwrap();
+        Note::all(&db).map(|_| ()).unwrap_err().to_string()
+    });
+    assert!(message.contains("prepared_statements=false"), "{message}");
 }

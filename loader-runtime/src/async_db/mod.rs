@@ -78,6 +78,8 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub struct AsyncDb {
     pool: Arc<Pool>,
     monitor: Arc<Monitor>,
+    /// Whether PostgreSQL statements are prepared (and kept) before they run.
+    prepare: bool,
 }
 
 enum Pool {
@@ -104,8 +106,27 @@ impl AsyncDb {
 
     #[cfg(feature = "postgres")]
     async fn connect_postgres(url: &str) -> Result<AsyncDb> {
+        let (url, prepare) = crate::backend::postgres::take_prepared_option(url);
         let config: tokio_postgres::Config = url.parse()?;
-        AsyncDb::from_postgres_config(config)
+        let db = AsyncDb::from_postgres_config(config)?;
+        Ok(if prepare {
+            db
+        } else {
+            db.without_prepared_statements()
+        })
+    }
+
+    /// Runs every PostgreSQL statement unnamed, never preparing one: what a
+    /// connection pooler in transaction mode, such as PgBouncer before
+    /// 1.21, needs, since it may send each transaction to another server
+    /// connection. Values then travel in text format for the server to
+    /// type, as literals would; each statement is planned for each run (a
+    /// preload still goes out pipelined, in one round trip for a page).
+    /// Also `prepared_statements=false` in the URL given to
+    /// [`AsyncDb::connect`].
+    pub fn without_prepared_statements(mut self) -> AsyncDb {
+        self.prepare = false;
+        self
     }
 
     #[cfg(not(feature = "postgres"))]
@@ -145,6 +166,7 @@ impl AsyncDb {
         AsyncDb {
             pool: Arc::new(pool),
             monitor: Arc::default(),
+            prepare: true,
         }
     }
 
@@ -155,6 +177,7 @@ impl AsyncDb {
         AsyncDb {
             pool: Arc::clone(&self.pool),
             monitor: Arc::default(),
+            prepare: self.prepare,
         }
     }
 
@@ -196,9 +219,9 @@ impl AsyncDb {
         let conn = match &*self.pool {
             Pool::Sqlite(workers) => TransactionConn::Sqlite(workers.lease().await?),
             #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => {
-                TransactionConn::Postgres(postgres::Transaction::begin(pool, &self.monitor).await?)
-            }
+            Pool::Postgres(pool) => TransactionConn::Postgres(
+                postgres::Transaction::begin(pool, &self.monitor, self.prepare).await?,
+            ),
         };
         Ok(AsyncTransaction {
             conn,
@@ -270,7 +293,7 @@ impl AsyncDb {
                     .await
             }
             #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => postgres::run(pool, &self.monitor, job).await,
+            Pool::Postgres(pool) => postgres::run(pool, &self.monitor, job, self.prepare).await,
         }
     }
 }

@@ -11,7 +11,8 @@ use futures_util::future::join_all;
 use tokio_postgres::Row as PgRow;
 use tokio_postgres::types::{ToSql, Type};
 
-use crate::backend::postgres::{PgError, bind::PgParam};
+use crate::backend::postgres::bind::{PgParam, TextParam};
+use crate::backend::postgres::{PgError, unknown_types};
 use crate::engine::{Form, Io, Job, Sink, Statement};
 use crate::error::{Error, Result};
 use crate::monitor::Monitor;
@@ -94,16 +95,21 @@ pub(super) async fn execute_batch(pool: &Pool, monitor: &Monitor, sql: &str) -> 
 /// "cached plan must not change result type") fails the job; the
 /// connection's kept statements are dropped and the job runs once more,
 /// from the start, in a snapshot of its own.
-pub(super) async fn run<J: Job>(pool: &Pool, monitor: &Monitor, mut job: J) -> Result<J::Output> {
+pub(super) async fn run<J: Job>(
+    pool: &Pool,
+    monitor: &Monitor,
+    mut job: J,
+    prepare: bool,
+) -> Result<J::Output> {
     if let Some(load) = job.lazy_load() {
         monitor.lazy_load(load)?;
     }
     let mut checkout = checkout(pool, monitor).await?;
-    let (mut result, mut idle) = run_on(checkout.client(), monitor, &mut job, false).await;
+    let (mut result, mut idle) = run_on(checkout.client(), monitor, &mut job, false, prepare).await;
     let stale = result.as_ref().err().is_some_and(Error::is_stale_statement);
     if stale && idle && job.restart() {
         checkout.client().statement_cache.clear();
-        (result, idle) = run_on(checkout.client(), monitor, &mut job, false).await;
+        (result, idle) = run_on(checkout.client(), monitor, &mut job, false, prepare).await;
     }
     // A connection left idle goes back to the pool; one whose transaction
     // could not be ended, or whose future was dropped on the way, is closed.
@@ -119,6 +125,7 @@ async fn run_on<J: Job>(
     monitor: &Monitor,
     job: &mut J,
     inside: bool,
+    prepare: bool,
 ) -> (Result<J::Output>, bool) {
     // Few roots: name every level by subquery and send the tree at once.
     let form = job.form().unwrap_or(if job.few_roots() {
@@ -149,7 +156,7 @@ async fn run_on<J: Job>(
         // Once sent, a wave with `COMMIT` ends the transaction whatever
         // failed in it (an aborted transaction's `COMMIT` rolls back).
         open = (open || begin) && !commit;
-        match run_wave(client, monitor, wave, begin, commit).await {
+        match run_wave(client, monitor, wave, begin, commit, prepare).await {
             Ok(sinks) => io.receive(sinks),
             Err(error) => break Err(error),
         }
@@ -167,6 +174,7 @@ async fn run_on<J: Job>(
 #[derive(Clone)]
 pub(super) struct Transaction {
     conn: std::sync::Arc<tokio::sync::Mutex<Option<Checkout>>>,
+    prepare: bool,
 }
 
 fn lost() -> Error {
@@ -176,7 +184,11 @@ fn lost() -> Error {
 }
 
 impl Transaction {
-    pub(super) async fn begin(pool: &Pool, monitor: &Monitor) -> Result<Transaction> {
+    pub(super) async fn begin(
+        pool: &Pool,
+        monitor: &Monitor,
+        prepare: bool,
+    ) -> Result<Transaction> {
         let checkout = checkout(pool, monitor).await?;
         checkout
             .client()
@@ -185,6 +197,7 @@ impl Transaction {
             .map_err(|e| Error::Database(PgError::boxed(e)))?;
         Ok(Transaction {
             conn: std::sync::Arc::new(tokio::sync::Mutex::new(Some(checkout))),
+            prepare,
         })
     }
 
@@ -195,7 +208,7 @@ impl Transaction {
         let mut slot = self.conn.lock().await;
         let checkout = slot.take().ok_or_else(lost)?;
         let mut job = job;
-        let (result, idle) = run_on(checkout.client(), monitor, &mut job, true).await;
+        let (result, idle) = run_on(checkout.client(), monitor, &mut job, true, self.prepare).await;
         if idle {
             *slot = Some(checkout);
         }
@@ -236,18 +249,38 @@ async fn run_wave(
     wave: Vec<Statement>,
     begin: bool,
     commit: bool,
+    prepare: bool,
 ) -> Result<Vec<Box<dyn Sink>>> {
     // Each text is described once per connection (the pool's cache): the
     // first run of a text costs one more round trip, pipelined too.
-    let prepared = join_all(wave.iter().map(|s| client.prepare_cached(&s.sql))).await;
     let mut statements = Vec::with_capacity(wave.len());
-    for (statement, prepared) in wave.iter().zip(prepared) {
-        statements.push(prepared.map_err(|e| statement.query_error(PgError::boxed(e)))?);
+    if prepare {
+        let prepared = join_all(wave.iter().map(|s| client.prepare_cached(&s.sql))).await;
+        for (statement, prepared) in wave.iter().zip(prepared) {
+            statements.push(Some(
+                prepared.map_err(|e| statement.query_error(PgError::boxed(e)))?,
+            ));
+        }
+    } else {
+        statements.resize(wave.len(), None);
     }
     let params: Vec<Vec<PgParam<'_>>> = wave
         .iter()
         .map(|statement| statement.params.iter().map(PgParam::new).collect())
         .collect();
+    let text_params: Vec<Vec<TextParam<'_>>> = if prepare {
+        Vec::new()
+    } else {
+        wave.iter()
+            .map(|statement| {
+                statement
+                    .params
+                    .iter()
+                    .map(|param| TextParam(PgParam::new(param)))
+                    .collect()
+            })
+            .collect()
+    };
     let start = Instant::now();
     let mut replies: Vec<Reply<'_>> = Vec::with_capacity(wave.len() + 2);
     if begin {
@@ -258,7 +291,18 @@ async fn run_wave(
                 .map(|()| Vec::new())
         }));
     }
-    for ((statement, prepared), params) in wave.iter().zip(&statements).zip(&params) {
+    for (index, ((statement, prepared), params)) in
+        wave.iter().zip(&statements).zip(&params).enumerate()
+    {
+        let Some(prepared) = prepared else {
+            // Nothing prepared: unnamed, the values typed by the server.
+            let typed = unknown_types(&text_params[index]);
+            let sql: &str = &statement.sql;
+            replies.push(Box::pin(
+                async move { client.query_typed(sql, &typed).await },
+            ));
+            continue;
+        };
         if statement.plans_per_run() {
             // Unnamed, so it is planned for these keys (never a generic
             // plan), with the types the kept twin was described with.

@@ -119,8 +119,29 @@ impl Db {
     #[cfg(feature = "postgres")]
     fn connect_postgres(url: &str) -> Result<Db> {
         crate::backend::refuse_inside_async_runtime()?;
-        let client = postgres::Client::connect(url, postgres::NoTls)?;
-        Ok(Db::postgres_connected(client, true))
+        let (url, prepared) = crate::backend::postgres::take_prepared_option(url);
+        let client = postgres::Client::connect(&url, postgres::NoTls)?;
+        let db = Db::postgres_connected(client, true);
+        Ok(if prepared {
+            db
+        } else {
+            db.without_prepared_statements()
+        })
+    }
+
+    /// Runs every statement unnamed, never preparing one (PostgreSQL; no
+    /// effect on SQLite): what a connection pooler in transaction mode,
+    /// such as PgBouncer before 1.21, needs, since it may send each
+    /// transaction to another server connection. Values then travel in
+    /// text format for the server to type, as literals would; each
+    /// statement is planned for each run. Also `prepared_statements=false`
+    /// in the URL given to [`Db::connect`].
+    pub fn without_prepared_statements(self) -> Db {
+        #[cfg(feature = "postgres")]
+        if let Conn::Postgres(conn) = &self.conn {
+            conn.without_prepared_statements();
+        }
+        self
     }
 
     #[cfg(not(feature = "postgres"))]

@@ -64,7 +64,7 @@ fn is_text_type(ty: &Type) -> bool {
     )
 }
 
-/// An array in PostgreSQL's text format: `{"a","b",NULL}`.
+/// An array in PostgreSQL's text format: `{"a","b",NULL}`, `{1,2}`.
 fn text_array(values: &[Value], out: &mut BytesMut) {
     out.extend_from_slice(b"{");
     for (index, value) in values.iter().enumerate() {
@@ -72,21 +72,79 @@ fn text_array(values: &[Value], out: &mut BytesMut) {
             out.extend_from_slice(b",");
         }
         match value {
-            Value::Text(text) => {
-                out.extend_from_slice(b"\"");
-                for c in text.chars() {
-                    if c == '"' || c == '\\' {
-                        out.extend_from_slice(b"\\");
-                    }
-                    let mut buf = [0; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
-                out.extend_from_slice(b"\"");
+            Value::Null => out.extend_from_slice(b"NULL"),
+            Value::Text(text) => quoted(text, out),
+            Value::Blob(_) => {
+                let mut element = BytesMut::new();
+                value_text(value, &mut element);
+                quoted(&String::from_utf8_lossy(&element), out);
             }
-            _ => out.extend_from_slice(b"NULL"),
+            _ => value_text(value, out),
         }
     }
     out.extend_from_slice(b"}");
+}
+
+/// An array element in double quotes, `"` and `\` escaped.
+fn quoted(text: &str, out: &mut BytesMut) {
+    out.extend_from_slice(b"\"");
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.extend_from_slice(b"\\");
+        }
+        let mut buf = [0; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+    out.extend_from_slice(b"\"");
+}
+
+/// A scalar in PostgreSQL's text format, as it would be written in SQL
+/// without quotes: `42`, `1.5`, `Infinity`, `\x00ff` for bytes.
+fn value_text(value: &Value, out: &mut BytesMut) {
+    match value {
+        Value::Null => {}
+        Value::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Real(r) if r.is_nan() => out.extend_from_slice(b"NaN"),
+        Value::Real(r) if r.is_infinite() => {
+            out.extend_from_slice(if *r > 0.0 { b"Infinity" } else { b"-Infinity" })
+        }
+        Value::Real(r) => out.extend_from_slice(format!("{r:?}").as_bytes()),
+        Value::Text(text) => out.extend_from_slice(text.as_bytes()),
+        Value::Blob(bytes) => {
+            out.extend_from_slice(b"\\x");
+            for byte in bytes {
+                out.extend_from_slice(format!("{byte:02x}").as_bytes());
+            }
+        }
+    }
+}
+
+/// A parameter sent in text format with its type left to the server
+/// (`unknown`): how statements run without being prepared first, which
+/// a pooler in transaction mode (PgBouncer) requires. The server parses
+/// the text as the type it infers, as it would a quoted literal.
+#[derive(Debug)]
+pub(crate) struct TextParam<'a>(pub PgParam<'a>);
+
+impl ToSql for TextParam<'_> {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        match &self.0 {
+            PgParam::Value(Value::Null) => return Ok(IsNull::Yes),
+            PgParam::Value(value) => value_text(value, out),
+            PgParam::Array(values) => text_array(values, out),
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    fn encode_format(&self, _: &Type) -> Format {
+        Format::Text
+    }
+
+    to_sql_checked!();
 }
 
 impl ToSql for PgParam<'_> {
@@ -198,6 +256,24 @@ mod tests {
     use rusqlite::types::Value;
 
     use super::text_array;
+
+    #[test]
+    fn scalars_and_mixed_arrays_in_text_format() {
+        let mut out = BytesMut::new();
+        text_array(
+            &[
+                Value::Integer(-3),
+                Value::Real(1.5),
+                Value::Null,
+                Value::Blob(vec![0, 255]),
+            ],
+            &mut out,
+        );
+        assert_eq!(&out[..], br#"{-3,1.5,NULL,"\\x00ff"}"#);
+        let mut out = BytesMut::new();
+        super::value_text(&Value::Real(f64::NEG_INFINITY), &mut out);
+        assert_eq!(&out[..], b"-Infinity");
+    }
 
     #[test]
     fn text_arrays_quote_and_escape() {

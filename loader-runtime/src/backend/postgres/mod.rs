@@ -60,6 +60,15 @@ impl PgError {
             message.push_str(&cause.to_string());
             source = cause.source();
         }
+        use postgres::error::SqlState;
+        if matches!(
+            error.code(),
+            Some(&SqlState::INVALID_SQL_STATEMENT_NAME | &SqlState::DUPLICATE_PSTATEMENT)
+        ) {
+            message.push_str(
+                " (a connection pooler in transaction mode, such as PgBouncer before 1.21, does not keep prepared statements: add `prepared_statements=false` to the connection URL, or call `without_prepared_statements()` on the Db or AsyncDb)",
+            );
+        }
         Box::new(PgError { message, error })
     }
 }
@@ -76,6 +85,64 @@ impl std::error::Error for PgError {
     }
 }
 
+/// Feeds the rows of `statement` to its sink; returns how many there were.
+pub(crate) fn feed(statement: &mut Statement, rows: &[postgres::Row]) -> Result<usize> {
+    statement.sink.reserve(rows.len());
+    for row in rows {
+        statement.sink.row(&Row::postgres(row), &statement.sql)?;
+    }
+    Ok(rows.len())
+}
+
+/// `params`, each declared `unknown` for the server to type.
+pub(crate) fn unknown_types<'a>(
+    params: &'a [bind::TextParam<'a>],
+) -> Vec<(&'a (dyn ToSql + Sync), postgres::types::Type)> {
+    params
+        .iter()
+        .map(|param| (param as &(dyn ToSql + Sync), postgres::types::Type::UNKNOWN))
+        .collect()
+}
+
+/// Takes a `prepared_statements=false` (or `off`, `0`; `true`, `on`, `1`)
+/// out of a connection string, URL query or libpq key-value pair: the
+/// library's own option, which the driver would reject. Returns the rest
+/// and whether statements may be prepared.
+pub(crate) fn take_prepared_option(url: &str) -> (String, bool) {
+    let choice = |pair: &str| match pair.strip_prefix("prepared_statements=")? {
+        "false" | "off" | "0" => Some(false),
+        "true" | "on" | "1" => Some(true),
+        _ => None,
+    };
+    let mut prepared = true;
+    let mut keep = |pair: &&str| match choice(pair) {
+        Some(choice) => {
+            prepared = choice;
+            false
+        }
+        None => true,
+    };
+    let rest = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        match url.split_once('?') {
+            None => url.to_owned(),
+            Some((base, query)) => {
+                let pairs: Vec<&str> = query.split('&').filter(&mut keep).collect();
+                if pairs.is_empty() {
+                    base.to_owned()
+                } else {
+                    format!("{base}?{}", pairs.join("&"))
+                }
+            }
+        }
+    } else {
+        url.split_whitespace()
+            .filter(&mut keep)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    (rest, prepared)
+}
+
 /// How many prepared statements a connection keeps.
 const STATEMENT_CACHE_CAPACITY: usize = 256;
 
@@ -87,6 +154,8 @@ pub(crate) struct PgConn {
     statements: RefCell<HashMap<String, postgres::Statement>>,
     /// A transaction the library began is open.
     in_transaction: Cell<bool>,
+    /// Whether statements are prepared (and kept) before they run.
+    prepared: Cell<bool>,
     /// The user has sent SQL of their own (`Db::execute_batch`,
     /// `Db::postgres`) since the library last knew the connection idle: it
     /// may have begun a transaction the library must join, not end.
@@ -102,6 +171,7 @@ impl PgConn {
             statements: RefCell::new(HashMap::new()),
             in_transaction: Cell::new(false),
             raw_used: Cell::new(!fresh),
+            prepared: Cell::new(true),
         }
     }
 
@@ -225,6 +295,19 @@ impl PgConn {
     /// bytes.
     pub(crate) fn run(&self, statement: &mut Statement) -> Result<usize> {
         let mut client = self.client()?;
+        if !self.prepared.get() {
+            let params: Vec<bind::TextParam<'_>> = statement
+                .params
+                .iter()
+                .map(|param| bind::TextParam(bind::PgParam::new(param)))
+                .collect();
+            let rows = client
+                .query_typed(&statement.sql, &unknown_types(&params))
+                .map_err(|e| statement.query_error(PgError::boxed(e)))?;
+            drop(params);
+            drop(client);
+            return feed(statement, &rows);
+        }
         let prepared = self
             .cached(&mut client, &statement.sql)
             .map_err(|e| statement.query_error(PgError::boxed(e)))?;
@@ -247,11 +330,15 @@ impl PgConn {
         .map_err(|e| statement.query_error(PgError::boxed(e)))?;
         drop(params);
         drop(client);
-        statement.sink.reserve(rows.len());
-        for row in &rows {
-            statement.sink.row(&Row::postgres(row), &statement.sql)?;
-        }
-        Ok(rows.len())
+        feed(statement, &rows)
+    }
+
+    /// Runs every statement unnamed, with its values in text format for
+    /// the server to type (see [`bind::TextParam`]), never a prepared
+    /// statement: what a pooler in transaction mode needs.
+    pub(crate) fn without_prepared_statements(&self) {
+        self.prepared.set(false);
+        self.statements.borrow_mut().clear();
     }
 
     fn cached(
@@ -283,6 +370,44 @@ impl Drop for PgConn {
             let _ = std::thread::Builder::new()
                 .name("loader-pg-close".into())
                 .spawn(move || drop(client));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_prepared_option;
+
+    #[test]
+    fn the_prepared_statements_option_is_taken_out() {
+        let cases = [
+            ("postgres://u@h/db", ("postgres://u@h/db", true)),
+            (
+                "postgres://u@h/db?prepared_statements=false",
+                ("postgres://u@h/db", false),
+            ),
+            (
+                "postgres://u@h/db?sslmode=disable&prepared_statements=off&application_name=x",
+                (
+                    "postgres://u@h/db?sslmode=disable&application_name=x",
+                    false,
+                ),
+            ),
+            (
+                "postgresql://h/db?prepared_statements=true",
+                ("postgresql://h/db", true),
+            ),
+            (
+                "host=h dbname=db prepared_statements=0",
+                ("host=h dbname=db", false),
+            ),
+        ];
+        for (url, (rest, prepared)) in cases {
+            assert_eq!(
+                take_prepared_option(url),
+                (rest.to_owned(), prepared),
+                "{url}"
+            );
         }
     }
 }
