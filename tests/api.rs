@@ -16,23 +16,11 @@ const USERS: i64 = 150;
 /// The service on a free port, on each backend, with its base URL.
 async fn services() -> Vec<(String, tokio::task::JoinHandle<()>)> {
     let mut dbs = vec![AsyncDb::connect("sqlite::memory:").await.unwrap()];
-    if let Ok(url) = std::env::var(common::backend::POSTGRES_URL) {
-        let schema = common::backend::current_schema();
-        let setup = AsyncDb::connect(&url).await.unwrap();
-        setup
-            .execute_batch(&format!(
-                "SET client_min_messages = warning; DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
-            ))
-            .await
-            .unwrap();
-        let mut config: tokio_postgres::Config = url.parse().unwrap();
-        config.options(format!("-c search_path={schema}"));
-        dbs.push(AsyncDb::from_postgres_config(config).unwrap());
-    } else {
-        eprintln!(
-            "skipped on PostgreSQL: set {}",
-            common::backend::POSTGRES_URL
-        );
+    let schema = common::backend::current_schema();
+    if common::backend::blocking(|| common::backend::postgres_schema(&schema)).is_some() {
+        dbs.push(common::backend::async_db(common::backend::async_config(
+            &schema,
+        )));
     }
     let mut services = Vec::new();
     for db in dbs {

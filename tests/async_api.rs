@@ -19,11 +19,7 @@ struct Pair {
     db: AsyncDb,
 }
 
-/// Runs `work` on a thread of its own: the sync `Db` refuses to run
-/// PostgreSQL statements on a thread with a runtime.
-fn blocking<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|scope| scope.spawn(work).join().unwrap())
-}
+use common::backend::blocking;
 
 async fn pairs(users: i64, posts: i64, comments: i64) -> Vec<Pair> {
     let mut pairs = Vec::new();
@@ -48,7 +44,7 @@ async fn pairs(users: i64, posts: i64, comments: i64) -> Vec<Pair> {
         Some(())
     });
     if filled.is_some() {
-        let db = AsyncDb::from_postgres_config(postgres_config(&schema, None)).unwrap();
+        let db = common::backend::async_db(postgres_config(&schema, None));
         pairs.push(Pair {
             sync: Box::new(move || common::backend::postgres_session(&schema)),
             db,
@@ -68,24 +64,25 @@ fn postgres_blog(users: i64, posts: i64, comments: i64) -> Option<String> {
     Some(schema)
 }
 
-/// The test server's configuration with `search_path` set to `schema`,
+/// The configuration of an async handle on the test place `schema`,
 /// through the proxy on `port` if given.
 fn postgres_config(schema: &str, port: Option<u16>) -> tokio_postgres::Config {
-    let url = std::env::var(common::backend::POSTGRES_URL).unwrap();
-    let mut config: tokio_postgres::Config = url.parse().unwrap();
-    if let Some(port) = port {
-        let mut proxied = tokio_postgres::Config::new();
-        proxied.host("127.0.0.1").port(port);
-        if let Some(user) = config.get_user() {
-            proxied.user(user);
-        }
-        if let Some(dbname) = config.get_dbname() {
-            proxied.dbname(dbname);
-        }
-        config = proxied;
+    let config = common::backend::async_config(schema);
+    let Some(port) = port else {
+        return config;
+    };
+    let mut proxied = tokio_postgres::Config::new();
+    proxied.host("127.0.0.1").port(port);
+    if let Some(user) = config.get_user() {
+        proxied.user(user);
     }
-    config.options(format!("-c search_path={schema}"));
-    config
+    if let Some(dbname) = config.get_dbname() {
+        proxied.dbname(dbname);
+    }
+    if let Some(options) = config.get_options() {
+        proxied.options(options);
+    }
+    proxied
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -217,7 +214,7 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
         return;
     };
     let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(20));
-    let db = AsyncDb::from_postgres_config(postgres_config(&schema, Some(proxy.port))).unwrap();
+    let db = common::backend::async_db(postgres_config(&schema, Some(proxy.port)));
     let page = || {
         User::query()
             .filter(|u| u.id.gt(10))
@@ -253,6 +250,28 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
         3,
         "roots; posts and counts; comments"
     );
+    // The sync client cannot pipeline: one round trip per statement, plus
+    // BEGIN and COMMIT (key-set statements no longer need a prepare each).
+    let config = postgres_config(&schema, Some(proxy.port));
+    let url = format!(
+        "postgres://{}@127.0.0.1:{}/{}",
+        config.get_user().unwrap_or("postgres"),
+        proxy.port,
+        config.get_dbname().unwrap_or("postgres"),
+    );
+    let sync_trips = blocking(|| {
+        let sync = Db::connect(&url).unwrap();
+        if !common::backend::pooled() {
+            sync.execute_batch(&format!("SET search_path TO {schema}"))
+                .unwrap();
+        }
+        let warm = page().all(&sync).unwrap();
+        assert_eq!(format!("{warm:?}"), format!("{expected:?}"));
+        proxy.take_round_trips();
+        page().all(&sync).unwrap();
+        proxy.take_round_trips()
+    });
+    assert_eq!(sync_trips, 2 + 5, "BEGIN, 5 statements, COMMIT");
 }
 
 /// A preload whose future is dropped half way (a timeout) leaves the pool
@@ -265,7 +284,7 @@ async fn a_cancelled_preload_leaves_the_pool_usable() {
     let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(15));
     let mut config = postgres_config(&schema, Some(proxy.port));
     config.connect_timeout(Duration::from_secs(5));
-    let db = AsyncDb::from_postgres_config(config).unwrap();
+    let db = common::backend::async_db(config);
     let query = User::query().preload(User::posts().preload(Post::comments()));
     let expected = blocking(|| {
         query
@@ -354,12 +373,7 @@ fn an_async_preload_reads_one_snapshot() {
         };
         let writer = match db.backend() {
             Backend::Postgres => {
-                let schema = setup
-                    .postgres()
-                    .unwrap()
-                    .query_one("SELECT current_schema()", &[])
-                    .unwrap()
-                    .get::<_, String>(0);
+                let schema = common::backend::place(setup);
                 Writer::start(move || common::backend::postgres_session(&schema))
             }
             _ => {
@@ -577,13 +591,7 @@ fn a_column_type_change_under_kept_statements_recovers() {
             format!("{users:?}")
         });
         // A second session runs the migration.
-        let schema: String = conn
-            .sync()
-            .postgres()
-            .unwrap()
-            .query_one("SELECT current_schema()", &[])
-            .unwrap()
-            .get(0);
+        let schema = common::backend::place(conn.sync());
         let migrate = |sql: &str| {
             let sql = sql.to_owned();
             let schema = schema.clone();
@@ -604,7 +612,10 @@ fn a_column_type_change_under_kept_statements_recovers() {
         assert_eq!(after, before, "{name}: the same graph after the migration");
 
         migrate("ALTER TABLE posts ALTER COLUMN title TYPE text");
-        if let common::conn::Conn::Sync(db) = &conn {
+        // Nothing is kept without prepared statements, so nothing goes stale.
+        if let (common::conn::Conn::Sync(db), true) =
+            (&conn, common::backend::prepared_statements())
+        {
             let error = db
                 .transaction(|db| Post::all(db))
                 .expect_err("a stale statement inside the caller's transaction");
@@ -676,13 +687,7 @@ fn without_prepared_statements_the_same_graphs_and_nothing_prepared() {
         .iter()
         .filter(|c| c.sync().backend() == Backend::Postgres)
     {
-        let schema: String = conn
-            .sync()
-            .postgres()
-            .unwrap()
-            .query_one("SELECT current_schema()", &[])
-            .unwrap()
-            .get(0);
+        let schema = common::backend::place(conn.sync());
         let graphs = on!(conn, wait, |db| {
             let nested = User::query()
                 .filter(|u| u.username.like("user 1%").or(u.id.is_in([2, 3])))
@@ -709,9 +714,7 @@ fn without_prepared_statements_the_same_graphs_and_nothing_prepared() {
             ]
         });
         let sync = blocking(|| {
-            let db = Db::connect(&format!("{url}?prepared_statements=false")).unwrap();
-            db.execute_batch(&format!("SET search_path TO {schema}"))
-                .unwrap();
+            let db = common::backend::postgres_session(&schema).without_prepared_statements();
             let nested = User::query()
                 .filter(|u| u.username.like("user 1%").or(u.id.is_in([2, 3])))
                 .preload(
@@ -737,16 +740,20 @@ fn without_prepared_statements_the_same_graphs_and_nothing_prepared() {
             ];
             let posts = Post::find(&db, &3).unwrap().unwrap();
             assert_eq!(posts.load_comments(&db).unwrap().len(), 2);
-            let prepared: i64 = db
-                .postgres()
-                .unwrap()
-                .query_one(
-                    "SELECT count(*) FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'",
-                    &[],
-                )
-                .unwrap()
-                .get(0);
-            assert_eq!(prepared, 0, "nothing prepared on the session");
+            // Through a pooler the server's sessions are shared with other
+            // clients, so only a direct session can be checked.
+            if !common::backend::pooled() {
+                let prepared: i64 = db
+                    .postgres()
+                    .unwrap()
+                    .query_one(
+                        "SELECT count(*) FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'",
+                        &[],
+                    )
+                    .unwrap()
+                    .get(0);
+                assert_eq!(prepared, 0, "nothing prepared on the session");
+            }
             graphs
         });
         assert_eq!(sync, graphs, "{}: sync, unnamed", conn.name());
@@ -795,6 +802,9 @@ fn without_prepared_statements_the_same_graphs_and_nothing_prepared() {
         assert_eq!(unnamed, graphs, "{}: async, unnamed", conn.name());
     }
     // A kept statement the server no longer has: the error says what to set.
+    if !common::backend::prepared_statements() {
+        return;
+    }
     let message = blocking(|| {
         let db = Db::connect(&url).unwrap();
         db.execute_batch("CREATE TEMP TABLE notes (id BIGINT PRIMARY KEY)")

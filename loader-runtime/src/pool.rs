@@ -44,8 +44,9 @@ pub struct DbManager {
 
 enum Target {
     File(PathBuf),
+    /// The configuration, and whether statements are prepared.
     #[cfg(feature = "postgres")]
-    Postgres(Box<postgres::Config>),
+    Postgres(Box<postgres::Config>, bool),
 }
 
 impl DbManager {
@@ -71,16 +72,24 @@ impl DbManager {
     /// let db = pool.get().unwrap();
     /// # Ok::<(), loader_runtime::Error>(())
     /// ```
+    ///
+    /// `prepared_statements=false` in the URL opens them
+    /// [without prepared statements](Db::without_prepared_statements).
     #[cfg(feature = "postgres")]
     pub fn postgres(url: &str) -> Result<Self, Error> {
-        Ok(DbManager::postgres_config(url.parse()?))
+        let (url, prepared) = crate::backend::postgres::take_prepared_option(url);
+        let mut manager = DbManager::postgres_config(url.parse()?);
+        if let Target::Postgres(_, prepare) = &mut manager.target {
+            *prepare = prepared;
+        }
+        Ok(manager)
     }
 
     /// Connections made with a `postgres::Config` built in code.
     #[cfg(feature = "postgres")]
     pub fn postgres_config(config: postgres::Config) -> Self {
         DbManager {
-            target: Target::Postgres(Box::new(config)),
+            target: Target::Postgres(Box::new(config), true),
             init: None,
             setup: None,
         }
@@ -109,7 +118,7 @@ impl std::fmt::Debug for DbManager {
         match &self.target {
             Target::File(path) => debug.field("path", path),
             #[cfg(feature = "postgres")]
-            Target::Postgres(config) => debug.field("postgres", &config.get_dbname()),
+            Target::Postgres(config, _) => debug.field("postgres", &config.get_dbname()),
         };
         debug.finish_non_exhaustive()
     }
@@ -129,9 +138,14 @@ impl r2d2::ManageConnection for DbManager {
                 Db::from_connection(conn)?
             }
             #[cfg(feature = "postgres")]
-            Target::Postgres(config) => {
+            Target::Postgres(config, prepare) => {
                 crate::backend::refuse_inside_async_runtime()?;
-                Db::from_postgres_client(config.connect(postgres::NoTls)?)
+                let db = Db::from_postgres_client(config.connect(postgres::NoTls)?);
+                if *prepare {
+                    db
+                } else {
+                    db.without_prepared_statements()
+                }
             }
         };
         if let Some(setup) = &self.setup {

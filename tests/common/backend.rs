@@ -27,7 +27,46 @@ pub fn postgres() -> Option<Db> {
     postgres_schema(&name)
 }
 
-/// A connection whose `search_path` is a fresh schema called `name`.
+/// The variable that says the server is reached through a connection
+/// pooler in transaction mode (`.ci/run` sets it for its PgBouncer pass):
+/// session settings do not survive a transaction there, so each test gets
+/// a database of its own (made through `LOADER_TEST_POSTGRES_DIRECT`)
+/// instead of a schema on its `search_path`.
+pub const POOLER: &str = "LOADER_TEST_POOLER";
+
+/// Whether the tests go through a pooler (see [`POOLER`]).
+pub fn pooled() -> bool {
+    std::env::var_os(POOLER).is_some()
+}
+
+/// `LOADER_TEST_POSTGRES` with its database replaced by `name` (its query,
+/// such as `prepared_statements=false`, kept).
+fn url_with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_end = base
+        .find("://")
+        .map(|scheme| scheme + 3)
+        .and_then(|start| base[start..].find('/').map(|slash| start + slash))
+        .unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..authority_end])
+}
+
+/// The URL a sync connection to the test place `name` opens: the test
+/// server's, or under a pooler the database `name` through it.
+pub fn url_for(name: &str) -> String {
+    let url = std::env::var(POSTGRES_URL).expect("LOADER_TEST_POSTGRES");
+    if pooled() {
+        url_with_database(&url, name)
+    } else {
+        url
+    }
+}
+
+/// A connection to a fresh place called `name` for a test's tables: a
+/// schema on its `search_path`, or under a pooler a database of its own.
 pub fn postgres_schema(name: &str) -> Option<Db> {
     let Some(url) = std::env::var_os(POSTGRES_URL) else {
         let _ = std::io::stderr().write_all(
@@ -39,6 +78,28 @@ pub fn postgres_schema(name: &str) -> Option<Db> {
         return None;
     };
     let url = url.to_string_lossy().into_owned();
+    if pooled() {
+        let direct = std::env::var("LOADER_TEST_POSTGRES_DIRECT")
+            .expect("LOADER_TEST_POSTGRES_DIRECT: the server's own URL, to create databases");
+        let admin = Db::connect(&direct)
+            .unwrap_or_else(|error| panic!("LOADER_TEST_POSTGRES_DIRECT={direct}: {error}"));
+        let database = quote(name);
+        // One statement per batch: a batch is a transaction, which
+        // DROP DATABASE and CREATE DATABASE refuse.
+        admin
+            .execute_batch("SET client_min_messages = warning")
+            .unwrap();
+        admin
+            .execute_batch(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+            .unwrap_or_else(|error| panic!("cannot drop database {database}: {error}"));
+        admin
+            .execute_batch(&format!("CREATE DATABASE {database}"))
+            .unwrap_or_else(|error| panic!("cannot create database {database}: {error}"));
+        let db = Db::connect(&url_for(name)).unwrap_or_else(|error| {
+            panic!("{POSTGRES_URL}={url} (database {name}): cannot connect: {error}")
+        });
+        return Some(db);
+    }
     let db = Db::connect(&url)
         .unwrap_or_else(|error| panic!("{POSTGRES_URL}={url}: cannot connect: {error}"));
     let schema = quote(name);
@@ -52,14 +113,79 @@ pub fn postgres_schema(name: &str) -> Option<Db> {
     Some(db)
 }
 
-/// Another connection to the schema of [`postgres`] called `name`, which
+/// Another connection to the place `name` of [`postgres_schema`], which
 /// must exist, for tests that need two sessions.
 pub fn postgres_session(name: &str) -> Db {
-    let url = std::env::var(POSTGRES_URL).expect("LOADER_TEST_POSTGRES");
-    let db = Db::connect(&url).unwrap();
-    db.execute_batch(&format!("SET search_path TO {}", quote(name)))
-        .unwrap();
+    let db = Db::connect(&url_for(name)).unwrap();
+    if !pooled() {
+        db.execute_batch(&format!("SET search_path TO {}", quote(name)))
+            .unwrap();
+    }
     db
+}
+
+/// The configuration of an async handle on the place `name`: the test
+/// server's with `search_path` set at connection, or under a pooler the
+/// database `name` (a pooler does not pass startup options on).
+pub fn async_config(name: &str) -> tokio_postgres::Config {
+    let url = std::env::var(POSTGRES_URL).expect("LOADER_TEST_POSTGRES");
+    let (url, _) = split_prepared(&url);
+    let mut config: tokio_postgres::Config = url.parse().unwrap();
+    if pooled() {
+        config.dbname(name);
+    } else {
+        config.options(format!("-c search_path={name}"));
+    }
+    config
+}
+
+/// Whether the test server's URL turns prepared statements off.
+pub fn prepared_statements() -> bool {
+    std::env::var(POSTGRES_URL).map_or(true, |url| split_prepared(&url).1)
+}
+
+/// The URL without the library's `prepared_statements` option, and its value.
+fn split_prepared(url: &str) -> (String, bool) {
+    for off in [
+        "prepared_statements=false",
+        "prepared_statements=off",
+        "prepared_statements=0",
+    ] {
+        if url.contains(off) {
+            let rest = url
+                .replace(&format!("?{off}&"), "?")
+                .replace(&format!("&{off}"), "")
+                .replace(&format!("?{off}"), "");
+            return (rest, false);
+        }
+    }
+    (url.to_owned(), true)
+}
+
+/// The place (schema, or under a pooler database) `db` works in.
+pub fn place(db: &Db) -> String {
+    let sql = if pooled() {
+        "SELECT current_database()::text"
+    } else {
+        "SELECT current_schema()::text"
+    };
+    // A simple query: nothing prepared, one message, whatever the pooler.
+    let messages = db.postgres().unwrap().simple_query(sql).unwrap();
+    messages
+        .iter()
+        .find_map(|message| match message {
+            loader_runtime::postgres_driver::SimpleQueryMessage::Row(row) => {
+                row.get(0).map(str::to_owned)
+            }
+            _ => None,
+        })
+        .expect("a row")
+}
+
+/// Runs `work` on a thread of its own: the sync `Db` refuses to run
+/// PostgreSQL statements on a thread with a runtime.
+pub fn blocking<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(work).join().unwrap())
 }
 
 /// The schema [`postgres`] creates for the running test.
@@ -108,10 +234,14 @@ pub fn execute(db: &Db, sql: &str, params: &[&dyn Bind]) {
         Backend::Postgres => {
             let values: Vec<&(dyn ToSql + Sync)> =
                 params.iter().map(|p| *p as &(dyn ToSql + Sync)).collect();
-            db.postgres()
-                .expect("PostgreSQL client")
+            // In a transaction, so that a pooler in transaction mode keeps
+            // the statement the driver prepares on one server connection.
+            let mut client = db.postgres().expect("PostgreSQL client");
+            let mut transaction = client.transaction().expect("BEGIN");
+            transaction
                 .execute(sql, &values)
                 .unwrap_or_else(|error| panic!("{sql}: {error:?}"));
+            transaction.commit().expect("COMMIT");
         }
         _ => {
             db.sqlite()
@@ -132,11 +262,12 @@ pub fn integer_rows(db: &Db, sql: &str) -> Vec<Vec<Option<i64>>> {
     match db.backend() {
         Backend::Postgres => {
             use loader_runtime::postgres_driver::types::Type;
-            let rows = db
-                .postgres()
-                .expect("PostgreSQL client")
+            let mut client = db.postgres().expect("PostgreSQL client");
+            let mut transaction = client.transaction().expect("BEGIN");
+            let rows = transaction
                 .query(sql, &[])
                 .unwrap_or_else(|error| panic!("{sql}: {error:?}"));
+            transaction.commit().expect("COMMIT");
             rows.iter()
                 .map(|row| {
                     (0..row.len())
@@ -175,5 +306,16 @@ pub fn key_set(db: &Db) -> &'static str {
     match db.backend() {
         Backend::Postgres => "= ANY($1)",
         _ => "IN rarray(?1)",
+    }
+}
+
+/// An async handle on the place `name` (see [`async_config`]), without
+/// prepared statements when the test server's URL says so.
+pub fn async_db(config: tokio_postgres::Config) -> loader_runtime::AsyncDb {
+    let db = loader_runtime::AsyncDb::from_postgres_config(config).unwrap();
+    if prepared_statements() {
+        db
+    } else {
+        db.without_prepared_statements()
     }
 }

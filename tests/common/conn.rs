@@ -123,10 +123,7 @@ impl Conn {
     /// twin for setup; `None` when PostgreSQL is not enabled.
     pub fn async_postgres(schema: &str) -> Option<Conn> {
         let setup = super::backend::postgres_schema(schema)?;
-        let url = std::env::var(super::backend::POSTGRES_URL).ok()?;
-        let mut config: tokio_postgres::Config = url.parse().unwrap();
-        config.options(format!("-c search_path={schema}"));
-        let db = AsyncDb::from_postgres_config(config).unwrap();
+        let db = super::backend::async_db(super::backend::async_config(schema));
         Some(Conn::Async {
             db,
             runtime: runtime(),
