@@ -8,8 +8,10 @@
 //!
 //! `cargo bench --bench api_load` (needs `LOADER_BENCH_POSTGRES` or
 //! `LOADER_TEST_POSTGRES`; `-- --quick` for shorter runs, `-- --write-docs`
-//! to write docs/load.md). Bounded: each scenario stops after its request
-//! count or its time limit, whichever comes first.
+//! to write docs/load.md; `-- --pooler postgres://...:6432/db` for a short
+//! run through PgBouncer in transaction mode that fails on any failed or
+//! wrong response, as `.ci/run` runs it). Bounded: each scenario stops
+//! after its request count or its time limit, whichever comes first.
 
 #![allow(clippy::duplicated_attributes)]
 
@@ -207,10 +209,110 @@ async fn expected(base: &str, limit: u64, pages: usize) -> Arc<Vec<serde_json::V
     Arc::new(bodies)
 }
 
+/// One load scenario's table row.
+async fn row(
+    network: &str,
+    base: &str,
+    limit: u64,
+    endpoint: &str,
+    expected: Arc<Vec<serde_json::Value>>,
+    requests: usize,
+    seconds: u64,
+) -> (String, usize) {
+    let path = match endpoint {
+        "preload" => "/users",
+        _ => "/users_n_plus_one",
+    };
+    eprintln!("{endpoint}, page {limit}, {network}: up to {requests} requests");
+    let start = Instant::now();
+    let mut outcome = load(
+        base,
+        &format!("{path}?limit={limit}"),
+        expected,
+        requests,
+        Duration::from_secs(seconds),
+    )
+    .await;
+    let elapsed = start.elapsed();
+    outcome.latencies.sort();
+    let done = outcome.latencies.len().max(1);
+    let line = format!(
+        "| {network} | {limit} | {endpoint} | {} | {:.0} req/s | {} | {} | {:.1} | {} | {} | {} |\n",
+        outcome.timeline.len(),
+        outcome.latencies.len() as f64 / elapsed.as_secs_f64(),
+        ms(percentile(&outcome.latencies, 0.5)),
+        ms(percentile(&outcome.latencies, 0.99)),
+        outcome.statements as f64 / done as f64,
+        ms(outcome.pool_wait / done as u32),
+        outcome.failed,
+        outcome.wrong,
+    );
+    (line, outcome.failed + outcome.wrong)
+}
+
+/// `--pooler URL`: a short load run through a pooler in transaction mode
+/// (PgBouncer), prepared statements off, in a database of its own made
+/// through the server's URL. Fails (exit 1) on any failed or wrong
+/// response: `.ci/run` runs it.
+fn pooled_run(url: &str, pooler: &str, quick: bool) {
+    const DATABASE: &str = "loader_bench_api";
+    let admin = Db::connect(url).unwrap();
+    admin
+        .execute_batch("SET client_min_messages = warning")
+        .unwrap();
+    admin
+        .execute_batch(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        .unwrap();
+    admin
+        .execute_batch(&format!("CREATE DATABASE {DATABASE}"))
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (out, bad) = runtime.block_on(async {
+        let mut config: tokio_postgres::Config = pooler.parse().unwrap();
+        config.dbname(DATABASE);
+        let db = pool(config).without_prepared_statements();
+        app::seed(&db, USERS).await.unwrap();
+        let (base, server) = serve(db).await;
+        let mut out = String::from("| network | page | endpoint | requests | throughput | p50 | p99 | statements / request | pool wait / request | failed | wrong |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        let mut bad = 0;
+        for limit in [10u64, 100] {
+            let expected = expected(&base, limit, 5).await;
+            for endpoint in ["preload", "N+1"] {
+                let requests = match (quick, endpoint, limit) {
+                    (true, "N+1", 100) => 50,
+                    (true, _, _) => 300,
+                    (false, "N+1", 100) => 300,
+                    _ => 2_000,
+                };
+                let (line, failed) =
+                    row("through PgBouncer", &base, limit, endpoint, Arc::clone(&expected), requests, 20).await;
+                out.push_str(&line);
+                bad += failed;
+            }
+        }
+        server.abort();
+        (out, bad)
+    });
+    println!("{out}");
+    if bad > 0 {
+        eprintln!("{bad} requests failed or returned a wrong graph through the pooler");
+        std::process::exit(1);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let write_docs = args.iter().any(|a| a == "--write-docs");
+    let pooler = args
+        .iter()
+        .position(|a| a == "--pooler")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let Some(url) = std::env::var("LOADER_BENCH_POSTGRES")
         .or_else(|_| std::env::var("LOADER_TEST_POSTGRES"))
         .ok()
@@ -220,6 +322,10 @@ fn main() {
         );
         return;
     };
+    if let Some(pooler) = pooler {
+        pooled_run(&url, &pooler, quick);
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -256,41 +362,21 @@ fn main() {
             for limit in [10u64, 100] {
                 let pages = 5;
                 let expected = expected(&base, limit, pages).await;
-                for (endpoint, path) in [("preload", "/users"), ("N+1", "/users_n_plus_one")] {
+                for endpoint in ["preload", "N+1"] {
                     let (requests, seconds) = match (quick, endpoint, limit) {
                         (true, _, _) => (200, 3),
                         (false, "preload", _) => (2_000, 20),
                         (false, _, 10) => (1_000, 20),
                         _ => (300, 20),
                     };
-                    eprintln!("{endpoint}, page {limit}, delay {delay:?}: up to {requests} requests");
-                    let start = Instant::now();
-                    let mut outcome = load(
-                        &base,
-                        &format!("{path}?limit={limit}"),
-                        Arc::clone(&expected),
-                        requests,
-                        Duration::from_secs(seconds),
-                    )
-                    .await;
-                    let elapsed = start.elapsed();
-                    outcome.latencies.sort();
-                    let done = outcome.latencies.len().max(1);
-                    out.push_str(&format!(
-                        "| {} | {limit} | {endpoint} | {} | {:.0} req/s | {} | {} | {:.1} | {} | {} | {} |\n",
-                        match delay {
-                            None => "direct".to_owned(),
-                            Some(d) => format!("+{} ms each way", d.as_secs_f64() * 1000.0),
-                        },
-                        outcome.timeline.len(),
-                        outcome.latencies.len() as f64 / elapsed.as_secs_f64(),
-                        ms(percentile(&outcome.latencies, 0.5)),
-                        ms(percentile(&outcome.latencies, 0.99)),
-                        outcome.statements as f64 / done as f64,
-                        ms(outcome.pool_wait / done as u32),
-                        outcome.failed,
-                        outcome.wrong,
-                    ));
+                    let network = match delay {
+                        None => "direct".to_owned(),
+                        Some(d) => format!("+{} ms each way", d.as_secs_f64() * 1000.0),
+                    };
+                    let (line, _) =
+                        row(&network, &base, limit, endpoint, Arc::clone(&expected), requests, seconds)
+                            .await;
+                    out.push_str(&line);
                 }
             }
             server.abort();
