@@ -76,6 +76,7 @@ mod error;
 mod executor;
 mod loaded;
 mod monitor;
+mod onto;
 #[cfg(feature = "r2d2")]
 pub mod pool;
 pub mod preload;
@@ -102,6 +103,7 @@ pub use error::{Error, Result};
 pub use executor::Executor;
 pub use loaded::Loaded;
 pub use monitor::{DEFAULT_LOG_CAPACITY, Monitor, PoolWait, QueryRecord};
+pub use onto::{Onto, onto};
 pub use preload::{Count, Has, HasCount, Preload, PreloadList, With};
 pub use query::Query;
 pub use relation::Relation;
