@@ -682,13 +682,10 @@ fn without_prepared_statements_the_same_graphs_and_nothing_prepared() {
     let Ok(url) = std::env::var(common::backend::POSTGRES_URL) else {
         return;
     };
-    let conns = common::conn::blog_conns(12, 3, 2);
-    for conn in conns
-        .iter()
-        .filter(|c| c.sync().backend() == Backend::Postgres)
-    {
-        let schema = common::backend::place(conn.sync());
-        let graphs = on!(conn, wait, |db| {
+    /// Scoped, nested, counted and per-parent-limited preloads in both
+    /// forms, `find` and a lazy load, as text to compare.
+    fn graphs(conn: &common::conn::Conn) -> Vec<String> {
+        on!(conn, wait, |db| {
             let nested = User::query()
                 .filter(|u| u.username.like("user 1%").or(u.id.is_in([2, 3])))
                 .preload(
@@ -702,6 +699,7 @@ fn without_prepared_statements_the_same_graphs_and_nothing_prepared() {
                 .limit(5)
                 .preload(Post::author().preload(User::posts().limit_per_parent(1)))
                 .preload(Post::editor());
+            let post = wait!(Post::find(db, &3)).unwrap().unwrap();
             vec![
                 format!("{:?}", wait!(nested.all(db)).unwrap()),
                 format!(
@@ -710,96 +708,47 @@ fn without_prepared_statements_the_same_graphs_and_nothing_prepared() {
                 ),
                 format!("{:?}", wait!(page.all(db)).unwrap()),
                 format!("{:?}", wait!(page.find(db, &7)).unwrap()),
-                format!("{:?}", wait!(Post::find(db, &3)).unwrap().unwrap()),
+                format!("{:?}", wait!(post.load_comments(db)).unwrap()),
             ]
-        });
-        let sync = blocking(|| {
-            let db = common::backend::postgres_session(&schema).without_prepared_statements();
-            let nested = User::query()
-                .filter(|u| u.username.like("user 1%").or(u.id.is_in([2, 3])))
-                .preload(
-                    User::posts()
-                        .filter(|p| p.id.gt(2))
-                        .preload(Post::comments().preload(Comment::post())),
-                )
-                .preload(User::posts().count());
-            let page = Post::query()
-                .order_by(|p| p.title.desc())
-                .limit(5)
-                .preload(Post::author().preload(User::posts().limit_per_parent(1)))
-                .preload(Post::editor());
-            let graphs = vec![
-                format!("{:?}", nested.all(&db).unwrap()),
-                format!(
-                    "{:?}",
-                    nested.clone().form(Form::Subquery).all(&db).unwrap()
-                ),
-                format!("{:?}", page.all(&db).unwrap()),
-                format!("{:?}", page.find(&db, &7).unwrap()),
-                format!("{:?}", Post::find(&db, &3).unwrap().unwrap()),
-            ];
-            let posts = Post::find(&db, &3).unwrap().unwrap();
-            assert_eq!(posts.load_comments(&db).unwrap().len(), 2);
+        })
+    }
+    let conns = common::conn::blog_conns(12, 3, 2);
+    for conn in conns
+        .iter()
+        .filter(|c| c.sync().backend() == Backend::Postgres)
+    {
+        let schema = common::backend::place(conn.sync());
+        let expected = graphs(conn);
+        let unnamed_sync = common::conn::Conn::Sync(blocking(|| {
+            common::backend::postgres_session(&schema).without_prepared_statements()
+        }));
+        // One connection, so that the session checked is the one that ran.
+        let manager = loader_runtime::deadpool_postgres::Manager::new(
+            postgres_config(&schema, None),
+            tokio_postgres::NoTls,
+        );
+        let pool = loader_runtime::deadpool_postgres::Pool::builder(manager)
+            .max_size(1)
+            .runtime(loader_runtime::deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .unwrap();
+        let unnamed_async = common::conn::Conn::Async {
+            db: AsyncDb::from_postgres_pool(pool).without_prepared_statements(),
+            runtime: tokio::runtime::Runtime::new().unwrap(),
+            setup: blocking(|| common::backend::postgres_session(&schema)),
+            _file: None,
+        };
+        for unnamed in [&unnamed_sync, &unnamed_async] {
+            assert_eq!(graphs(unnamed), expected, "{} unnamed", unnamed.name());
             // Through a pooler the server's sessions are shared with other
             // clients, so only a direct session can be checked.
-            if !common::backend::pooled() {
-                let prepared: i64 = db
-                    .postgres()
-                    .unwrap()
-                    .query_one(
-                        "SELECT count(*) FROM pg_prepared_statements WHERE statement NOT LIKE '%pg_prepared_statements%'",
-                        &[],
-                    )
-                    .unwrap()
-                    .get(0);
-                assert_eq!(prepared, 0, "nothing prepared on the session");
-            }
-            graphs
-        });
-        assert_eq!(sync, graphs, "{}: sync, unnamed", conn.name());
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let unnamed = runtime.block_on(async {
-            let manager = loader_runtime::deadpool_postgres::Manager::new(
-                postgres_config(&schema, None),
-                tokio_postgres::NoTls,
-            );
-            let pool = loader_runtime::deadpool_postgres::Pool::builder(manager)
-                .max_size(1)
-                .runtime(loader_runtime::deadpool_postgres::Runtime::Tokio1)
-                .build()
-                .unwrap();
-            let db = AsyncDb::from_postgres_pool(pool).without_prepared_statements();
-            let nested = User::query()
-                .filter(|u| u.username.like("user 1%").or(u.id.is_in([2, 3])))
-                .preload(
-                    User::posts()
-                        .filter(|p| p.id.gt(2))
-                        .preload(Post::comments().preload(Comment::post())),
-                )
-                .preload(User::posts().count());
-            let page = Post::query()
-                .order_by(|p| p.title.desc())
-                .limit(5)
-                .preload(Post::author().preload(User::posts().limit_per_parent(1)))
-                .preload(Post::editor());
-            let graphs = vec![
-                format!("{:?}", nested.all(&db).await.unwrap()),
-                format!(
-                    "{:?}",
-                    nested.clone().form(Form::Subquery).all(&db).await.unwrap()
-                ),
-                format!("{:?}", page.all(&db).await.unwrap()),
-                format!("{:?}", page.find(&db, &7).await.unwrap()),
-                format!("{:?}", Post::find(&db, &3).await.unwrap().unwrap()),
-            ];
-            let prepared = Prepared::all(&db).await.unwrap();
+            let prepared = on!(unnamed, wait, |db| wait!(Prepared::all(db))).unwrap();
             assert!(
-                prepared.is_empty(),
-                "nothing prepared on the pool's session: {prepared:?}"
+                common::backend::pooled() || prepared.is_empty(),
+                "{}: nothing prepared on the session: {prepared:?}",
+                unnamed.name()
             );
-            graphs
-        });
-        assert_eq!(unnamed, graphs, "{}: async, unnamed", conn.name());
+        }
     }
     // A kept statement the server no longer has: the error says what to set.
     if !common::backend::prepared_statements() {

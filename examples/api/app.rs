@@ -125,6 +125,14 @@ fn counted<T: Serialize>(db: &AsyncDb, body: &T) -> Response {
     (headers, Json(body)).into_response()
 }
 
+/// The users of a page, by name.
+fn users_page(page: &Page) -> loader_runtime::Query<User> {
+    User::query()
+        .order_by(|u| u.username.asc())
+        .limit(page.limit())
+        .offset(page.offset())
+}
+
 /// `GET /users?limit=20&offset=0`: a page of users by name, each with their
 /// 3 latest published posts and each post's comment count. 3 statements,
 /// whatever the page size.
@@ -134,10 +142,7 @@ async fn list_users(
 ) -> Result<Response, ApiError> {
     let page = page(query)?;
     let db = db.with_new_log();
-    let users = User::query()
-        .order_by(|u| u.username.asc())
-        .limit(page.limit())
-        .offset(page.offset())
+    let users = users_page(&page)
         .preload(
             User::posts()
                 .filter(|p| p.published.eq(true))
@@ -175,12 +180,7 @@ async fn list_users_n_plus_one(
 ) -> Result<Response, ApiError> {
     let page = page(query)?;
     let db = db.with_new_log();
-    let users = User::query()
-        .order_by(|u| u.username.asc())
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(&db)
-        .await?;
+    let users = users_page(&page).all(&db).await?;
     let mut body = Vec::with_capacity(users.len());
     for user in &users {
         let mut posts: Vec<Post> = user.load_posts(&db).await?;
