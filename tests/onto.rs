@@ -121,3 +121,31 @@ fn rows_deleted_since_still_get_their_relations() {
         assert!(empty.is_empty());
     }
 }
+
+/// Values already loaded gain relations and keep theirs: one statement for
+/// the new relation only, the held graph unchanged.
+#[test]
+fn loaded_values_gain_relations_and_keep_theirs() {
+    for conn in blog_conns(4, 2, 3) {
+        let name = conn.name();
+        let (before, after) = on!(&conn, wait, |db| {
+            let posts = wait!(Post::query().preload(Post::author()).all(db)).unwrap();
+            let before = format!("{:?}", posts.iter().map(|p| p.author()).collect::<Vec<_>>());
+            db.reset_query_log();
+            let posts = wait!(
+                onto(posts)
+                    .preload(Post::comments().count())
+                    .preload(Post::editor())
+                    .all(db)
+            )
+            .unwrap();
+            assert_eq!(db.query_count(), 2, "{name}: the new relations only");
+            assert!(posts.iter().all(|p| p.comments_count() == 3), "{name}");
+            let with_editor = posts.iter().filter(|p| p.editor().is_some()).count();
+            assert!(with_editor > 0 && with_editor < posts.len(), "{name}");
+            let after = format!("{:?}", posts.iter().map(|p| p.author()).collect::<Vec<_>>());
+            (before, after)
+        });
+        assert_eq!(after, before, "{name}: the authors held are kept");
+    }
+}

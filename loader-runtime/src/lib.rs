@@ -103,7 +103,7 @@ pub use error::{Error, Result};
 pub use executor::Executor;
 pub use loaded::Loaded;
 pub use monitor::{DEFAULT_LOG_CAPACITY, Monitor, PoolWait, QueryRecord};
-pub use onto::{Onto, onto};
+pub use onto::{Held, Onto, onto};
 pub use preload::{Count, Has, HasCount, Preload, PreloadList, With};
 pub use query::Query;
 pub use relation::Relation;

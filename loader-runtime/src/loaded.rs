@@ -74,6 +74,11 @@ impl<E: Entity, P: PreloadList<E>> Loaded<E, P> {
     pub fn into_entity(self) -> E {
         E::view_into_parts::<P>(self.view).0
     }
+
+    /// The entity and its preloaded values, apart.
+    pub(crate) fn into_parts(self) -> (E, P::Values) {
+        E::view_into_parts::<P>(self.view)
+    }
 }
 
 impl<E: Entity, P: PreloadList<E>> Deref for Loaded<E, P> {
