@@ -102,6 +102,10 @@ pub enum Error {
         /// The preload to write instead.
         suggestion: String,
     },
+    /// The one statement of a batch of loads failed (a dataloader's): every
+    /// caller of the batch gets this, sharing the cause.
+    #[error("a batched load failed: {0}")]
+    Batched(std::sync::Arc<Error>),
     /// Opening a database, a schema change through
     /// [`Db::execute_batch`](crate::Db::execute_batch), or a transaction
     /// around a preload failed.

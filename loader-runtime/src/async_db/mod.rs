@@ -6,6 +6,7 @@
 //! connection; SQLite runs each whole job on a worker thread that owns a
 //! connection, so a preload crosses to that thread once.
 
+mod dataloader;
 mod sqlite;
 
 #[cfg(feature = "postgres")]
@@ -14,6 +15,8 @@ mod postgres;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+pub use dataloader::RelationLoader;
 
 use crate::db::Db;
 use crate::engine::Job;

@@ -15,6 +15,8 @@
 //! as the owners' (see [`Form`]): on PostgreSQL the whole tree then costs
 //! one round trip.
 
+#[cfg(feature = "async")]
+pub(crate) mod batch;
 mod job;
 pub(crate) mod keys;
 mod owners;

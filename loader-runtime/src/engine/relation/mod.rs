@@ -4,7 +4,7 @@
 mod belongs_to;
 mod count;
 mod has_many;
-mod level;
+pub(crate) mod level;
 mod many_to_many;
 
 pub use belongs_to::{BelongsToNode, OptionalBelongsToNode};
