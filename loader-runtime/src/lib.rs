@@ -93,7 +93,7 @@ mod sql;
 pub mod __private;
 
 #[cfg(feature = "async")]
-pub use async_db::{AsyncDb, AsyncTransaction, BoxFuture, RelationLoader};
+pub use async_db::{AsyncDb, AsyncTransaction, BoxFuture, DEFAULT_BATCH_DELAY, RelationLoader};
 pub use column::{Column, SqlValue};
 pub use db::Db;
 pub use diagnostics::NPlusOne;

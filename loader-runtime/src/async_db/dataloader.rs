@@ -56,8 +56,8 @@ struct Batch<R: HasMany> {
 /// # }).unwrap();
 /// ```
 ///
-/// The calls made within a millisecond of a batch's first (one resolver
-/// pass) join it. The relation's scope (`User::posts().filter(...)
+/// The calls made while a batch waits (one resolver pass: until calls stop
+/// arriving, at most 5 ms) join it. The relation's scope (`User::posts().filter(...)
 /// .order_by(...)`) is the loader's: loaders with different scopes never
 /// share a statement. A
 /// failed statement is an [`Error::Batched`] for every caller of its batch;
@@ -70,10 +70,10 @@ pub struct RelationLoader<R: HasMany> {
     batch: Arc<Mutex<Option<Batch<R>>>>,
 }
 
-/// How long a batch waits for more calls once its first arrived, unless
-/// told otherwise ([`RelationLoader::with_delay`]): as async-graphql's
-/// dataloader, one millisecond (tokio's timer resolution).
-pub const DEFAULT_BATCH_DELAY: Duration = Duration::from_millis(1);
+/// How long a batch waits at most for more calls once its first arrived,
+/// unless told otherwise ([`RelationLoader::with_delay`]). It goes out
+/// sooner once calls stop arriving.
+pub const DEFAULT_BATCH_DELAY: Duration = Duration::from_millis(5);
 
 impl<R: HasMany> Clone for RelationLoader<R> {
     fn clone(&self) -> Self {
@@ -100,9 +100,10 @@ where
         }
     }
 
-    /// Waits `delay` after the first call of a batch for the others to
-    /// join (1 ms by default). On a multi-threaded runtime, the calls of
-    /// one resolver pass land within microseconds of each other.
+    /// Waits at most `delay` after the first call of a batch for the
+    /// others to join (5 ms by default); the batch goes out as soon as no
+    /// call has arrived for a tenth of it (at least 200 µs). The calls of
+    /// one resolver pass arrive back to back.
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
@@ -149,9 +150,28 @@ async fn dispatch<R: HasMany>(
 ) where
     R::Target: Clone,
 {
-    tokio::task::yield_now().await;
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    // Wait until the calls stop coming (none for a tenth of `delay`, at
+    // least 200 µs), at most `delay`: the resolvers of one pass register
+    // back to back, in the task (or tasks) that polls them, while this one
+    // lets every other task run.
+    let started = std::time::Instant::now();
+    let quiet = (delay / 10).max(Duration::from_micros(200));
+    let pending = || {
+        batch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map_or(0, |batch| batch.keys.len())
+    };
+    let (mut seen, mut changed) = (pending(), std::time::Instant::now());
+    while started.elapsed() < delay {
+        tokio::task::yield_now().await;
+        let now = pending();
+        if now != seen {
+            (seen, changed) = (now, std::time::Instant::now());
+        } else if changed.elapsed() >= quiet {
+            break;
+        }
     }
     let Some(Batch { mut keys, waiters }) = batch.lock().unwrap_or_else(|e| e.into_inner()).take()
     else {

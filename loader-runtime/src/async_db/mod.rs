@@ -16,7 +16,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub use dataloader::RelationLoader;
+pub use dataloader::{DEFAULT_BATCH_DELAY, RelationLoader};
 
 use crate::db::Db;
 use crate::engine::Job;
