@@ -66,6 +66,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("{row}");
     }
+    // The statements of one nested query for 10 users, with the loaders.
+    let loaders = Loaders::new(&db, true);
+    let log = loaders.db.clone();
+    schema
+        .execute(async_graphql::Request::new(schema::nested_query(10)).data(loaders))
+        .await;
+    println!("\nthe statements of the nested query for 10 users:");
+    for record in log.query_log() {
+        println!(
+            "  {} ({} keys, {} rows)",
+            record.sql, record.bound_values, record.rows
+        );
+    }
     if args.iter().any(|a| a == "--no-serve") {
         return Ok(());
     }

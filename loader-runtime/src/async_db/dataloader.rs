@@ -102,8 +102,9 @@ where
 
     /// Waits at most `delay` after the first call of a batch for the
     /// others to join (5 ms by default); the batch goes out as soon as no
-    /// call has arrived for a tenth of it (at least 200 µs). The calls of
-    /// one resolver pass arrive back to back.
+    /// call has arrived for half of it (at least 200 µs). A longer window
+    /// batches slower resolver passes (a debug build's) at the price of
+    /// that much latency per level; a shorter one the reverse.
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
@@ -150,12 +151,12 @@ async fn dispatch<R: HasMany>(
 ) where
     R::Target: Clone,
 {
-    // Wait until the calls stop coming (none for a tenth of `delay`, at
+    // Wait until the calls stop coming (none for half of `delay`, at
     // least 200 µs), at most `delay`: the resolvers of one pass register
     // back to back, in the task (or tasks) that polls them, while this one
     // lets every other task run.
     let started = std::time::Instant::now();
-    let quiet = (delay / 10).max(Duration::from_micros(200));
+    let quiet = (delay / 2).max(Duration::from_micros(200));
     let pending = || {
         batch
             .lock()
