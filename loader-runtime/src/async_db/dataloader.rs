@@ -2,6 +2,7 @@
 //! field) ask for one owner's children each; every call made before the
 //! batch is dispatched joins it, and the batch runs one statement.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,8 +57,9 @@ struct Batch<R: HasMany> {
 /// # }).unwrap();
 /// ```
 ///
-/// The calls made while a batch waits (one resolver pass: until calls stop
-/// arriving, at most 5 ms) join it. The relation's scope (`User::posts().filter(...)
+/// The calls made while a batch waits (one resolver pass: until a fifth
+/// of its window, at least a millisecond, passes without a call; at most
+/// 5 ms by default) join it. The relation's scope (`User::posts().filter(...)
 /// .order_by(...)`) is the loader's: loaders with different scopes never
 /// share a statement. A
 /// failed statement is an [`Error::Batched`] for every caller of its batch;
@@ -68,6 +70,9 @@ pub struct RelationLoader<R: HasMany> {
     scope: Scope<R::Target>,
     delay: Duration,
     batch: Arc<Mutex<Option<Batch<R>>>>,
+    /// How many calls were made, ever: what the waiting batch watches
+    /// (without taking the batch's lock, which callers need).
+    calls: Arc<AtomicUsize>,
 }
 
 /// How long a batch waits at most for more calls once its first arrived,
@@ -82,6 +87,7 @@ impl<R: HasMany> Clone for RelationLoader<R> {
             scope: self.scope.clone(),
             delay: self.delay,
             batch: Arc::clone(&self.batch),
+            calls: Arc::clone(&self.calls),
         }
     }
 }
@@ -97,14 +103,15 @@ where
             scope: relation.scope().clone(),
             delay: DEFAULT_BATCH_DELAY,
             batch: Arc::new(Mutex::new(None)),
+            calls: Arc::new(AtomicUsize::new(0)),
         }
     }
 
     /// Waits at most `delay` after the first call of a batch for the
-    /// others to join (5 ms by default); the batch goes out as soon as no
-    /// call has arrived for half of it (at least 200 µs). A longer window
-    /// batches slower resolver passes (a debug build's) at the price of
-    /// that much latency per level; a shorter one the reverse.
+    /// others to join (5 ms by default); the batch goes out as soon as a
+    /// fifth of it (at least a millisecond, tokio's timer tick) passes
+    /// without a call. A longer window batches slower resolver passes (a
+    /// debug build's) at the price of latency.
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
@@ -124,12 +131,14 @@ where
             batch.waiters.push((key, answer));
             first
         };
+        self.calls.fetch_add(1, Ordering::SeqCst);
         if first {
             tokio::spawn(dispatch(
                 self.db.clone(),
                 self.scope.clone(),
                 self.delay,
                 Arc::clone(&self.batch),
+                Arc::clone(&self.calls),
             ));
         }
         match answered.await {
@@ -148,29 +157,26 @@ async fn dispatch<R: HasMany>(
     scope: Scope<R::Target>,
     delay: Duration,
     batch: Arc<Mutex<Option<Batch<R>>>>,
+    calls: Arc<AtomicUsize>,
 ) where
     R::Target: Clone,
 {
-    // Wait until the calls stop coming (none for half of `delay`, at
-    // least 200 µs), at most `delay`: the resolvers of one pass register
-    // back to back, in the task (or tasks) that polls them, while this one
-    // lets every other task run.
+    // Wait until the calls stop coming (none for a fifth of `delay`, at
+    // least a millisecond), at most `delay`: the resolvers of one pass
+    // register back to back. Sleeping (not spinning) leaves the cores to
+    // the tasks and threads that register them; a tokio timer ticks every
+    // millisecond.
     let started = std::time::Instant::now();
-    let quiet = (delay / 2).max(Duration::from_micros(200));
-    let pending = || {
-        batch
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map_or(0, |batch| batch.keys.len())
-    };
-    let (mut seen, mut changed) = (pending(), std::time::Instant::now());
-    while started.elapsed() < delay {
+    let quiet = (delay / 5).max(Duration::from_millis(1));
+    let (mut seen, mut changed) = (calls.load(Ordering::SeqCst), std::time::Instant::now());
+    loop {
         tokio::task::yield_now().await;
-        let now = pending();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let now = calls.load(Ordering::SeqCst);
         if now != seen {
             (seen, changed) = (now, std::time::Instant::now());
-        } else if changed.elapsed() >= quiet {
+        }
+        if changed.elapsed() >= quiet || started.elapsed() >= delay {
             break;
         }
     }
