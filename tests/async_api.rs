@@ -64,6 +64,26 @@ fn postgres_blog(users: i64, posts: i64, comments: i64) -> Option<String> {
     Some(schema)
 }
 
+/// An async handle on the test place `schema` with a pool of one
+/// connection, so that each statement meets what the last one left.
+fn one_connection(schema: &str) -> AsyncDb {
+    let manager = loader_runtime::deadpool_postgres::Manager::new(
+        postgres_config(schema, None),
+        tokio_postgres::NoTls,
+    );
+    let pool = loader_runtime::deadpool_postgres::Pool::builder(manager)
+        .max_size(1)
+        .runtime(loader_runtime::deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .unwrap();
+    let db = AsyncDb::from_postgres_pool(pool);
+    if common::backend::prepared_statements() {
+        db
+    } else {
+        db.without_prepared_statements()
+    }
+}
+
 /// The configuration of an async handle on the test place `schema`,
 /// through the proxy on `port` if given.
 fn postgres_config(schema: &str, port: Option<u16>) -> tokio_postgres::Config {
@@ -538,16 +558,7 @@ fn a_batch_cannot_leave_a_pooled_connection_in_a_transaction() {
         // One connection, so that the next statement meets whatever the
         // batch left behind.
         let schema = format!("{}_a", common::backend::current_schema());
-        let manager = loader_runtime::deadpool_postgres::Manager::new(
-            postgres_config(&schema, None),
-            tokio_postgres::NoTls,
-        );
-        let pool = loader_runtime::deadpool_postgres::Pool::builder(manager)
-            .max_size(1)
-            .runtime(loader_runtime::deadpool_postgres::Runtime::Tokio1)
-            .build()
-            .unwrap();
-        let db = &AsyncDb::from_postgres_pool(pool);
+        let db = &one_connection(&schema);
         runtime.block_on(async {
             let error = db
                 .execute_batch("BEGIN; INSERT INTO posts VALUES (10, 1, NULL, 'half')")
@@ -637,16 +648,7 @@ async fn pool_waits_are_counted() {
     let Some(schema) = postgres_blog(3, 1, 0) else {
         return;
     };
-    let manager = loader_runtime::deadpool_postgres::Manager::new(
-        postgres_config(&schema, None),
-        tokio_postgres::NoTls,
-    );
-    let pool = loader_runtime::deadpool_postgres::Pool::builder(manager)
-        .max_size(1)
-        .runtime(loader_runtime::deadpool_postgres::Runtime::Tokio1)
-        .build()
-        .unwrap();
-    let db = AsyncDb::from_postgres_pool(pool);
+    let db = one_connection(&schema);
     let tx = db.begin().await.unwrap();
     let waiting = db.with_new_log();
     let query = tokio::spawn(async move {
@@ -723,17 +725,8 @@ fn without_prepared_statements_the_same_graphs_and_nothing_prepared() {
             common::backend::postgres_session(&schema).without_prepared_statements()
         }));
         // One connection, so that the session checked is the one that ran.
-        let manager = loader_runtime::deadpool_postgres::Manager::new(
-            postgres_config(&schema, None),
-            tokio_postgres::NoTls,
-        );
-        let pool = loader_runtime::deadpool_postgres::Pool::builder(manager)
-            .max_size(1)
-            .runtime(loader_runtime::deadpool_postgres::Runtime::Tokio1)
-            .build()
-            .unwrap();
         let unnamed_async = common::conn::Conn::Async {
-            db: AsyncDb::from_postgres_pool(pool).without_prepared_statements(),
+            db: one_connection(&schema).without_prepared_statements(),
             runtime: tokio::runtime::Runtime::new().unwrap(),
             setup: blocking(|| common::backend::postgres_session(&schema)),
             _file: None,
