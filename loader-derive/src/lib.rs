@@ -12,6 +12,7 @@ mod ctxt;
 mod expand;
 mod fallback;
 mod model;
+mod sql_type;
 mod symbol;
 #[cfg(test)]
 mod tests;
@@ -30,4 +31,14 @@ use syn::{DeriveInput, parse_macro_input};
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive(&input).into()
+}
+
+/// Makes a newtype or a fieldless enum usable as a field, a key and a
+/// filter value.
+///
+/// See `loader_runtime::SqlType` for the forms and attributes.
+#[proc_macro_derive(SqlType, attributes(sql_type))]
+pub fn derive_sql_type(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    sql_type::derive(&input).into()
 }

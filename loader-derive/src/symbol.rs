@@ -47,3 +47,29 @@ pub fn list(keys: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The attribute of `#[derive(SqlType)]`: `#[sql_type(...)]`.
+pub const SQL_TYPE: &str = "sql_type";
+/// `#[sql_type(rename_all = "snake_case")]` on an enum.
+pub const RENAME_ALL: &str = "rename_all";
+/// `#[sql_type(rename = "...")]` on a variant.
+pub const RENAME: &str = "rename";
+/// `#[sql_type(integer)]` on an enum: stored as its discriminants.
+pub const INTEGER: &str = "integer";
+/// `#[sql_type(text)]` on an enum: stored as its labels (the default).
+pub const TEXT: &str = "text";
+
+/// The keys `#[sql_type(...)]` takes on an enum.
+pub const ENUM_KEYS: &[&str] = &[RENAME_ALL, INTEGER, TEXT];
+/// The keys `#[sql_type(...)]` takes on a variant.
+pub const VARIANT_KEYS: &[&str] = &[RENAME];
+/// The values of `rename_all`.
+pub const RENAME_RULES: &[&str] = &[
+    "lowercase",
+    "UPPERCASE",
+    "snake_case",
+    "SCREAMING_SNAKE_CASE",
+    "kebab-case",
+    "camelCase",
+    "PascalCase",
+];

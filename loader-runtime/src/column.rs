@@ -2,9 +2,8 @@
 
 use std::fmt;
 
-use rusqlite::types::{ToSql, ToSqlOutput, Value};
-
 use crate::scope::{Expr, OrderBy};
+use crate::types::{ToValue, Value};
 
 /// A column of entity `E` holding values of type `T`.
 ///
@@ -178,31 +177,21 @@ pub trait SqlValue<T> {
     fn into_value(self) -> Value;
 }
 
-pub(crate) fn to_value(value: &dyn ToSql) -> Value {
-    match value.to_sql() {
-        Ok(ToSqlOutput::Owned(value)) => value,
-        Ok(ToSqlOutput::Borrowed(value)) => Value::try_from(value).unwrap_or(Value::Null),
-        // Only exotic `ToSql` impls (zero blobs, arrays) end up here; a
-        // comparison with them matches nothing.
-        _ => Value::Null,
+impl<T: ToValue> SqlValue<T> for T {
+    fn into_value(self) -> Value {
+        self.to_value()
     }
 }
 
-impl<T: ToSql> SqlValue<T> for T {
+impl<T: ToValue> SqlValue<T> for &T {
     fn into_value(self) -> Value {
-        to_value(&self)
+        self.to_value()
     }
 }
 
-impl<T: ToSql> SqlValue<T> for &T {
+impl<T: ToValue> SqlValue<Option<T>> for T {
     fn into_value(self) -> Value {
-        to_value(self)
-    }
-}
-
-impl<T: ToSql> SqlValue<Option<T>> for T {
-    fn into_value(self) -> Value {
-        to_value(&self)
+        self.to_value()
     }
 }
 

@@ -3,11 +3,10 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
-use rusqlite::types::ToSql;
-
 use crate::preload::PreloadList;
-use crate::row::{Field, FieldError, Row};
+use crate::row::{FieldError, Row};
 use crate::sql::Sql;
+use crate::types::{Field, ToValue};
 
 /// A struct mapped to a table by `#[derive(Entity)]`.
 ///
@@ -125,14 +124,15 @@ pub struct EntitySql {
     pub select_by_keys: Sql,
 }
 
-/// A type usable as a primary key: integers, text, blobs, anything that
-/// can be read from a row ([`Field`]), bound as a parameter and hashed.
+/// A type usable as a primary key: integers, text, UUIDs, newtype ids,
+/// anything that can be read from a row ([`Field`]), bound as a parameter
+/// ([`ToValue`]) and hashed.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a primary key",
-    note = "a primary key must implement `Clone + Eq + Hash + Debug + rusqlite::ToSql` and be readable from a row (integers and `String` are)"
+    note = "a primary key must implement `Clone + Eq + Hash + Debug`, `loader_runtime::Field` and `loader_runtime::ToValue` (integers, `String`, `uuid::Uuid` do; a newtype can with `#[derive(SqlType)]`)"
 )]
-pub trait Key: Clone + Eq + Hash + Debug + ToSql + Field + Send + Sync + 'static {}
-impl<T: Clone + Eq + Hash + Debug + ToSql + Field + Send + Sync + 'static> Key for T {}
+pub trait Key: Clone + Eq + Hash + Debug + ToValue + Field + Send + Sync + 'static {}
+impl<T: Clone + Eq + Hash + Debug + ToValue + Field + Send + Sync + 'static> Key for T {}
 
 /// A field that can refer to a primary key of type `K`: `K` itself, or
 /// `Option<K>` for a nullable foreign key.

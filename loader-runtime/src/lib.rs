@@ -87,6 +87,7 @@ mod scope;
 #[cfg(feature = "serde")]
 pub mod serialize;
 mod sql;
+pub mod types;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -107,12 +108,75 @@ pub use onto::{Held, Onto, onto};
 pub use preload::{Count, Has, HasCount, Preload, PreloadList, With};
 pub use query::Query;
 pub use relation::Relation;
-pub use row::{BoxError, Field, FieldError, Row};
+pub use row::{BoxError, FieldError, Row};
 pub use scope::{Expr, OrderBy};
 pub use sql::{Backend, Sql};
+pub use types::{Field, ToValue};
 
 /// Maps a struct to a table; see the [crate documentation](crate).
 pub use loader_derive::Entity;
+
+/// Makes a newtype or a fieldless enum a column type: a [`Field`] and a
+/// [`ToValue`], usable as a field, a key (with `Clone, PartialEq, Eq,
+/// Hash, Debug`) and a filter value.
+///
+/// A struct of one field is stored as that field: `struct UserId(i64)`
+/// reads and binds as an `i64`, so `Post.author_id: UserId` against
+/// `User.id: UserId` is checked by the compiler, and a foreign key of
+/// another id type is a compile error on its `fk` literal.
+///
+/// A fieldless enum is stored as text labels: the variant names, or under
+/// `#[sql_type(rename_all = "snake_case")]` (also `lowercase`,
+/// `UPPERCASE`, `SCREAMING_SNAKE_CASE`, `kebab-case`, `camelCase`,
+/// `PascalCase`), or per variant `#[sql_type(rename = "...")]`; a
+/// PostgreSQL enum type reads and binds the same labels. With
+/// `#[sql_type(integer)]` it is stored as its discriminants. A value the
+/// enum lacks is an [`Error::Decode`] naming the entity, the column and
+/// the value.
+///
+/// ```
+/// use loader_runtime::{Db, Entity, Error, SqlType};
+///
+/// #[derive(SqlType, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// struct UserId(i64);
+///
+/// #[derive(SqlType, Clone, Copy, PartialEq, Debug)]
+/// #[sql_type(rename_all = "snake_case")]
+/// enum Status { Draft, InReview, Published }
+///
+/// #[derive(SqlType, Clone, Copy, PartialEq, Debug)]
+/// #[sql_type(integer)]
+/// enum Priority { Low = 1, High = 5 }
+///
+/// #[derive(Entity, Debug)]
+/// #[entity(table = "users")]
+/// #[has_many(Post, fk = "author_id")]
+/// struct User { id: UserId, name: String }
+///
+/// #[derive(Entity, Debug)]
+/// #[entity(table = "posts")]
+/// struct Post { id: i64, author_id: UserId, status: Status, priority: Priority }
+///
+/// let db = Db::open_in_memory()?;
+/// db.execute_batch(
+///     "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+///      CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL,
+///                          status TEXT NOT NULL, priority INTEGER NOT NULL);
+///      INSERT INTO users VALUES (1, 'ada');
+///      INSERT INTO posts VALUES (1, 1, 'in_review', 5), (2, 1, 'draft', 1);",
+/// )?;
+/// let users = User::query().preload(User::posts()).all(&db)?;
+/// assert_eq!(users[0].posts().len(), 2);
+/// let drafts = Post::query().filter(|p| p.status.eq(Status::Draft)).all(&db)?;
+/// assert_eq!(drafts[0].priority, Priority::Low);
+///
+/// db.execute_batch("UPDATE posts SET status = 'retracted' WHERE id = 2")?;
+/// let Err(Error::Decode { column, source, .. }) = Post::all(&db) else { panic!() };
+/// assert_eq!(column, "status");
+/// assert!(source.to_string().contains("`retracted` is not a value of `Status`"));
+/// # Ok::<(), loader_runtime::Error>(())
+/// ```
+pub use loader_derive::SqlType;
 
 /// Re-exported so users can name rusqlite types (e.g. to open a connection
 /// with flags) without a second dependency that could drift in version.

@@ -21,9 +21,33 @@ pub use crate::relation::{
     BelongsTo, CountSql, Counted, HasMany, HasManySql, ManyToMany, ManyToManySql, Relation, Scoped,
     lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many,
 };
+pub use crate::row::BoxError;
 pub use crate::row::{FieldError, Row};
 pub use crate::scope::{Param, Scope};
 pub use crate::sql::Sql;
+pub use crate::types::{Field, PgValue, ToValue, Value};
+pub use ::rusqlite::types::ValueRef as SqliteValue;
+
+/// "`purple` is not a value of `Color` (one of `red`, `green`)", for an
+/// enum label the database holds and the Rust enum lacks.
+pub fn unknown_label(name: &str, label: &str, expected: &[&str]) -> BoxError {
+    let expected: ::std::vec::Vec<_> = expected.iter().map(|label| format!("`{label}`")).collect();
+    format!(
+        "`{label}` is not a value of `{name}` (one of {})",
+        expected.join(", ")
+    )
+    .into()
+}
+
+/// The same for an enum stored as integers.
+pub fn unknown_number(name: &str, number: i64, expected: &[i64]) -> BoxError {
+    let expected: ::std::vec::Vec<_> = expected.iter().map(|number| number.to_string()).collect();
+    format!(
+        "{number} is not a value of `{name}` (one of {})",
+        expected.join(", ")
+    )
+    .into()
+}
 
 /// The key a foreign key field refers to. Generated code calls it with the
 /// span of the `fk = "..."` literal, so a type mismatch is reported there.
@@ -54,6 +78,6 @@ pub fn find_by<E: Entity, X: Executor>(db: X, key: ::std::vec::Vec<Param>) -> X:
 }
 
 /// A key column's value as a parameter.
-pub fn param(value: &dyn ::rusqlite::types::ToSql) -> Param {
+pub fn param(value: &dyn crate::types::ToValue) -> Param {
     Param::of(value)
 }

@@ -161,7 +161,7 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     where
         E: Keyed,
     {
-        let job = QueryJob::find(self.clone(), crate::column::to_value(key));
+        let job = QueryJob::find(self.clone(), crate::types::ToValue::to_value(key));
         db.run(Map::new(job, |rows: Vec<_>, _| Ok(rows.into_iter().next())))
     }
 

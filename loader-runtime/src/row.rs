@@ -4,6 +4,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use crate::types::Field;
+
 /// An error from a driver or a type conversion, boxed.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -35,9 +37,12 @@ impl<'a> Row<'a> {
     /// The value of column `index` (0-based) as a `T`.
     pub fn get<T: Field>(&self, index: usize) -> Result<T, FieldError> {
         match &self.inner {
-            Inner::Sqlite(row) => row
-                .get::<usize, T>(index)
-                .map_err(|source| FieldError::new(index, source)),
+            Inner::Sqlite(row) => match row.get_ref(index) {
+                Ok(rusqlite::types::ValueRef::Null) => T::from_null(),
+                Ok(value) => T::from_sqlite(value),
+                Err(error) => Err(error.into()),
+            }
+            .map_err(|source| FieldError::new(index, source)),
             #[cfg(feature = "postgres")]
             Inner::Postgres(row) => crate::backend::postgres::decode::get::<T>(row, index)
                 .map_err(|source| FieldError::new(index, source)),
@@ -108,35 +113,3 @@ impl StdError for FieldError {
         Some(&*self.source)
     }
 }
-
-/// A field type an entity can hold: one that rusqlite reads (`FromSql`)
-/// and, with the `postgres` feature, one that the `postgres` crate reads
-/// too. Integers, floats, `bool`, `String`, `Vec<u8>` and `Option`s of
-/// them qualify on both backends.
-///
-/// On PostgreSQL, a narrower column is widened to the field's type: an
-/// `int2`/`int4` column reads into `i64`, a `float4` or `numeric` column
-/// into `f64` (a `numeric` beyond `f64`'s precision is rounded).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be read from a column",
-    label = "this field's type cannot be read from a row",
-    note = "a field's type must implement `rusqlite::types::FromSql` (and, with the `postgres` feature, `postgres::types::FromSql`): integers, floats, `bool`, `String`, `Vec<u8>` and `Option`s of them do"
-)]
-pub trait Field: rusqlite::types::FromSql + PostgresField + Sized {}
-impl<T: rusqlite::types::FromSql + PostgresField> Field for T {}
-
-/// What the `postgres` crate can read: every type without the `postgres`
-/// feature.
-#[cfg(feature = "postgres")]
-#[doc(hidden)]
-pub trait PostgresField: for<'r> postgres::types::FromSql<'r> {}
-#[cfg(feature = "postgres")]
-impl<T: for<'r> postgres::types::FromSql<'r>> PostgresField for T {}
-
-/// What the `postgres` crate can read: every type without the `postgres`
-/// feature.
-#[cfg(not(feature = "postgres"))]
-#[doc(hidden)]
-pub trait PostgresField {}
-#[cfg(not(feature = "postgres"))]
-impl<T> PostgresField for T {}

@@ -7,9 +7,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use rusqlite::types::{ToSql, Value};
-
 use crate::sql::Backend;
+use crate::types::{ToValue, Value};
 
 /// A condition on entity `E`, built from its [`Column`](crate::Column)s
 /// and combined with [`and`](Expr::and), [`or`](Expr::or) and
@@ -259,8 +258,8 @@ pub enum Param {
 
 impl Param {
     /// A scalar parameter holding `value`.
-    pub(crate) fn of(value: &dyn ToSql) -> Param {
-        Param::Value(crate::column::to_value(value))
+    pub(crate) fn of<T: ToValue + ?Sized>(value: &T) -> Param {
+        Param::Value(value.to_value())
     }
 
     /// How many values it binds, counting an array's elements.

@@ -10,6 +10,7 @@ use crate::engine::Statement;
 use crate::error::Result;
 use crate::row::Row;
 use crate::scope::Param;
+use crate::types::Value;
 
 /// A parameter as rusqlite binds it: a key set becomes the `Rc` array that
 /// `rarray` reads (moved out of the statement, not copied).
@@ -32,8 +33,10 @@ pub(crate) fn run(conn: &Connection, statement: &mut Statement) -> Result<usize>
     let bound: Vec<Bound> = std::mem::take(&mut statement.params)
         .into_iter()
         .map(|param| match param {
-            Param::Value(value) => Bound::Value(value),
-            Param::Array(values) => Bound::Array(Rc::new(values)),
+            Param::Value(value) => Bound::Value(value.into_sqlite()),
+            Param::Array(values) => Bound::Array(Rc::new(
+                values.into_iter().map(Value::into_sqlite).collect(),
+            )),
         })
         .collect();
     let sql = &statement.sql;

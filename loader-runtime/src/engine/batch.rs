@@ -52,7 +52,7 @@ impl<R: HasMany> Job for ChildrenOf<R> {
             owner_column: false,
             primary_key: target.sql.primary_key,
         };
-        let keys = super::keys::key_array(self.keys.iter())?;
+        let keys = super::keys::key_array(self.keys.iter());
         let constants = (R::SQL.whole, R::SQL.keyed);
         let read = read(
             io,

@@ -3,7 +3,7 @@
 
 use std::panic::Location;
 
-use rusqlite::types::Value;
+use crate::types::Value;
 
 use super::select::{OwnerFilter, SelectParts, select};
 use super::{Decoded, Form, Io, OwnerSql, Owners, Slot, Statement, internal};

@@ -1,9 +1,7 @@
 //! Key sets and grouping shared by the loaders.
 
-use rusqlite::types::{ToSql, ToSqlOutput, Value};
-
 use crate::entity::Keyed;
-use crate::error::Result;
+use crate::types::{ToValue, Value};
 
 /// Maps keyed by entity keys. foldhash instead of the standard SipHash: the
 /// loaders hash every key of a level once or twice, and that showed in the
@@ -17,19 +15,8 @@ pub(crate) type KeySet<K> = std::collections::HashSet<K, foldhash::fast::RandomS
 /// for `= ANY($1)` on PostgreSQL): one statement for any number of keys,
 /// and no bound-variable limit. Measured against IN lists of 500 bound
 /// values, it is as fast or faster (see `benches/loaders.rs`).
-pub(crate) fn key_array<'k, K: ToSql + 'k>(
-    keys: impl Iterator<Item = &'k K>,
-) -> Result<Vec<Value>> {
-    let values = keys
-        .map(|key| match key.to_sql()? {
-            ToSqlOutput::Borrowed(value) => Value::try_from(value).map_err(rusqlite::Error::from),
-            ToSqlOutput::Owned(value) => Ok(value),
-            _ => Err(rusqlite::Error::ToSqlConversionFailure(
-                "a key must convert to a plain SQL value".into(),
-            )),
-        })
-        .collect::<rusqlite::Result<Vec<Value>>>()?;
-    Ok(values)
+pub(crate) fn key_array<'k, K: ToValue + 'k>(keys: impl Iterator<Item = &'k K>) -> Vec<Value> {
+    keys.map(ToValue::to_value).collect()
 }
 
 /// Each owner's position, by key.

@@ -3,7 +3,7 @@
 //! limit fragments are built here; tables, column lists, joins and key
 //! columns come from the constants the derive emitted.
 
-use rusqlite::types::Value;
+use crate::types::Value;
 
 use super::OwnerSql;
 use crate::scope::{Param, Params, Scope};
@@ -185,7 +185,7 @@ pub(crate) fn select<E>(
             sql.push_str(" WHERE ");
             sql.push_str(ROW);
             sql.push_str(" <= ");
-            params.placeholder(&mut sql, Param::Value(Value::Integer(clamp(limit))));
+            params.placeholder(&mut sql, Param::Value(Value::Int(clamp(limit))));
             body = sql.len();
             sql.push_str(" ORDER BY ");
             sql.push_str(outer_owner);
@@ -215,11 +215,11 @@ pub(crate) fn select<E>(
     };
     if let Some(limit) = limit {
         sql.push_str(" LIMIT ");
-        params.placeholder(&mut sql, Param::Value(Value::Integer(limit)));
+        params.placeholder(&mut sql, Param::Value(Value::Int(limit)));
     }
     if let Some(offset) = scope.offset {
         sql.push_str(" OFFSET ");
-        params.placeholder(&mut sql, Param::Value(Value::Integer(clamp(offset))));
+        params.placeholder(&mut sql, Param::Value(Value::Int(clamp(offset))));
     }
     let limited = scope.limit.is_some() || scope.offset.is_some();
     Select {

@@ -85,7 +85,7 @@ pub fn lazy_belongs_to_optional<R: BelongsTo, X: Executor>(
 pub fn lazy_belongs_to<R: BelongsTo, X: Executor>(db: X, owner: &R::Owner) -> X::Output<R::Target> {
     let sql = <R::Target as Entity>::META.sql.select_by_key;
     let key = R::foreign_key(owner).cloned();
-    let Some(param) = key.as_ref().map(|key| Param::of(key)) else {
+    let Some(param) = key.as_ref().map(Param::of) else {
         let missing = Map::new(Ready::new(()), move |(), backend| {
             Err(missing::<R>(
                 None::<&<R::Target as Keyed>::Key>,

@@ -1,28 +1,28 @@
 //! Binding parameters on PostgreSQL.
 //!
-//! Values arrive as SQLite-shaped values (integer, real, text, blob, null),
-//! the same ones the SQLite backend binds; the server has inferred each
-//! parameter's type from the statement, and each value is written in that
-//! type: an `i64` key bound against an `int4` column is sent as `int4`
-//! (refused if out of range), an integer compared with a `boolean` column
-//! as a boolean, a key set as an array of the column's type. Text bound to
-//! a column of another type (a `timestamp`, a `date`) is sent in
-//! PostgreSQL's text format for the server to parse, the way such a value
-//! would be written in SQL: a `String` field read from a `timestamp`
-//! column can be filtered with the same strings it reads as.
+//! The server has inferred each parameter's type from the statement, and
+//! each [`Value`] is written in that type, in binary: an `i64` key bound
+//! against an `int4` column is sent as `int4` (refused if out of range), an
+//! integer compared with a `boolean` column as a boolean, a UUID as `uuid`,
+//! a key set as an array of the column's type (`uuid[]`). A value that has
+//! no binary form in the parameter's type (text bound to a `timestamp` or
+//! an enum type, a date bound to a `text` column's neighbour) is sent in
+//! PostgreSQL's text format for the server to parse, the way it would be
+//! written in SQL: a `String` field read from a `timestamp` column can be
+//! filtered with the same strings it reads as.
 
 use std::error::Error as StdError;
 
 use bytes::BytesMut;
 use postgres::types::{Format, IsNull, Kind, ToSql, Type, to_sql_checked};
 use postgres_protocol::types as wire;
-use rusqlite::types::Value;
 
+use super::decode::is_text_type;
 use crate::row::BoxError;
 use crate::scope::Param;
+use crate::types::Value;
 
-/// A parameter as the `postgres` crate binds it (shared across its
-/// threads, hence borrowed out of the `Rc` that SQLite's arrays need).
+/// A parameter as the `postgres` crate binds it.
 #[derive(Debug)]
 pub(crate) enum PgParam<'a> {
     Value(&'a Value),
@@ -39,47 +39,47 @@ impl<'a> PgParam<'a> {
 }
 
 impl PgParam<'_> {
-    /// Whether this is text for a parameter that is not text: sent in text
-    /// format for the server to parse.
+    /// Whether this parameter goes in text format: a value without a
+    /// binary form in the parameter's type, or an array holding one.
     fn is_text_for(&self, ty: &Type) -> bool {
-        let is_text = |value: &Value| matches!(value, Value::Text(_));
         match (self, ty.kind()) {
-            (PgParam::Value(value), _) => is_text(value) && !is_text_type(ty),
+            (PgParam::Value(value), _) => !has_binary_form(value, ty),
             (PgParam::Array(values), Kind::Array(member)) => {
-                !is_text_type(member)
-                    && values.iter().any(is_text)
-                    && values
-                        .iter()
-                        .all(|v| is_text(v) || matches!(v, Value::Null))
+                values.iter().any(|value| !has_binary_form(value, member))
             }
             _ => false,
         }
     }
 }
 
-fn is_text_type(ty: &Type) -> bool {
-    matches!(
+/// Whether `value` can be written in binary as a `ty`.
+fn has_binary_form(value: &Value, ty: &Type) -> bool {
+    let numeric = matches!(
         *ty,
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
-    )
+        Type::INT8 | Type::INT4 | Type::INT2 | Type::FLOAT8 | Type::FLOAT4 | Type::NUMERIC
+    );
+    match value {
+        Value::Null => true,
+        Value::Bool(_) | Value::Int(_) => numeric || *ty == Type::BOOL,
+        Value::Float(_) => matches!(*ty, Type::FLOAT8 | Type::FLOAT4 | Type::NUMERIC),
+        Value::Text(_) => is_text_type(ty),
+        Value::Bytes(_) => *ty == Type::BYTEA,
+        // The other types are written as their text into a text parameter.
+        #[allow(unreachable_patterns)]
+        typed => is_text_type(ty) || typed_to_sql(typed, ty, &mut BytesMut::new()).is_some(),
+    }
 }
 
-/// An array in PostgreSQL's text format: `{"a","b",NULL}`, `{1,2}`.
+/// An array in PostgreSQL's text format: `{"a","b",NULL}`.
 fn text_array(values: &[Value], out: &mut BytesMut) {
     out.extend_from_slice(b"{");
     for (index, value) in values.iter().enumerate() {
         if index > 0 {
             out.extend_from_slice(b",");
         }
-        match value {
-            Value::Null => out.extend_from_slice(b"NULL"),
-            Value::Text(text) => quoted(text, out),
-            Value::Blob(_) => {
-                let mut element = BytesMut::new();
-                value_text(value, &mut element);
-                quoted(&String::from_utf8_lossy(&element), out);
-            }
-            _ => value_text(value, out),
+        match value.postgres_text() {
+            None => out.extend_from_slice(b"NULL"),
+            Some(text) => quoted(&text, out),
         }
     }
     out.extend_from_slice(b"}");
@@ -98,27 +98,6 @@ fn quoted(text: &str, out: &mut BytesMut) {
     out.extend_from_slice(b"\"");
 }
 
-/// A scalar in PostgreSQL's text format, as it would be written in SQL
-/// without quotes: `42`, `1.5`, `Infinity`, `\x00ff` for bytes.
-fn value_text(value: &Value, out: &mut BytesMut) {
-    match value {
-        Value::Null => {}
-        Value::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Value::Real(r) if r.is_nan() => out.extend_from_slice(b"NaN"),
-        Value::Real(r) if r.is_infinite() => {
-            out.extend_from_slice(if *r > 0.0 { b"Infinity" } else { b"-Infinity" })
-        }
-        Value::Real(r) => out.extend_from_slice(format!("{r:?}").as_bytes()),
-        Value::Text(text) => out.extend_from_slice(text.as_bytes()),
-        Value::Blob(bytes) => {
-            out.extend_from_slice(b"\\x");
-            for byte in bytes {
-                out.extend_from_slice(format!("{byte:02x}").as_bytes());
-            }
-        }
-    }
-}
-
 /// A parameter sent in text format with its type left to the server
 /// (`unknown`): how statements run without being prepared first, which
 /// a pooler in transaction mode (PgBouncer) requires. The server parses
@@ -129,8 +108,10 @@ pub(crate) struct TextParam<'a>(pub PgParam<'a>);
 impl ToSql for TextParam<'_> {
     fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
         match &self.0 {
-            PgParam::Value(Value::Null) => return Ok(IsNull::Yes),
-            PgParam::Value(value) => value_text(value, out),
+            PgParam::Value(value) => match value.postgres_text() {
+                None => return Ok(IsNull::Yes),
+                Some(text) => out.extend_from_slice(text.as_bytes()),
+            },
             PgParam::Array(values) => text_array(values, out),
         }
         Ok(IsNull::No)
@@ -150,12 +131,11 @@ impl ToSql for TextParam<'_> {
 impl ToSql for PgParam<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
         if self.is_text_for(ty) {
-            match self {
-                PgParam::Value(Value::Text(text)) => out.extend_from_slice(text.as_bytes()),
-                PgParam::Array(values) => text_array(values, out),
-                PgParam::Value(_) => {}
-            }
-            return Ok(IsNull::No);
+            return TextParam(match self {
+                PgParam::Value(value) => PgParam::Value(value),
+                PgParam::Array(values) => PgParam::Array(values),
+            })
+            .to_sql(ty, out);
         }
         match self {
             PgParam::Value(value) => value_to_sql(value, ty, out),
@@ -204,18 +184,68 @@ impl ToSql for PgParam<'_> {
 fn value_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
     match value {
         Value::Null => return Ok(IsNull::Yes),
-        Value::Integer(i) => integer_to_sql(*i, ty, out)?,
-        Value::Real(r) => real_to_sql(*r, ty, out)?,
-        // Text for any other type goes in text format (see `is_text_for`);
-        // inside a binary array of another type it cannot.
+        Value::Bool(b) if *ty == Type::BOOL => wire::bool_to_sql(*b, out),
+        Value::Bool(b) => integer_to_sql(i64::from(*b), ty, out)?,
+        Value::Int(i) => integer_to_sql(*i, ty, out)?,
+        Value::Float(r) => real_to_sql(*r, ty, out)?,
         Value::Text(text) if is_text_type(ty) => wire::text_to_sql(text, out),
-        Value::Text(_) => return Err(mismatch("text", ty)),
-        Value::Blob(bytes) => match *ty {
-            Type::BYTEA => wire::bytea_to_sql(bytes, out),
-            _ => return Err(mismatch("a blob", ty)),
+        Value::Bytes(bytes) if *ty == Type::BYTEA => wire::bytea_to_sql(bytes, out),
+        #[allow(unreachable_patterns)]
+        typed => match typed_to_sql(typed, ty, out) {
+            Some(result) => return result,
+            None if is_text_type(ty) => {
+                let text = typed.postgres_text().unwrap_or_default();
+                wire::text_to_sql(&text, out)
+            }
+            // Values without a binary form go in text format (see
+            // `is_text_for`); inside a binary array they cannot.
+            None => return Err(mismatch(typed.kind(), ty)),
         },
     }
     Ok(IsNull::No)
+}
+
+/// A value of a feature's type in binary, through the `postgres` crate's
+/// own `ToSql` (or rust_decimal's); `None` if that does not accept `ty`.
+#[allow(unused_variables)]
+fn typed_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Option<Result<IsNull, BoxError>> {
+    fn through<T: ToSql>(
+        value: &T,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Option<Result<IsNull, BoxError>> {
+        T::accepts(ty).then(|| value.to_sql(ty, out))
+    }
+    match value {
+        #[cfg(feature = "uuid")]
+        Value::Uuid(id) | Value::UuidText(id) => through(id, ty, out),
+        #[cfg(feature = "chrono")]
+        Value::ChronoDate(date) => through(date, ty, out),
+        #[cfg(feature = "chrono")]
+        Value::ChronoDateTime(at) => through(at, ty, out),
+        #[cfg(feature = "chrono")]
+        Value::ChronoUtc(at) => through(at, ty, out),
+        #[cfg(feature = "time")]
+        Value::TimeDate(date) => through(date, ty, out),
+        #[cfg(feature = "time")]
+        Value::TimeDateTime(at) => through(at, ty, out),
+        #[cfg(feature = "time")]
+        Value::TimeOffset(at) => through(at, ty, out),
+        #[cfg(feature = "rust_decimal")]
+        Value::Decimal(decimal) => through(decimal, ty, out),
+        #[cfg(feature = "serde_json")]
+        Value::Json(json) => match *ty {
+            Type::JSON | Type::JSONB => {
+                if *ty == Type::JSONB {
+                    out.extend_from_slice(&[1]);
+                }
+                out.extend_from_slice(json.to_string().as_bytes());
+                Some(Ok(IsNull::No))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn integer_to_sql(i: i64, ty: &Type, out: &mut BytesMut) -> Result<(), BoxError> {
@@ -253,40 +283,55 @@ fn range(i: i64, ty: &Type) -> Box<dyn StdError + Send + Sync> {
 #[cfg(test)]
 mod tests {
     use bytes::BytesMut;
-    use rusqlite::types::Value;
+    use postgres::types::{Format, ToSql, Type};
 
-    use super::text_array;
+    use super::{PgParam, text_array};
+    use crate::types::Value;
 
     #[test]
-    fn scalars_and_mixed_arrays_in_text_format() {
+    fn arrays_in_text_format_quote_and_escape() {
         let mut out = BytesMut::new();
         text_array(
             &[
-                Value::Integer(-3),
-                Value::Real(1.5),
+                Value::Int(-3),
+                Value::Float(1.5),
                 Value::Null,
-                Value::Blob(vec![0, 255]),
+                Value::Bytes(vec![0, 255]),
+                Value::Text("b\"c".into()),
+                Value::Text("d\\e, {f}".into()),
             ],
             &mut out,
         );
-        assert_eq!(&out[..], br#"{-3,1.5,NULL,"\\x00ff"}"#);
-        let mut out = BytesMut::new();
-        super::value_text(&Value::Real(f64::NEG_INFINITY), &mut out);
-        assert_eq!(&out[..], b"-Infinity");
+        assert_eq!(
+            &out[..],
+            br#"{"-3","1.5",NULL,"\\x00ff","b\"c","d\\e, {f}"}"#
+        );
+        assert_eq!(
+            Value::Float(f64::NEG_INFINITY).postgres_text().as_deref(),
+            Some("-Infinity")
+        );
     }
 
     #[test]
-    fn text_arrays_quote_and_escape() {
+    fn text_for_another_type_goes_in_text_format() {
+        let text = Value::Text("2024-01-31".into());
+        let param = PgParam::Value(&text);
+        assert!(matches!(param.encode_format(&Type::DATE), Format::Text));
+        assert!(matches!(param.encode_format(&Type::TEXT), Format::Binary));
+        let keys = [Value::Int(1), Value::Int(2)];
+        let array = PgParam::Array(&keys);
+        assert!(matches!(
+            array.encode_format(&Type::INT4_ARRAY),
+            Format::Binary
+        ));
         let mut out = BytesMut::new();
-        text_array(
-            &[
-                Value::Text("a".into()),
-                Value::Text("b\"c".into()),
-                Value::Text("d\\e, {f}".into()),
-                Value::Null,
-            ],
-            &mut out,
+        assert!(array.to_sql(&Type::INT4_ARRAY, &mut out).is_ok());
+        let wide = [Value::Int(i64::MAX)];
+        let mut out = BytesMut::new();
+        assert!(
+            PgParam::Array(&wide)
+                .to_sql(&Type::INT4_ARRAY, &mut out)
+                .is_err()
         );
-        assert_eq!(&out[..], br#"{"a","b\"c","d\\e, {f}",NULL}"#);
     }
 }

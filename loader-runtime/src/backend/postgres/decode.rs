@@ -7,12 +7,13 @@
 //! PostgreSQL one declared with `int`, `numeric` and `timestamp`.
 
 use bytes::BytesMut;
-use postgres::types::{FromSql, Type};
+use postgres::types::{FromSql, Kind, Type};
 use postgres_protocol::types as wire;
 
-use crate::row::{BoxError, PostgresField, quote_text};
+use crate::row::{BoxError, quote_text};
+use crate::types::{Field, PgValue};
 
-/// The raw bytes of any column, to be converted by hand.
+/// The raw bytes of any column, to be converted by its field's type.
 struct Raw<'a>(Option<&'a [u8]>);
 
 impl<'a> FromSql<'a> for Raw<'a> {
@@ -30,97 +31,131 @@ impl<'a> FromSql<'a> for Raw<'a> {
 }
 
 /// Column `index` of `row` as a `T`.
-pub(crate) fn get<T: PostgresField>(row: &postgres::Row, index: usize) -> Result<T, BoxError> {
+pub(crate) fn get<T: Field>(row: &postgres::Row, index: usize) -> Result<T, BoxError> {
     let ty = row
         .columns()
         .get(index)
         .ok_or_else(|| format!("the row has no column {index}"))?
         .type_();
-    if T::accepts(ty) {
-        return row.try_get::<_, T>(index).map_err(super::PgError::boxed);
-    }
     let Raw(raw) = row
         .try_get::<_, Raw<'_>>(index)
         .map_err(super::PgError::boxed)?;
-    for wider in wider_types(ty) {
-        if T::accepts(wider) {
-            let Some(raw) = raw else {
-                return T::from_sql_nullable(wider, None);
-            };
-            return match widen(ty, raw, wider)? {
-                Widened::Number(bytes) => T::from_sql(wider, &bytes),
-                Widened::Text(text) => T::from_sql(wider, text.as_bytes()),
-            };
-        }
-    }
-    Err(format!(
-        "cannot read a PostgreSQL `{ty}` column into a field of type `{}`",
-        std::any::type_name::<T>()
-    )
-    .into())
-}
-
-/// The types a column of type `ty` can be widened to, narrowest first.
-fn wider_types(ty: &Type) -> &'static [Type] {
-    match *ty {
-        Type::INT2 => &[Type::INT4, Type::INT8],
-        Type::INT4 => &[Type::INT8],
-        Type::FLOAT4 | Type::NUMERIC => &[Type::FLOAT8],
-        Type::TIMESTAMP | Type::DATE => &[Type::TEXT],
-        _ => &[],
+    match raw {
+        Some(raw) => T::from_postgres(PgValue::new(ty, raw)),
+        None => T::from_null(),
     }
 }
 
-/// A column's value re-encoded in a wider type's binary form: numbers on
-/// the stack (a widened `int` key is read for every row), text on the heap.
-enum Widened {
-    Number(Vec8),
-    Text(String),
-}
-
-/// Up to eight bytes, big-endian, as PostgreSQL sends numbers.
-struct Vec8 {
-    bytes: [u8; 8],
-    len: usize,
-}
-
-impl std::ops::Deref for Vec8 {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
-
-impl Vec8 {
-    fn of<const N: usize>(bytes: [u8; N]) -> Vec8 {
-        let mut out = [0; 8];
-        out[..N].copy_from_slice(&bytes);
-        Vec8 { bytes: out, len: N }
-    }
-}
-
-fn widen(from: &Type, raw: &[u8], to: &Type) -> Result<Widened, BoxError> {
-    let integer = match *from {
-        Type::INT2 => Some(i64::from(wire::int2_from_sql(raw)?)),
-        Type::INT4 => Some(i64::from(wire::int4_from_sql(raw)?)),
-        _ => None,
-    };
-    Ok(match (to, integer) {
-        (&Type::INT4, Some(i)) => Widened::Number(Vec8::of(i32::try_from(i)?.to_be_bytes())),
-        (&Type::INT8, Some(i)) => Widened::Number(Vec8::of(i.to_be_bytes())),
-        (&Type::TEXT, None) => Widened::Text(match *from {
-            Type::TIMESTAMP => timestamp_text(wire::timestamp_from_sql(raw)?),
-            _ => date_text(wire::date_from_sql(raw)?),
-        }),
-        (&Type::FLOAT8, None) => {
-            let value = match *from {
-                Type::FLOAT4 => f64::from(wire::float4_from_sql(raw)?),
-                _ => numeric_to_f64(raw)?,
-            };
-            Widened::Number(Vec8::of(value.to_be_bytes()))
-        }
-        _ => return Err(format!("cannot widen `{from}` to `{to}`").into()),
+/// An integer column of any width, as an `i64`.
+fn integer(value: PgValue<'_>) -> Option<Result<i64, BoxError>> {
+    let raw = value.raw();
+    Some(match *value.ty() {
+        Type::INT8 => wire::int8_from_sql(raw),
+        Type::INT4 => wire::int4_from_sql(raw).map(i64::from),
+        Type::INT2 => wire::int2_from_sql(raw).map(i64::from),
+        _ => return None,
     })
+}
+
+/// An integer column into a field of type `T`, refused if out of range.
+fn narrowed<T: TryFrom<i64>>(value: PgValue<'_>) -> Result<T, BoxError> {
+    let Some(integer) = integer(value) else {
+        return Err(value.mismatch::<T>());
+    };
+    let integer = integer?;
+    T::try_from(integer).map_err(|_| {
+        format!(
+            "{integer} is out of range for a field of type `{}`",
+            std::any::type_name::<T>()
+        )
+        .into()
+    })
+}
+
+pub(crate) fn int8(value: PgValue<'_>) -> Result<i64, BoxError> {
+    narrowed(value)
+}
+
+pub(crate) fn int4(value: PgValue<'_>) -> Result<i32, BoxError> {
+    narrowed(value)
+}
+
+pub(crate) fn int2(value: PgValue<'_>) -> Result<i16, BoxError> {
+    narrowed(value)
+}
+
+pub(crate) fn float8(value: PgValue<'_>) -> Result<f64, BoxError> {
+    let raw = value.raw();
+    match *value.ty() {
+        Type::FLOAT8 => wire::float8_from_sql(raw),
+        Type::FLOAT4 => wire::float4_from_sql(raw).map(f64::from),
+        Type::NUMERIC => numeric_to_f64(raw),
+        _ => Err(value.mismatch::<f64>()),
+    }
+}
+
+pub(crate) fn float4(value: PgValue<'_>) -> Result<f32, BoxError> {
+    match *value.ty() {
+        Type::FLOAT4 => wire::float4_from_sql(value.raw()),
+        _ => Err(value.mismatch::<f32>()),
+    }
+}
+
+pub(crate) fn boolean(value: PgValue<'_>) -> Result<bool, BoxError> {
+    match *value.ty() {
+        Type::BOOL => wire::bool_from_sql(value.raw()),
+        _ => Err(value.mismatch::<bool>()),
+    }
+}
+
+pub(crate) fn bytea(value: PgValue<'_>) -> Result<Vec<u8>, BoxError> {
+    match *value.ty() {
+        Type::BYTEA => Ok(wire::bytea_from_sql(value.raw()).to_vec()),
+        _ => Err(value.mismatch::<Vec<u8>>()),
+    }
+}
+
+/// Text, and the types whose text a `String` field reads as PostgreSQL
+/// prints them: an enum's label, a `timestamp` or a `date` (how SQLite
+/// databases store dates), a `uuid`, a `numeric`, a `json` document.
+pub(crate) fn text(value: PgValue<'_>) -> Result<String, BoxError> {
+    let raw = value.raw();
+    let ty = value.ty();
+    if is_text_type(ty) || matches!(ty.kind(), Kind::Enum(_)) || *ty == Type::JSON {
+        return Ok(wire::text_from_sql(raw)?.to_owned());
+    }
+    Ok(match *ty {
+        Type::TIMESTAMP => timestamp_text(wire::timestamp_from_sql(raw)?),
+        Type::DATE => date_text(wire::date_from_sql(raw)?),
+        Type::UUID => uuid_text(wire::uuid_from_sql(raw)?),
+        Type::NUMERIC => numeric_text(raw)?,
+        Type::JSONB => match raw.split_first() {
+            Some((1, json)) => std::str::from_utf8(json)?.to_owned(),
+            _ => return Err("unsupported jsonb version".into()),
+        },
+        _ => return Err(value.mismatch::<String>()),
+    })
+}
+
+/// The types whose binary format is UTF-8 text.
+pub(crate) fn is_text_type(ty: &Type) -> bool {
+    matches!(
+        *ty,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+    )
+}
+
+/// A `uuid` as PostgreSQL prints it: `a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11`.
+fn uuid_text(bytes: [u8; 16]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
@@ -190,7 +225,12 @@ pub(crate) fn display(row: &postgres::Row, index: usize) -> Option<String> {
 
 /// Decodes PostgreSQL's binary `numeric` (base-10000 digits) into the
 /// nearest `f64`, through its decimal text so that the rounding is exact.
-fn numeric_to_f64(mut raw: &[u8]) -> Result<f64, BoxError> {
+fn numeric_to_f64(raw: &[u8]) -> Result<f64, BoxError> {
+    Ok(numeric_text(raw)?.parse::<f64>()?)
+}
+
+/// PostgreSQL's binary `numeric` as decimal text: `-12.50`, `NaN`.
+pub(crate) fn numeric_text(mut raw: &[u8]) -> Result<String, BoxError> {
     let mut next = || -> Result<i32, BoxError> {
         let (head, rest) = raw
             .split_first_chunk::<2>()
@@ -201,34 +241,50 @@ fn numeric_to_f64(mut raw: &[u8]) -> Result<f64, BoxError> {
     let ndigits = next()?;
     let weight = next()? as i16 as i32;
     let sign = next()?;
-    let _dscale = next()?;
+    let dscale = next()?;
     match sign {
         0x0000 | 0x4000 => {}
-        0xC000 => return Ok(f64::NAN),
-        0xD000 => return Ok(f64::INFINITY),
-        0xF000 => return Ok(f64::NEG_INFINITY),
+        0xC000 => return Ok("NaN".to_owned()),
+        0xD000 => return Ok("Infinity".to_owned()),
+        0xF000 => return Ok("-Infinity".to_owned()),
         _ => return Err(format!("invalid numeric sign {sign:#x}").into()),
     }
     let digits = (0..ndigits)
         .map(|_| next())
         .collect::<Result<Vec<i32>, _>>()?;
-    let mut text = String::from(if sign == 0x4000 { "-" } else { "" });
-    let lowest = (weight - ndigits + 1).min(0);
-    let mut point = false;
-    for exponent in (lowest..=weight.max(0)).rev() {
-        if exponent < 0 && !point {
-            text.push('.');
-            point = true;
-        }
+    let digit = |exponent: i32| {
         let position = weight - exponent;
-        let digit = if (0..ndigits).contains(&position) {
+        if (0..ndigits).contains(&position) {
             digits[position as usize]
         } else {
             0
-        };
-        text.push_str(&format!("{digit:04}"));
+        }
+    };
+    let mut integer: String = (0..=weight.max(0))
+        .rev()
+        .map(|exponent| format!("{:04}", digit(exponent)))
+        .collect();
+    let trimmed = integer.trim_start_matches('0').len().max(1);
+    integer.drain(..integer.len() - trimmed);
+    let lowest = (weight - ndigits + 1).min(0);
+    let mut fraction: String = (lowest..0)
+        .rev()
+        .map(|exponent| format!("{:04}", digit(exponent)))
+        .collect();
+    // As many fraction digits as the value's display scale, as PostgreSQL
+    // prints it (`numeric(10,2)` holds `0.99`, `1.50`).
+    let scale = usize::try_from(dscale).unwrap_or(0);
+    if fraction.len() > scale {
+        fraction.truncate(scale);
+    } else {
+        fraction.extend(std::iter::repeat_n('0', scale - fraction.len()));
     }
-    Ok(text.parse::<f64>()?)
+    let sign = if sign == 0x4000 { "-" } else { "" };
+    Ok(if fraction.is_empty() {
+        format!("{sign}{integer}")
+    } else {
+        format!("{sign}{integer}.{fraction}")
+    })
 }
 
 /// Encodes a decimal (`-12.5`, `3`) as PostgreSQL's binary `numeric`.
@@ -295,7 +351,7 @@ pub(crate) fn numeric_to_sql(decimal: &str, out: &mut BytesMut) -> Result<(), Bo
 mod tests {
     use bytes::BytesMut;
 
-    use super::{date_text, numeric_to_f64, numeric_to_sql, timestamp_text};
+    use super::{date_text, numeric_text, numeric_to_f64, numeric_to_sql, timestamp_text};
 
     #[test]
     fn dates_print_like_postgres() {
@@ -328,6 +384,24 @@ mod tests {
             ("-0.5", -0.5),
         ] {
             assert_eq!(round_trip(text), value, "{text}");
+        }
+    }
+
+    #[test]
+    fn numerics_print_with_their_scale() {
+        for text in [
+            "0",
+            "0.99",
+            "1.50",
+            "-12.5",
+            "10000",
+            "123456789.0001",
+            "0.00001",
+            "-0.5",
+        ] {
+            let mut buf = BytesMut::new();
+            numeric_to_sql(text, &mut buf).unwrap();
+            assert_eq!(numeric_text(&buf).unwrap(), text);
         }
     }
 }

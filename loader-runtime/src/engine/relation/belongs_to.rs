@@ -88,7 +88,7 @@ impl<R: BelongsTo, N: PreloadList<R::Target>, G: Found<R, N>> Kind for Targets<R
             if distinct.is_empty() {
                 return Ok(Plan::Nothing);
             }
-            let keys = key_array(distinct.into_iter())?;
+            let keys = key_array(distinct.into_iter());
             return Ok(Plan::Send(Read {
                 entity: target.name,
                 sql: Cow::Borrowed(target.sql.select_by_keys.text(io.backend)),

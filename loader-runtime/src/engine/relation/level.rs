@@ -328,7 +328,7 @@ pub(crate) fn name_owners<'a, O: Keyed>(
         }
         return Ok(Naming::By(OwnerFilter::Keys(key_array(
             rows.iter().map(Keyed::key),
-        )?)));
+        ))));
     }
     if whole {
         return Ok(Naming::By(OwnerFilter::All));
