@@ -68,6 +68,10 @@ fn display_sqlite(value: rusqlite::types::ValueRef<'_>) -> String {
         ValueRef::Integer(i) => i.to_string(),
         ValueRef::Real(r) => r.to_string(),
         ValueRef::Text(t) => quote_text(&String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) if b.len() <= 32 => {
+            let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+            format!("X'{hex}'")
+        }
         ValueRef::Blob(b) => format!("<blob of {} bytes>", b.len()),
     }
 }
