@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 mod common;
 
 use loader_runtime::{Db, Entity, Keyed};
+use rust_decimal::Decimal;
 
 #[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(table = "Artist")]
@@ -68,7 +69,7 @@ struct Track {
     #[entity(column = "Milliseconds")]
     milliseconds: i64,
     #[entity(column = "UnitPrice")]
-    unit_price: f64,
+    unit_price: Decimal,
 }
 
 #[derive(Entity, Debug, Clone, PartialEq)]
@@ -167,7 +168,7 @@ struct Invoice {
     #[entity(column = "InvoiceDate")]
     invoice_date: String,
     #[entity(column = "Total")]
-    total: f64,
+    total: Decimal,
 }
 
 #[derive(Entity, Debug, Clone, PartialEq)]
@@ -182,7 +183,7 @@ struct InvoiceLine {
     #[entity(column = "TrackId")]
     track_id: i64,
     #[entity(column = "UnitPrice")]
-    unit_price: f64,
+    unit_price: Decimal,
     #[entity(column = "Quantity")]
     quantity: i64,
 }
@@ -637,7 +638,8 @@ fn customers_support_reps_invoices_and_lines() {
 
 /// The same entities and preloads on SQLite and on PostgreSQL give the same
 /// graph, field by field: `int` keys widened to `i64`, `numeric(10,2)`
-/// prices to `f64`, `timestamp` invoice dates to the text SQLite stores.
+/// prices read as exact `Decimal`s (reals in SQLite's `NUMERIC` columns),
+/// `timestamp` invoice dates to the text SQLite stores.
 #[test]
 fn postgres_graph_equals_sqlite_graph() {
     let dbs = chinooks();
@@ -688,6 +690,52 @@ fn postgres_graph_equals_sqlite_graph() {
     assert_eq!(sqlite, postgres);
     for db in &dbs {
         assert_eq!(db.query_count(), 6, "{}", common::backend::name(db));
+    }
+}
+
+/// Prices are exact: every invoice's total is the sum of its lines'
+/// `unit_price × quantity` to the cent, on both databases, and a filter on
+/// a price binds a `Decimal` (`numeric` on PostgreSQL; compared by SQLite's
+/// `NUMERIC` affinity there).
+#[test]
+fn prices_are_exact_decimals() {
+    let mut counts = Vec::new();
+    for db in chinooks() {
+        let place = common::backend::name(&db);
+        let invoices = Invoice::query().preload(Invoice::lines()).all(&db).unwrap();
+        assert_eq!(invoices.len(), 412, "{place}");
+        for invoice in &invoices {
+            let sum: Decimal = invoice
+                .lines()
+                .iter()
+                .map(|line| line.unit_price * Decimal::from(line.quantity))
+                .sum();
+            assert_eq!(
+                sum, invoice.total,
+                "{place}: invoice {}",
+                invoice.invoice_id
+            );
+        }
+        let total: Decimal = invoices.iter().map(|i| i.total).sum();
+        assert_eq!(total.to_string(), "2328.60", "{place}");
+        let dear = Track::query()
+            .filter(|t| t.unit_price.gt(Decimal::new(99, 2)))
+            .order_by(|t| t.unit_price.desc())
+            .all(&db)
+            .unwrap();
+        let expected = common::backend::integer_rows(
+            &db,
+            "SELECT COUNT(*) FROM \"Track\" WHERE \"UnitPrice\" > 0.99",
+        )[0][0];
+        assert_eq!(Some(dear.len() as i64), expected, "{place}");
+        assert!(
+            dear.iter().all(|t| t.unit_price == Decimal::new(199, 2)),
+            "{place}"
+        );
+        counts.push(dear.len());
+    }
+    if counts.len() == 2 {
+        assert_eq!(counts[0], counts[1], "SQLite and PostgreSQL agree");
     }
 }
 
