@@ -18,7 +18,7 @@
 //! | `chrono::NaiveDate`, `NaiveDateTime`, `DateTime<Utc>` | ISO 8601 text, as rusqlite writes it | `date`, `timestamp`, `timestamptz` (or `timestamp` as UTC) | `chrono` |
 //! | `time::Date`, `PrimitiveDateTime`, `OffsetDateTime` | ISO 8601 text, as rusqlite writes it | `date`, `timestamp`, `timestamptz` | `time` |
 //! | `rust_decimal::Decimal` | text, exact (integers and reals also read) | `numeric`, exact | `rust_decimal` |
-//! | `serde_json::Value`, [`Json<T>`] | text | `json`, `jsonb` | `serde_json` |
+//! | `serde_json::Value`, `Json<T>` | text | `json`, `jsonb` | `serde_json` |
 //! | a newtype or fieldless enum with [`#[derive(SqlType)]`](derive@crate::SqlType) | as its inner type; an enum as text or integer | as its inner type; an enum also as a PostgreSQL enum type | — |
 //!
 //! Each feature turns on the matching support in the drivers (rusqlite's

@@ -209,6 +209,7 @@ fn value_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, 
 /// own `ToSql` (or rust_decimal's); `None` if that does not accept `ty`.
 #[allow(unused_variables)]
 fn typed_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Option<Result<IsNull, BoxError>> {
+    #[allow(dead_code)] // with no feature but `serde_json`
     fn through<T: ToSql>(
         value: &T,
         ty: &Type,
