@@ -91,6 +91,19 @@ struct Tag {
     label: String,
 }
 
+/// The join table read as an entity: a composite key of a UUID and a
+/// newtype id.
+#[derive(Entity, Clone, PartialEq, Debug)]
+#[entity(table = "order_tags")]
+#[belongs_to(Order, fk = "order_id")]
+#[belongs_to(Tag, fk = "tag_id")]
+struct OrderTag {
+    #[entity(primary_key)]
+    order_id: Uuid,
+    #[entity(primary_key)]
+    tag_id: TagId,
+}
+
 #[derive(Entity, Clone, PartialEq, Debug)]
 #[entity(table = "events")]
 #[belongs_to(Account, fk = "account_id")]
@@ -624,5 +637,38 @@ fn a_value_the_field_cannot_hold_is_an_error_naming_entity_column_and_key() {
                 "{place}: {source}"
             );
         }
+    }
+}
+
+#[test]
+fn composite_keys_of_a_uuid_and_a_newtype() {
+    for conn in conns(fill) {
+        let place = format!("{} {}", name(conn.sync()), conn.name());
+        on!(&conn, wait, |db| {
+            let found = wait!(OrderTag::find(db, &(uuid(13), TagId(2)))).unwrap();
+            assert_eq!(found.map(|t| t.tag_id), Some(TagId(2)), "{place}");
+            assert!(
+                wait!(OrderTag::find(db, &(uuid(13), TagId(9))))
+                    .unwrap()
+                    .is_none(),
+                "{place}"
+            );
+            db.reset_query_log();
+            let links = wait!(
+                OrderTag::query()
+                    .filter(|t| t.order_id.eq(uuid(13)))
+                    .preload(OrderTag::order().preload(Order::account()))
+                    .preload(OrderTag::tag())
+                    .all(db)
+            )
+            .unwrap();
+            assert_eq!(db.query_count(), 4, "{place}");
+            let labels: Vec<&str> = links.iter().map(|l| l.tag().label.as_str()).collect();
+            assert_eq!(labels, ["red", "green", "blue"], "{place}");
+            assert!(
+                links.iter().all(|l| l.order().account().name == "grace"),
+                "{place}"
+            );
+        });
     }
 }
