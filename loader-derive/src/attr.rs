@@ -11,6 +11,7 @@ use syn::{Attribute, Data, DeriveInput, Fields, Ident, LitStr, Path, Token, Type
 
 use crate::ctxt::Ctxt;
 use crate::model::{Entity, Field, Relation, RelationKind};
+use crate::suggest;
 use crate::symbol::{
     self, BELONGS_TO, COLUMN, ENTITY, FIELD_KEYS, FK, HAS_MANY, HAS_ONE, MANY_TO_MANY,
     MANY_TO_MANY_KEYS, NAME, PRIMARY_KEY, RELATION_KEYS, STRUCT_KEYS, TABLE, TARGET_FK, THROUGH,
@@ -141,16 +142,26 @@ fn struct_fields<'a>(
 /// `#[entity(table = "...")]` on the struct.
 fn parse_struct_entity_attr(cx: &Ctxt, attr: &Attribute, table: &mut Option<LitStr>) {
     let result = attr.parse_nested_meta(|meta| {
-        if meta.path.is_ident(TABLE) {
+        let misplaced = meta.path.is_ident(PRIMARY_KEY) || meta.path.is_ident(COLUMN);
+        let key = match misplaced {
+            true => None,
+            false => key_of(cx, &meta, "#[entity(...)] on a struct", STRUCT_KEYS)?,
+        };
+        if key == Some(TABLE) {
             let lit: LitStr = meta.value()?.parse()?;
             if lit.value().is_empty() {
                 cx.error_spanned_by(&lit, "the table name cannot be empty");
             }
-            if table.is_some() {
-                cx.error_spanned_by(&meta.path, "duplicate `table` key");
+            // A guessed key (`tabel`) beside the real one is reported once,
+            // as unknown, not also as a duplicate.
+            match table.is_some() {
+                false => *table = Some(lit),
+                true if meta.path.is_ident(TABLE) => {
+                    cx.error_spanned_by(&meta.path, "duplicate `table` key");
+                }
+                true => {}
             }
-            *table = Some(lit);
-        } else if meta.path.is_ident(PRIMARY_KEY) || meta.path.is_ident(COLUMN) {
+        } else if misplaced {
             cx.error_spanned_by(
                 &meta.path,
                 format!(
@@ -160,8 +171,6 @@ fn parse_struct_entity_attr(cx: &Ctxt, attr: &Attribute, table: &mut Option<LitS
                 ),
             );
             skip_value(&meta)?;
-        } else {
-            unknown_key(cx, &meta, "#[entity(...)] on a struct", STRUCT_KEYS)?;
         }
         Ok(())
     });
@@ -179,7 +188,12 @@ fn parse_field_entity_attr(
 ) -> Option<Span> {
     let mut primary_key = None;
     let result = attr.parse_nested_meta(|meta| {
-        if meta.path.is_ident(PRIMARY_KEY) {
+        let misplaced = meta.path.is_ident(TABLE);
+        let key = match misplaced {
+            true => None,
+            false => key_of(cx, &meta, "#[entity(...)] on a field", FIELD_KEYS)?,
+        };
+        if key == Some(PRIMARY_KEY) {
             if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
                 cx.error_spanned_by(
                     &meta.path,
@@ -187,27 +201,31 @@ fn parse_field_entity_attr(
                 );
                 skip_value(&meta)?;
             }
-            if primary_key.is_some() {
-                cx.error_spanned_by(&meta.path, "duplicate `primary_key` key");
+            match primary_key.is_some() {
+                false => primary_key = Some(meta.path.span()),
+                true if meta.path.is_ident(PRIMARY_KEY) => {
+                    cx.error_spanned_by(&meta.path, "duplicate `primary_key` key");
+                }
+                true => {}
             }
-            primary_key = Some(meta.path.span());
-        } else if meta.path.is_ident(COLUMN) {
+        } else if key == Some(COLUMN) {
             let lit: LitStr = meta.value()?.parse()?;
             if lit.value().is_empty() {
                 cx.error_spanned_by(&lit, "the column name cannot be empty");
             }
-            if column.is_some() {
-                cx.error_spanned_by(&meta.path, "duplicate `column` key");
+            match column.is_some() {
+                false => *column = Some(lit),
+                true if meta.path.is_ident(COLUMN) => {
+                    cx.error_spanned_by(&meta.path, "duplicate `column` key");
+                }
+                true => {}
             }
-            *column = Some(lit);
-        } else if meta.path.is_ident(TABLE) {
+        } else if misplaced {
             cx.error_spanned_by(
                 &meta.path,
                 "`table` belongs on the struct, not on a field: write `#[entity(table = \"...\")]` above the struct",
             );
             skip_value(&meta)?;
-        } else {
-            unknown_key(cx, &meta, "#[entity(...)] on a field", FIELD_KEYS)?;
         }
         Ok(())
     });
@@ -332,37 +350,44 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
                     format!("expected a string literal, as in `{key} = \"...\"`"),
                 )
             })?;
-            let many_to_many = kind == RawKind::ManyToMany;
-            let slot = if key == FK {
-                &mut fk
-            } else if key == NAME {
-                &mut name
-            } else if key == THROUGH && many_to_many {
-                &mut through
-            } else if key == TARGET_FK && many_to_many {
-                &mut target_fk
-            } else {
-                let hint = if key == THROUGH || key == TARGET_FK {
-                    format!(
-                        "; `{key}` belongs to `#[many_to_many(...)]`, a relation through a join table"
-                    )
-                } else {
-                    String::new()
-                };
-                cx.error_spanned_by(
-                    &key,
-                    format!(
-                        "unknown key `{key}` in `#[{}(...)]`; valid keys are {}{hint}",
-                        kind.attr(),
-                        symbol::list(kind.keys())
-                    ),
-                );
-                continue;
+            let valid = kind.keys();
+            let written = key.to_string();
+            let meant = match valid.iter().find(|valid| **valid == written) {
+                Some(valid) => Some(*valid),
+                None if written == THROUGH || written == TARGET_FK => {
+                    cx.error_spanned_by(
+                        &key,
+                        format!(
+                            "unknown key `{key}` in `#[{}(...)]`; valid keys are {}; `{key}` belongs to `#[many_to_many(...)]`, a relation through a join table",
+                            kind.attr(),
+                            symbol::list(valid)
+                        ),
+                    );
+                    None
+                }
+                None => {
+                    let place = format!("#[{}(...)]", kind.attr());
+                    let (message, meant) = suggest::unknown_key_message(&written, &place, valid);
+                    cx.error_spanned_by(&key, message);
+                    // A key that surely means a valid one counts as it, so
+                    // its absence is not reported as well.
+                    meant
+                }
             };
-            if slot.is_some() {
-                cx.error_spanned_by(&key, format!("duplicate `{key}` key"));
+            let slot = match meant {
+                Some(FK) => &mut fk,
+                Some(NAME) => &mut name,
+                Some(THROUGH) => &mut through,
+                Some(TARGET_FK) => &mut target_fk,
+                _ => continue,
+            };
+            match slot.is_some() {
+                false => *slot = Some(value),
+                true if meant == Some(written.as_str()) => {
+                    cx.error_spanned_by(&key, format!("duplicate `{key}` key"));
+                }
+                true => {}
             }
-            *slot = Some(value);
         }
         Ok((target, fk, name, through, target_fk))
     });
@@ -569,21 +594,26 @@ fn path_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn unknown_key(
+/// The key `meta` names, of `valid` in `place`: itself, or the key it most
+/// likely means (reported with a "did you mean"), so that what it says is
+/// still used and its absence not reported too; `None` (reported, its
+/// value skipped) when it resembles none.
+fn key_of(
     cx: &Ctxt,
     meta: &ParseNestedMeta<'_>,
     place: &str,
-    valid: &[&str],
-) -> syn::Result<()> {
-    cx.error_spanned_by(
-        &meta.path,
-        format!(
-            "unknown key `{}` in `{place}`; valid keys are {}",
-            path_name(&meta.path),
-            symbol::list(valid)
-        ),
-    );
-    skip_value(meta)
+    valid: &[&'static str],
+) -> syn::Result<Option<&'static str>> {
+    let written = path_name(&meta.path);
+    if let Some(key) = valid.iter().find(|key| **key == written) {
+        return Ok(Some(key));
+    }
+    let (message, meant) = suggest::unknown_key_message(&written, place, valid);
+    cx.error_spanned_by(&meta.path, message);
+    if meant.is_none() {
+        skip_value(meta)?;
+    }
+    Ok(meant)
 }
 
 /// Consumes `= value` or `(...)` after a key that was reported as an error,

@@ -13,6 +13,7 @@ mod expand;
 mod fallback;
 mod model;
 mod sql_type;
+mod suggest;
 mod symbol;
 #[cfg(test)]
 mod tests;

@@ -95,14 +95,24 @@ fn enum_options(cx: &Ctxt, input: &DeriveInput) -> EnumOptions {
         .filter(|attr| attr.path().is_ident(SQL_TYPE))
     {
         let parsed = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident(INTEGER) {
+            let key = key_of(cx, &meta, "#[sql_type(...)] on an enum", ENUM_KEYS);
+            if key == Some(INTEGER) {
                 options.integer = true;
-            } else if meta.path.is_ident(TEXT) {
+            } else if key == Some(TEXT) {
                 options.integer = false;
-            } else if meta.path.is_ident(RENAME_ALL) {
+            } else if key == Some(RENAME_ALL) {
                 let rule: LitStr = meta.value()?.parse()?;
                 if RENAME_RULES.contains(&rule.value().as_str()) {
                     options.rename_all = Some(rule.value());
+                } else if let Some(meant) = crate::suggest::closest(&rule.value(), RENAME_RULES) {
+                    cx.error_spanned_by(
+                        &rule,
+                        format!(
+                            "unknown `rename_all` rule `{}`; did you mean `{meant}`?",
+                            rule.value()
+                        ),
+                    );
+                    options.rename_all = Some(meant.to_owned());
                 } else {
                     cx.error_spanned_by(
                         &rule,
@@ -113,11 +123,8 @@ fn enum_options(cx: &Ctxt, input: &DeriveInput) -> EnumOptions {
                         ),
                     );
                 }
-            } else {
-                return Err(meta.error(format!(
-                    "unknown key in `#[sql_type(...)]` on an enum; expected one of {}",
-                    symbol::list(ENUM_KEYS)
-                )));
+            } else if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
             }
             Ok(())
         });
@@ -171,7 +178,8 @@ fn enumeration<'a>(
             .filter(|attr| attr.path().is_ident(SQL_TYPE))
         {
             let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident(RENAME) {
+                let key = key_of(cx, &meta, "#[sql_type(...)] on a variant", VARIANT_KEYS);
+                if key == Some(RENAME) {
                     let label: LitStr = meta.value()?.parse()?;
                     if options.integer {
                         cx.error_spanned_by(&label, "an `integer` enum is stored as its discriminants; give the variant `= N` instead of a `rename`");
@@ -179,10 +187,10 @@ fn enumeration<'a>(
                     rename = Some(label.value());
                     Ok(())
                 } else {
-                    Err(meta.error(format!(
-                        "unknown key in `#[sql_type(...)]` on a variant; expected {}",
-                        symbol::list(VARIANT_KEYS)
-                    )))
+                    if meta.input.peek(syn::Token![=]) {
+                        meta.value()?.parse::<syn::Expr>()?;
+                    }
+                    Ok(())
                 }
             });
             if let Err(error) = parsed {
@@ -211,40 +219,37 @@ fn enumeration<'a>(
     })
 }
 
+/// The key `meta` names, or the one it most likely means (reported).
+fn key_of(
+    cx: &Ctxt,
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    place: &str,
+    valid: &[&'static str],
+) -> Option<&'static str> {
+    let written = meta
+        .path
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    if let Some(key) = valid.iter().find(|key| **key == written) {
+        return Some(key);
+    }
+    let (message, meant) = crate::suggest::unknown_key_message(&written, place, valid);
+    cx.error_spanned_by(&meta.path, message);
+    meant
+}
+
 /// The label of a variant named `ident` (PascalCase) under `rule`.
 pub fn apply_rule(ident: &str, rule: Option<&str>) -> String {
-    let Some(rule) = rule else {
-        return ident.to_owned();
-    };
-    let mut words: Vec<String> = Vec::new();
-    for c in ident.chars() {
-        if c.is_uppercase() || words.is_empty() || c == '_' {
-            words.push(String::new());
-        }
-        if let (true, Some(word)) = (c != '_', words.last_mut()) {
-            word.push(c);
-        }
-    }
-    words.retain(|word| !word.is_empty());
-    let lower: Vec<String> = words.iter().map(|word| word.to_lowercase()).collect();
-    let capitalized = |word: &String| {
-        let mut chars = word.chars();
-        chars
-            .next()
-            .map(|first| first.to_uppercase().chain(chars).collect::<String>())
-            .unwrap_or_default()
-    };
+    use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
     match rule {
-        "lowercase" => ident.to_lowercase(),
-        "UPPERCASE" => ident.to_uppercase(),
-        "snake_case" => lower.join("_"),
-        "SCREAMING_SNAKE_CASE" => lower.join("_").to_uppercase(),
-        "kebab-case" => lower.join("-"),
-        "camelCase" => {
-            let mut out = lower.first().cloned().unwrap_or_default();
-            out.extend(lower.iter().skip(1).map(capitalized));
-            out
-        }
-        _ => lower.iter().map(capitalized).collect(),
+        None => ident.to_owned(),
+        Some("lowercase") => ident.to_lowercase(),
+        Some("UPPERCASE") => ident.to_uppercase(),
+        Some("snake_case") => ident.to_snake_case(),
+        Some("SCREAMING_SNAKE_CASE") => ident.to_shouty_snake_case(),
+        Some("kebab-case") => ident.to_kebab_case(),
+        Some("camelCase") => ident.to_lower_camel_case(),
+        Some(_) => ident.to_upper_camel_case(),
     }
 }
