@@ -136,6 +136,34 @@ fn root_filter_order_limit_offset() {
     }
 }
 
+/// Page sizes come as `usize` in most programs: `limit`, `offset` and
+/// `limit_per_parent` take any unsigned integer; a negative count is 0.
+#[test]
+fn counts_of_any_integer_type() {
+    for db in dbs() {
+        let (page_size, page): (usize, u32) = (4, 2);
+        let paged = User::query()
+            .limit(page_size)
+            .offset(page * 4)
+            .preload(User::posts().limit_per_parent(page_size))
+            .all(&db)
+            .unwrap();
+        assert_eq!(
+            paged.iter().map(|u| u.id).collect::<Vec<_>>(),
+            ids(&db, "SELECT id FROM users ORDER BY id LIMIT 4 OFFSET 8")
+        );
+        assert!(paged.iter().all(|u| u.posts().len() <= 4));
+        let none = User::query().limit(-3).all(&db).unwrap();
+        assert!(none.is_empty());
+        let all = User::query()
+            .offset(-1i64)
+            .limit(u64::MAX)
+            .all(&db)
+            .unwrap();
+        assert_eq!(all.len(), 30);
+    }
+}
+
 #[test]
 fn every_predicate_matches_its_sql() {
     for db in dbs() {

@@ -109,7 +109,7 @@ pub use preload::{Count, Has, HasCount, Preload, PreloadList, With};
 pub use query::Query;
 pub use relation::Relation;
 pub use row::{BoxError, FieldError, Row};
-pub use scope::{Expr, OrderBy};
+pub use scope::{Expr, OrderBy, RowCount};
 pub use sql::{Backend, Sql};
 pub use types::{Field, ToValue};
 

@@ -109,11 +109,11 @@ impl<R: Relation, N: PreloadList<R::Target>> With<R, N> {
     /// Keeps the first `limit` targets of each owner, in the order given by
     /// [`order_by`](With::order_by): one statement with `ROW_NUMBER() OVER
     /// (PARTITION BY ...)`, never "load all, then truncate".
-    pub fn limit_per_parent(mut self, limit: u64) -> Self
+    pub fn limit_per_parent(mut self, limit: impl crate::scope::RowCount) -> Self
     where
         R: Scoped,
     {
-        self.scope.per_owner = Some(limit);
+        self.scope.per_owner = Some(limit.rows());
         self
     }
 }

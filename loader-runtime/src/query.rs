@@ -8,7 +8,7 @@ use crate::entity::{Entity, Keyed};
 use crate::executor::Executor;
 use crate::loaded::Loaded;
 use crate::preload::{Preload, PreloadList};
-use crate::scope::{Expr, OrderBy, Scope};
+use crate::scope::{Expr, OrderBy, RowCount, Scope};
 
 /// A query for entities `E` with the relations `P` preloaded.
 ///
@@ -96,14 +96,14 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     }
 
     /// Returns at most `limit` rows.
-    pub fn limit(mut self, limit: u64) -> Self {
-        self.scope.limit = Some(limit);
+    pub fn limit(mut self, limit: impl RowCount) -> Self {
+        self.scope.limit = Some(limit.rows());
         self
     }
 
     /// Skips the first `offset` rows.
-    pub fn offset(mut self, offset: u64) -> Self {
-        self.scope.offset = Some(offset);
+    pub fn offset(mut self, offset: impl RowCount) -> Self {
+        self.scope.offset = Some(offset.rows());
         self
     }
 

@@ -117,6 +117,35 @@ impl<E> fmt::Debug for Expr<E> {
     }
 }
 
+/// A number of rows, for [`limit`](crate::Query::limit),
+/// [`offset`](crate::Query::offset) and
+/// [`limit_per_parent`](crate::With::limit_per_parent): any unsigned
+/// integer (a `usize` page size needs no cast) or a plain literal. A
+/// negative `i32` or `i64` counts as 0.
+///
+/// ```
+/// # use loader_runtime::{Entity, Query};
+/// # #[derive(Entity)] struct Post { id: i64 }
+/// let page_size: usize = 20;
+/// let page: u32 = 3;
+/// let _ = Post::query().limit(page_size).offset(page * 20).limit(10);
+/// ```
+pub trait RowCount {
+    /// The count, as bound.
+    fn rows(self) -> u64;
+}
+
+macro_rules! row_counts {
+    ($($ty:ty),*) => {$(
+        impl RowCount for $ty {
+            fn rows(self) -> u64 {
+                u64::try_from(self).unwrap_or(if self as i128 > 0 { u64::MAX } else { 0 })
+            }
+        }
+    )*};
+}
+row_counts!(u8, u16, u32, u64, usize, i32, i64);
+
 /// An ordering of entity `E`: `column.asc()` or `column.desc()`.
 pub struct OrderBy<E> {
     column: &'static str,
