@@ -9,7 +9,7 @@ use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::executor::Executor;
 use crate::loaded::Loaded;
-use crate::preload::{Preload, PreloadList};
+use crate::preload::{Checked, Preload, PreloadList};
 
 /// Preloads relations onto entities you already hold (like Ecto's
 /// `Repo.preload` or Django's `prefetch_related_objects`), with one
@@ -142,7 +142,7 @@ pub struct Onto<E: Entity, N, B: PreloadList<E> = ()> {
 
 impl<E: Keyed, N: Prepend<E, B>, B: PreloadList<E>> Onto<E, N, B> {
     /// Also preloads `relation` onto every entity: one more statement.
-    pub fn preload<W: Preload<E>>(self, relation: W) -> Onto<E, (W, N), B> {
+    pub fn preload<W: Preload<E>>(self, relation: W) -> Onto<E, (Checked<W, E>, N), B> {
         Onto {
             rows: self.rows,
             preloads: (relation, self.preloads),

@@ -38,7 +38,7 @@ impl<R: Relation> With<R, ()> {
     /// Counts each owner's targets instead of loading them: one
     /// `GROUP BY` statement, read with `value.<relation>_count()`. Honours
     /// [`filter`](With::filter).
-    pub fn count(self) -> Count<R>
+    pub fn count(self) -> Count<<R as Countable>::Relation>
     where
         R: Counted,
     {
@@ -70,7 +70,10 @@ impl<R: Relation, N: PreloadList<R::Target>> With<R, N> {
     }
 
     /// Also preloads `relation` of each loaded target, one more query in all.
-    pub fn preload<W: Preload<R::Target>>(self, relation: W) -> With<R, (W, N)> {
+    pub fn preload<W: Preload<R::Target>>(
+        self,
+        relation: W,
+    ) -> With<R, (Checked<W, R::Target>, N)> {
         With {
             nested: (relation, self.nested),
             scope: self.scope,
@@ -216,6 +219,24 @@ pub trait Preload<E: Entity>: Clone + Send + Sync + 'static {
     #[doc(hidden)]
     type Node: Node<E, Handle = Self, Output = Self::Output>;
 }
+
+/// `R` itself, once it is known to be countable: the relation of the
+/// [`Count`] that [`With::count`] returns, so that counting a `belongs_to`
+/// is one error, not also a failed `.preload(...)` after it.
+#[doc(hidden)]
+pub trait Countable {
+    type Relation;
+}
+
+impl<R: Counted> Countable for R {
+    type Relation = R;
+}
+
+/// `W` itself, once it is known to be a relation of `E`: what the
+/// `preload` methods return in their types. When `W` is not (a relation of
+/// another entity, or of the wrong level), the one error says so, and the
+/// calls that follow (`.all(&db)`) are not reported as well.
+pub type Checked<W, E> = <<W as Preload<E>>::Node as Node<E>>::Handle;
 
 /// The engine's state for one preloaded relation while its statement is
 /// planned, sent and read (see the `engine` module): one per relation kind.

@@ -7,7 +7,7 @@ use crate::engine::{Form, Map, QueryJob};
 use crate::entity::{Entity, Keyed};
 use crate::executor::Executor;
 use crate::loaded::Loaded;
-use crate::preload::{Preload, PreloadList};
+use crate::preload::{Checked, Preload, PreloadList};
 use crate::scope::{Expr, OrderBy, RowCount, Scope};
 
 /// A query for entities `E` with the relations `P` preloaded.
@@ -70,7 +70,7 @@ impl<E: Entity> Default for Query<E, ()> {
 impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     /// Also loads `relation` for every entity the query returns: one more
     /// query in all, whatever the number of rows.
-    pub fn preload<W: Preload<E>>(self, relation: W) -> Query<E, (W, P)> {
+    pub fn preload<W: Preload<E>>(self, relation: W) -> Query<E, (Checked<W, E>, P)> {
         Query {
             preloads: (relation, self.preloads),
             scope: self.scope,
