@@ -356,6 +356,11 @@ pub struct There<I>(PhantomData<I>);
 ///
 /// The derive's accessors (`user.posts()`) require it, through a trait per
 /// relation whose error message names the relation and the preload to add.
+#[diagnostic::on_unimplemented(
+    message = "relation `{R}` was not preloaded here",
+    label = "`{R}` is not among the relations preloaded for this value",
+    note = "this value's preloads are `{Self}`: add `.preload(...)` of the relation to the query that loaded it, or to the nested preload it comes from"
+)]
 pub trait Has<R: Relation, I>: PreloadList<R::Owner> {
     /// The relations preloaded below `R`.
     type Nested: PreloadList<R::Target>;
@@ -363,6 +368,10 @@ pub trait Has<R: Relation, I>: PreloadList<R::Owner> {
     fn get(values: &Self::Values) -> &R::Output<Self::Nested>;
 }
 
+// Neither impl is shown in errors: a missing relation is reported by the
+// accessor's own trait, naming the relation, wherever it is missing in the
+// list (not as `(): Has<..>` when a sibling was preloaded).
+#[diagnostic::do_not_recommend]
 impl<R, N, T> Has<R, Here> for (With<R, N>, T)
 where
     R: Relation,
@@ -376,6 +385,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<R, H, T, I> Has<R, There<I>> for (H, T)
 where
     R: Relation,
