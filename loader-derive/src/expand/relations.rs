@@ -181,7 +181,10 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
 
         #scoped
 
+        // Not listed under "the following other types implement `Preload`"
+        // in errors: in a crate of many entities that list is a screenful.
         #[automatically_derived]
+        #[diagnostic::do_not_recommend]
         impl<__N: ::loader_runtime::__private::PreloadList<#target>>
             ::loader_runtime::__private::Preload<#owner> for ::loader_runtime::__private::With<#marker, __N>
         {
@@ -532,6 +535,7 @@ fn count_accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
     );
     quote! {
         #[automatically_derived]
+        #[diagnostic::do_not_recommend]
         impl #private::Preload<#owner> for #private::Count<#marker> {
             type Output = usize;
             const NAME: &'static str = #count_name;
