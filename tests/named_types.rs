@@ -25,6 +25,7 @@ where
 }
 
 /// Nested, returning borrows of the nested rows.
+#[allow(clippy::needless_lifetimes)] // spelled out, as users write it
 fn comment_bodies<'a, P, I, J>(user: &'a Loaded<User, P>) -> Vec<&'a str>
 where
     P: Has<UserPosts, I, Nested: Has<PostComments, J>>,
@@ -63,6 +64,7 @@ mod tagged {
         pub label: String,
     }
 
+    #[allow(clippy::needless_lifetimes)] // spelled out, as users write it
     pub fn labels<'a, P, I, J>(user: &'a Loaded<User, P>) -> Vec<&'a str>
     where
         P: Has<UserPosts, I, Nested: Has<PostTags, J>>,

@@ -70,6 +70,7 @@ mod backend;
 mod column;
 mod db;
 mod diagnostics;
+mod distinct;
 mod engine;
 mod entity;
 mod error;

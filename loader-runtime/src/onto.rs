@@ -4,6 +4,7 @@
 
 use std::marker::PhantomData;
 
+use crate::distinct::Lacks;
 use crate::engine::{Form, Io, Job, Owners, internal};
 use crate::entity::{Entity, Keyed};
 use crate::error::Result;
@@ -142,7 +143,11 @@ pub struct Onto<E: Entity, N, B: PreloadList<E> = ()> {
 
 impl<E: Keyed, N: Prepend<E, B>, B: PreloadList<E>> Onto<E, N, B> {
     /// Also preloads `relation` onto every entity: one more statement.
-    pub fn preload<W: Preload<E>>(self, relation: W) -> Onto<E, (Checked<W, E>, N), B> {
+    pub fn preload<W: Preload<E>>(self, relation: W) -> Onto<E, (Checked<W, E>, N), B>
+    where
+        N: Lacks<E, W>,
+        B: Lacks<E, W>,
+    {
         Onto {
             rows: self.rows,
             preloads: (relation, self.preloads),

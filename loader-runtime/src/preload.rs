@@ -10,6 +10,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::diagnostics::Usage;
+pub use crate::distinct::Lacks;
 use crate::engine::{Io, Owners};
 use crate::entity::Entity;
 use crate::error::Result;
@@ -70,10 +71,10 @@ impl<R: Relation, N: PreloadList<R::Target>> With<R, N> {
     }
 
     /// Also preloads `relation` of each loaded target, one more query in all.
-    pub fn preload<W: Preload<R::Target>>(
-        self,
-        relation: W,
-    ) -> With<R, (Checked<W, R::Target>, N)> {
+    pub fn preload<W: Preload<R::Target>>(self, relation: W) -> With<R, (Checked<W, R::Target>, N)>
+    where
+        N: Lacks<R::Target, W>,
+    {
         With {
             nested: (relation, self.nested),
             scope: self.scope,
@@ -215,6 +216,10 @@ pub trait Preload<E: Entity>: Clone + Send + Sync + 'static {
     type Output: Send + Sync;
     /// The relation's name, for `Debug` output.
     const NAME: &'static str;
+    /// The same name as a type (see `distinct`), so that preloading it
+    /// twice at one level does not compile.
+    #[doc(hidden)]
+    type Name;
     /// The engine's state while it loads this relation.
     #[doc(hidden)]
     type Node: Node<E, Handle = Self, Output = Self::Output>;

@@ -25,6 +25,11 @@ pub use crate::row::BoxError;
 pub use crate::row::{FieldError, Row};
 pub use crate::scope::{Param, Scope};
 pub use crate::sql::Sql;
+
+/// Relation names as types (`Preload::Name`).
+pub mod distinct {
+    pub use crate::distinct::{B0, B1, Byte, Cons, Nil};
+}
 pub use crate::types::{Field, PgValue, ToValue, Value};
 pub use ::rusqlite::types::ValueRef as SqliteValue;
 

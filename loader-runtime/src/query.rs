@@ -3,6 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use crate::distinct::Lacks;
 use crate::engine::{Form, Map, QueryJob};
 use crate::entity::{Entity, Keyed};
 use crate::executor::Executor;
@@ -70,7 +71,10 @@ impl<E: Entity> Default for Query<E, ()> {
 impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     /// Also loads `relation` for every entity the query returns: one more
     /// query in all, whatever the number of rows.
-    pub fn preload<W: Preload<E>>(self, relation: W) -> Query<E, (Checked<W, E>, P)> {
+    pub fn preload<W: Preload<E>>(self, relation: W) -> Query<E, (Checked<W, E>, P)>
+    where
+        P: Lacks<E, W>,
+    {
         Query {
             preloads: (relation, self.preloads),
             scope: self.scope,

@@ -164,6 +164,7 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
     } = parts;
     let owner = entity.ident;
     let node = &parts.node;
+    let name_type = name_type(name);
     let scoped = parts.relation.is_scoped().then(|| {
         quote! {
             #[automatically_derived]
@@ -190,6 +191,7 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
         {
             type Output = #output;
             const NAME: &'static str = #name;
+            type Name = #name_type;
             type Node = ::loader_runtime::__private::#node<#marker, __N>;
         }
     }
@@ -533,12 +535,14 @@ fn count_accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
     let doc = format!(
         "How many `{name}` this `{owner}` has, as counted by `.preload({owner}::{name}().count())`, with the count's filter applied."
     );
+    let count_name_type = name_type(&count_name);
     quote! {
         #[automatically_derived]
         #[diagnostic::do_not_recommend]
         impl #private::Preload<#owner> for #private::Count<#marker> {
             type Output = usize;
             const NAME: &'static str = #count_name;
+            type Name = #count_name_type;
             type Node = #private::CountNode<#marker>;
         }
 
@@ -566,4 +570,20 @@ fn count_accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
             }
         }
     }
+}
+
+/// A preload handle's name as a type (`loader_runtime::distinct`): one
+/// `Byte` of eight bits per byte of `name`, so that the compiler can tell
+/// whether a preload list already holds it.
+fn name_type(name: &str) -> TokenStream {
+    let private = quote!(::loader_runtime::__private::distinct);
+    name.bytes()
+        .rev()
+        .fold(quote!(#private::Nil), |rest, byte| {
+            let bits = (0..8).rev().map(|bit| match (byte >> bit) & 1 {
+                0 => quote!(#private::B0),
+                _ => quote!(#private::B1),
+            });
+            quote!(#private::Cons<#private::Byte<#(#bits),*>, #rest>)
+        })
 }
