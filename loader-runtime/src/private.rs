@@ -17,6 +17,7 @@ pub use crate::preload::{
     Count, Has, HasCount, Many, ManyShared, One, Preload, PreloadList, Related, With,
 };
 pub use crate::query::Query;
+pub use crate::related::{Correlated, Correlation, RelationFilter, ToMany, ToOne};
 pub use crate::relation::{
     BelongsTo, CountSql, Counted, HasMany, HasManySql, ManyToMany, ManyToManySql, Relation, Scoped,
     lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many,

@@ -19,15 +19,20 @@ pub struct Expr<E> {
 }
 
 #[derive(Clone, Debug)]
-enum Piece {
+pub(crate) enum Piece {
     Sql(&'static str),
+    /// A qualified column, `"posts"."title"`: written with the table's
+    /// alias inside a relation filter's subquery.
+    Column(&'static str),
     Value(Value),
     /// ` IN rarray(?N)` or ` = ANY($N)`.
     InArray(Vec<Value>),
+    /// `EXISTS (...)` over related rows (see `related.rs`).
+    Related(std::sync::Arc<crate::related::Exists>),
 }
 
 impl<E> Expr<E> {
-    fn from_pieces(pieces: Vec<Piece>) -> Self {
+    pub(crate) fn from_pieces(pieces: Vec<Piece>) -> Self {
         Expr {
             pieces,
             entity: PhantomData,
@@ -36,18 +41,18 @@ impl<E> Expr<E> {
 
     pub(crate) fn compare(column: &'static str, operator: &'static str, value: Value) -> Self {
         Expr::from_pieces(vec![
-            Piece::Sql(column),
+            Piece::Column(column),
             Piece::Sql(operator),
             Piece::Value(value),
         ])
     }
 
     pub(crate) fn is_in(column: &'static str, values: Vec<Value>) -> Self {
-        Expr::from_pieces(vec![Piece::Sql(column), Piece::InArray(values)])
+        Expr::from_pieces(vec![Piece::Column(column), Piece::InArray(values)])
     }
 
     pub(crate) fn postfix(column: &'static str, operator: &'static str) -> Self {
-        Expr::from_pieces(vec![Piece::Sql(column), Piece::Sql(operator)])
+        Expr::from_pieces(vec![Piece::Column(column), Piece::Sql(operator)])
     }
 
     fn join(self, operator: &'static str, other: Expr<E>) -> Self {
@@ -82,12 +87,55 @@ impl<E> Expr<E> {
     }
 
     pub(crate) fn render(&self, sql: &mut String, params: &mut Params) {
-        for piece in &self.pieces {
-            match piece {
-                Piece::Sql(text) => sql.push_str(text),
-                Piece::Value(value) => params.placeholder(sql, Param::Value(value.clone())),
-                Piece::InArray(values) => params.in_array(sql, values.clone()),
+        render(&self.pieces, &Alias::NONE, sql, params);
+    }
+
+    pub(crate) fn into_pieces(self) -> Vec<Piece> {
+        self.pieces
+    }
+}
+
+/// How the columns of the entity being filtered are written: as they are
+/// (`"posts"."title"`), or inside a relation filter's subquery with the
+/// alias of its table (`"r1"."title"`), so that a relation of an entity to
+/// itself (employees and their reports) refers to the right rows.
+pub(crate) struct Alias {
+    /// The entity's quoted table, `"posts"`.
+    pub(crate) table: &'static str,
+    /// Its alias in this subquery, quoted; `None` at the top level.
+    pub(crate) alias: Option<String>,
+    /// How many relation filters enclose this one.
+    pub(crate) depth: usize,
+}
+
+impl Alias {
+    pub(crate) const NONE: Alias = Alias {
+        table: "",
+        alias: None,
+        depth: 0,
+    };
+
+    /// `qualified` (`"posts"."title"`), with this alias for its table.
+    pub(crate) fn column(&self, qualified: &'static str, sql: &mut String) {
+        let rest = qualified.strip_prefix(self.table);
+        match (&self.alias, rest) {
+            (Some(alias), Some(rest)) if rest.starts_with('.') => {
+                sql.push_str(alias);
+                sql.push_str(rest);
             }
+            _ => sql.push_str(qualified),
+        }
+    }
+}
+
+pub(crate) fn render(pieces: &[Piece], alias: &Alias, sql: &mut String, params: &mut Params) {
+    for piece in pieces {
+        match piece {
+            Piece::Sql(text) => sql.push_str(text),
+            Piece::Column(qualified) => alias.column(qualified, sql),
+            Piece::Value(value) => params.placeholder(sql, Param::Value(value.clone())),
+            Piece::InArray(values) => params.in_array(sql, values.clone()),
+            Piece::Related(exists) => exists.render(alias, sql, params),
         }
     }
 }

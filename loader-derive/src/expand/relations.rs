@@ -23,14 +23,100 @@ pub fn relation(entity: &Entity<'_>, relation: &Relation, names: &Names) -> Toke
         RelationKind::ManyToMany { through, target_fk } => many_to_many(&parts, through, target_fk),
     };
     let handles = handles(&parts);
+    let filter = filter(&parts, names);
     let accessor = accessor(&parts, names);
     let count = relation.is_counted().then(|| count_accessor(&parts, names));
     quote! {
         #marker
         #kind_impl
         #handles
+        #filter
         #accessor
         #count
+    }
+}
+
+/// Filtering owners by this relation's rows: `impl Correlated` for the
+/// marker, and the method on the owner's columns (`u.posts()` in a
+/// `filter` closure).
+fn filter(parts: &Parts<'_>, names: &Names) -> TokenStream {
+    let Parts {
+        entity,
+        marker,
+        method,
+        name,
+        relation,
+        ..
+    } = parts;
+    let owner = entity.ident;
+    let vis = entity.vis;
+    let columns = &names.columns;
+    let private = quote!(::loader_runtime::__private);
+    // The columns are named directly (not through the marker's `HasMany`,
+    // `BelongsTo` or `ManyToMany` impl), so that a relation whose impl is
+    // already reported (a composite-key target) is not reported again here.
+    let target = parts.target;
+    let (correlation, arity, how) = match &relation.kind {
+        RelationKind::HasMany { fk_field } | RelationKind::HasOne { fk_field } => (
+            {
+                let column = quote_spanned!(relation.fk.span()=> <#target as #private::Entity>::COLUMNS.#fk_field);
+                quote!(#private::Correlation::Child { target_fk: #column.qualified() })
+            },
+            quote!(ToMany),
+            "`.any(|target| ...)`, `.none(...)`, `.every(...)`, `.exists()` or `.is_empty()`",
+        ),
+        RelationKind::BelongsTo { fk_field, .. } => {
+            let fk_field = entity.fields[*fk_field].ident;
+            (
+                {
+                    let column = quote_spanned!(relation.fk.span()=> <#owner as #private::Entity>::COLUMNS.#fk_field);
+                    quote!(#private::Correlation::Parent { owner_fk: #column.qualified() })
+                },
+                quote!(ToOne),
+                "`.is(|target| ...)` or `.exists()`",
+            )
+        }
+        RelationKind::ManyToMany { through, target_fk } => {
+            let through_sql = super::sql::quote_ident(&through.value());
+            let owner_key = format!(
+                "{through_sql}.{}",
+                super::sql::quote_ident(&relation.fk.value())
+            );
+            let target_key = format!(
+                "{through_sql}.{}",
+                super::sql::quote_ident(&target_fk.value())
+            );
+            (
+                quote!(#private::Correlation::Through {
+                    through: #through_sql,
+                    owner_key: #owner_key,
+                    target_key: #target_key,
+                }),
+                quote!(ToMany),
+                "`.any(|target| ...)`, `.none(...)`, `.every(...)`, `.exists()` or `.is_empty()`",
+            )
+        }
+    };
+    let doc = format!(
+        "The `{name}` of each `{owner}`, to filter by them: {how}, each one `EXISTS` subquery."
+    );
+    quote! {
+        #[automatically_derived]
+        impl #private::Correlated for #marker {
+            const CORRELATION: #private::Correlation = #correlation;
+        }
+
+        #[automatically_derived]
+        #[diagnostic::do_not_recommend]
+        impl #private::#arity for #marker {}
+
+        #[automatically_derived]
+        impl #columns {
+            #[doc = #doc]
+            #vis const fn #method(&self) -> #private::RelationFilter<#marker> {
+                #private::RelationFilter::new()
+            }
+        }
     }
 }
 
@@ -361,6 +447,8 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
                         ),
                     },
                     owner_key: #owner_key,
+                    through: #through_sql,
+                    target_key: #target_key,
                     from: JOIN,
                 }
             };

@@ -113,6 +113,10 @@ pub struct ManyToManySql {
     pub lazy: Sql,
     /// The join table's qualified column that holds the owner key.
     pub owner_key: &'static str,
+    /// The quoted join table, `"post_tags"`.
+    pub through: &'static str,
+    /// The join table's qualified column that holds the target key.
+    pub target_key: &'static str,
     /// ` FROM <target> JOIN <join table> ON ...`.
     pub from: &'static str,
 }
