@@ -151,6 +151,8 @@ struct Customer {
     last_name: String,
     #[entity(column = "Email")]
     email: String,
+    #[entity(column = "Country")]
+    country: Option<String>,
     #[entity(column = "SupportRepId")]
     support_rep_id: Option<i64>,
 }
@@ -736,6 +738,52 @@ fn prices_are_exact_decimals() {
     }
     if counts.len() == 2 {
         assert_eq!(counts[0], counts[1], "SQLite and PostgreSQL agree");
+    }
+}
+
+/// A relation filter on real data: customers with an invoice over 15 (11
+/// of 59; every customer has one over 10), as one `EXISTS` statement, equal
+/// to the hand-written query on both databases; and the other way round,
+/// invoices of customers in Brazil.
+#[test]
+fn customers_with_an_invoice_over_fifteen() {
+    let mut results = Vec::new();
+    for db in chinooks() {
+        let place = common::backend::name(&db);
+        db.reset_query_log();
+        let customers = Customer::query()
+            .filter(|c| c.invoices().any(|i| i.total.gt(Decimal::from(15))))
+            .all(&db)
+            .unwrap();
+        assert_eq!(db.query_count(), 1, "{place}");
+        let got: Vec<i64> = customers.iter().map(|c| c.customer_id).collect();
+        let expected: Vec<i64> = common::backend::integer_rows(
+            &db,
+            "SELECT \"CustomerId\" FROM \"Customer\" c WHERE EXISTS (SELECT 1 FROM \"Invoice\" i \
+             WHERE i.\"CustomerId\" = c.\"CustomerId\" AND i.\"Total\" > 15) ORDER BY 1",
+        )
+        .into_iter()
+        .map(|row| row[0].unwrap())
+        .collect();
+        assert!(
+            !expected.is_empty() && expected.len() < 59,
+            "{place}: {}",
+            expected.len()
+        );
+        assert_eq!(got, expected, "{place}");
+        let brazil = Invoice::query()
+            .filter(|i| i.customer().is(|c| c.country.eq("Brazil")))
+            .all(&db)
+            .unwrap();
+        let expected_brazil = common::backend::integer_rows(
+            &db,
+            "SELECT COUNT(*) FROM \"Invoice\" i JOIN \"Customer\" c ON c.\"CustomerId\" = i.\"CustomerId\" WHERE c.\"Country\" = 'Brazil'",
+        )[0][0];
+        assert_eq!(Some(brazil.len() as i64), expected_brazil, "{place}");
+        results.push((got, brazil.len()));
+    }
+    if results.len() == 2 {
+        assert_eq!(results[0], results[1], "SQLite and PostgreSQL agree");
     }
 }
 
