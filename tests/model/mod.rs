@@ -4,7 +4,9 @@
 //! data (skewed fan-out, orphans, NULL and dangling keys, duplicate join rows, text keys with quotes,
 //! unicode and empty strings), every preload tree returns exactly the graph
 //! that lazy loading returns and that a plain in-memory model computes, with
-//! 1 + (relations in the tree) statements.
+//! 1 + (relations in the tree) statements; one tree also filters its roots
+//! and a preload by related rows (`EXISTS` filters, many_to_many and a
+//! nullable belongs_to among them).
 //!
 //! The suite runs 256 datasets through every tree (a few seconds on 2 cores in a
 //! debug build). For a longer soak: `PROPTEST_CASES=10000 cargo test --test model_based`.
@@ -275,6 +277,78 @@ struct Shape {
 
 fn shapes() -> Vec<Shape> {
     vec![
+        Shape {
+            name: "users with a commented post → their posts tagged rust or without an editor",
+            statements: 2,
+            preloaded: |conn, form| {
+                on!(conn, wait, |db| {
+                    let users = wait!(
+                        User::query()
+                            .filter(|u| u.posts().any(|p| p.comments().exists()))
+                            .preload(User::posts().filter(|p| {
+                                p.tags()
+                                    .any(|t| t.label.eq("rust"))
+                                    .or(!p.editor().exists())
+                            }))
+                            .form(form)
+                            .all(db)
+                    )?;
+                    Ok(users
+                        .iter()
+                        .map(|u| {
+                            node(
+                                u.id,
+                                vec![("posts", u.posts().iter().map(|p| leaf(p.id)).collect())],
+                            )
+                        })
+                        .collect())
+                })
+            },
+            lazy: |conn| {
+                on!(conn, wait, |db| {
+                    let mut out = Vec::new();
+                    for u in wait!(User::all(db))? {
+                        let mut commented = false;
+                        let mut posts = Vec::new();
+                        for p in wait!(u.load_posts(db))? {
+                            commented |= !wait!(p.load_comments(db))?.is_empty();
+                            let rust = wait!(p.load_tags(db))?.iter().any(|t| t.label == "rust");
+                            if rust || wait!(p.load_editor(db))?.is_none() {
+                                posts.push(leaf(p.id));
+                            }
+                        }
+                        if commented {
+                            out.push(node(u.id, vec![("posts", posts)]));
+                        }
+                    }
+                    Ok(out)
+                })
+            },
+            model: |d| {
+                Some(
+                    d.sorted_users()
+                        .iter()
+                        .filter(|u| {
+                            d.posts_of(u.id)
+                                .iter()
+                                .any(|p| !d.comments_of(p.id).is_empty())
+                        })
+                        .map(|u| {
+                            let posts = d
+                                .posts_of(u.id)
+                                .iter()
+                                .filter(|p| {
+                                    d.tags_of(p.id).iter().any(|t| t.label == "rust")
+                                        || d.user(p.editor_id).is_none()
+                                })
+                                .map(|p| leaf(p.id))
+                                .collect();
+                            node(u.id, vec![("posts", posts)])
+                        })
+                        .collect(),
+                )
+            },
+        },
         Shape {
             name: "users → posts → comments",
             statements: 3,
