@@ -331,6 +331,56 @@ fn per_parent_limit_with_ties_fewer_and_zero() {
     }
 }
 
+/// Page `k` of every user's posts in one statement: rows `offset + 1` to
+/// `offset + limit` of each user, in the preload's order; an offset alone
+/// skips that many of each.
+#[test]
+fn per_parent_pages_by_offset() {
+    for db in dbs() {
+        for (limit, offset) in [
+            (Some(2u64), 0u64),
+            (Some(2), 2),
+            (Some(3), 5),
+            (None, 1),
+            (Some(4), 100),
+        ] {
+            db.reset_query_log();
+            let mut posts = User::posts()
+                .order_by(|p| p.created_at.desc())
+                .offset_per_parent(offset);
+            if let Some(limit) = limit {
+                posts = posts.limit_per_parent(limit);
+            }
+            let users = User::query().preload(posts).all(&db).unwrap();
+            assert_eq!(db.query_count(), 2);
+            let last = limit.map_or(i64::MAX, |limit| (offset + limit) as i64);
+            let expected = grouped(
+                &db,
+                &format!(
+                    "SELECT author_id, id FROM (
+                       SELECT author_id, id, created_at,
+                              ROW_NUMBER() OVER (PARTITION BY author_id ORDER BY created_at DESC, id) AS n
+                       FROM posts) AS ranked WHERE n > {offset} AND n <= {last}
+                     ORDER BY author_id, created_at DESC, id"
+                ),
+            );
+            for user in &users {
+                let got: Vec<i64> = user.posts().iter().map(|p| p.id).collect();
+                let want = expected.get(&user.id).cloned().unwrap_or_default();
+                assert_eq!(
+                    got, want,
+                    "limit {limit:?}, offset {offset}, user {}",
+                    user.id
+                );
+            }
+            assert!(
+                offset >= 100 || users.iter().any(|u| !u.posts().is_empty()),
+                "limit {limit:?}, offset {offset}: some page is not empty"
+            );
+        }
+    }
+}
+
 #[test]
 fn per_parent_limit_through_bound_keys_and_many_to_many() {
     for db in dbs() {

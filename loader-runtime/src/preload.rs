@@ -120,6 +120,19 @@ impl<R: Relation, N: PreloadList<R::Target>> With<R, N> {
         self.scope.per_owner = Some(limit.rows());
         self
     }
+
+    /// Skips the first `offset` targets of each owner, in the order given by
+    /// [`order_by`](With::order_by): with
+    /// [`limit_per_parent`](With::limit_per_parent), page `k` of every
+    /// owner's targets in one statement
+    /// (`.limit_per_parent(10).offset_per_parent(10 * k)`).
+    pub fn offset_per_parent(mut self, offset: impl crate::scope::RowCount) -> Self
+    where
+        R: Scoped,
+    {
+        self.scope.per_owner_offset = Some(offset.rows());
+        self
+    }
 }
 
 impl<R: Relation, N: Clone> Clone for With<R, N> {

@@ -231,6 +231,8 @@ pub struct Scope<E> {
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
     pub(crate) per_owner: Option<u64>,
+    /// How many of each owner's first targets to skip.
+    pub(crate) per_owner_offset: Option<u64>,
     /// Where the preload was written, for reports about it.
     pub(crate) site: Option<&'static std::panic::Location<'static>>,
 }
@@ -243,6 +245,7 @@ impl<E> Default for Scope<E> {
             limit: None,
             offset: None,
             per_owner: None,
+            per_owner_offset: None,
             site: None,
         }
     }
@@ -256,6 +259,7 @@ impl<E> Clone for Scope<E> {
             limit: self.limit,
             offset: self.offset,
             per_owner: self.per_owner,
+            per_owner_offset: self.per_owner_offset,
             site: self.site,
         }
     }
@@ -269,6 +273,7 @@ impl<E> fmt::Debug for Scope<E> {
             .field("limit", &self.limit)
             .field("offset", &self.offset)
             .field("per_owner", &self.per_owner)
+            .field("per_owner_offset", &self.per_owner_offset)
             .finish()
     }
 }
@@ -287,6 +292,7 @@ impl<E> Scope<E> {
             && self.limit.is_none()
             && self.offset.is_none()
             && self.per_owner.is_none()
+            && self.per_owner_offset.is_none()
     }
 
     /// Whether the statement the derive emitted can be used as it is.

@@ -158,8 +158,9 @@ pub(crate) fn select<E>(
     };
     let mut sql = String::new();
     let body;
-    match (scope.per_owner, parts.owner) {
-        (Some(limit), Some(owner)) => {
+    let ranked = scope.per_owner.is_some() || scope.per_owner_offset.is_some();
+    match (ranked, parts.owner) {
+        (true, Some(owner)) => {
             // Rank each owner's rows in the query's order and keep the first
             // `limit`: one statement, never "load all, then truncate".
             let outer_owner = if parts.owner_column { OWNER } else { owner };
@@ -182,10 +183,19 @@ pub(crate) fn select<E>(
             sql.push_str(&conditions);
             sql.push_str(") AS ");
             sql.push_str(parts.table);
+            // Rows `offset + 1` to `offset + limit` of each owner.
+            let offset = scope.per_owner_offset.unwrap_or(0);
             sql.push_str(" WHERE ");
             sql.push_str(ROW);
-            sql.push_str(" <= ");
-            params.placeholder(&mut sql, Param::Value(Value::Int(clamp(limit))));
+            sql.push_str(" > ");
+            params.placeholder(&mut sql, Param::Value(Value::Int(clamp(offset))));
+            if let Some(limit) = scope.per_owner {
+                sql.push_str(" AND ");
+                sql.push_str(ROW);
+                sql.push_str(" <= ");
+                let last = offset.saturating_add(limit);
+                params.placeholder(&mut sql, Param::Value(Value::Int(clamp(last))));
+            }
             body = sql.len();
             sql.push_str(" ORDER BY ");
             sql.push_str(outer_owner);
