@@ -381,6 +381,43 @@ fn per_parent_pages_by_offset() {
     }
 }
 
+/// A page of each user's posts and each user's total, without loading
+/// every post: the page and a count of the same filter at one level, one
+/// statement each.
+#[test]
+fn per_parent_page_with_its_total() {
+    for db in dbs() {
+        db.reset_query_log();
+        let users = User::query()
+            .preload(
+                User::posts()
+                    .filter(|p| p.published.eq(true))
+                    .order_by(|p| p.created_at.desc())
+                    .limit_per_parent(2)
+                    .offset_per_parent(1),
+            )
+            .preload(User::posts().filter(|p| p.published.eq(true)).count())
+            .all(&db)
+            .unwrap();
+        assert_eq!(db.query_count(), 3);
+        let totals = grouped(
+            &db,
+            "SELECT author_id, id FROM posts WHERE published ORDER BY author_id, id",
+        );
+        for user in &users {
+            let total = totals.get(&user.id).map_or(0, Vec::len);
+            assert_eq!(user.posts_count(), total, "user {}", user.id);
+            assert_eq!(
+                user.posts().len(),
+                total.saturating_sub(1).min(2),
+                "user {}",
+                user.id
+            );
+        }
+        assert!(users.iter().any(|u| u.posts_count() > 3));
+    }
+}
+
 #[test]
 fn per_parent_limit_through_bound_keys_and_many_to_many() {
     for db in dbs() {
