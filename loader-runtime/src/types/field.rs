@@ -188,8 +188,7 @@ std_fields! {
 /// Reads through the `postgres` crate's `FromSql` for `T`, or, from a text
 /// column, through rusqlite's parsing of the same text (dates stored as
 /// text read alike on both databases).
-#[cfg(feature = "postgres")]
-#[allow(dead_code)]
+#[cfg(all(feature = "postgres", any(feature = "chrono", feature = "time")))]
 pub(crate) fn postgres_or_text<T>(value: PgValue<'_>) -> Result<T, BoxError>
 where
     T: FromSql + for<'r> postgres::types::FromSql<'r>,
