@@ -672,3 +672,37 @@ fn composite_keys_of_a_uuid_and_a_newtype() {
         });
     }
 }
+
+/// Relation filters over UUID keys with typed values inside: one `EXISTS`
+/// statement binding a `Decimal`, an enum label and a date.
+#[test]
+fn relation_filters_over_uuid_keys_bind_typed_values() {
+    for conn in conns(fill) {
+        let place = format!("{} {}", name(conn.sync()), conn.name());
+        let names = on!(&conn, wait, |db| {
+            db.reset_query_log();
+            let accounts = wait!(
+                Account::query()
+                    .filter(|a| {
+                        a.orders()
+                            .any(|o| o.total.ge(Decimal::new(10000, 2)).and(o.tags().exists()))
+                            .or(a
+                                .events()
+                                .any(|e| e.day.eq(time::macros::date!(2024 - 05 - 01))))
+                    })
+                    .filter(|a| a.status.ne(Status::Closed))
+                    .all(db)
+            )
+            .unwrap();
+            assert_eq!(db.query_count(), 1, "{place}");
+            accounts.iter().map(|a| a.name.clone()).collect::<Vec<_>>()
+        });
+        // ada: order 12 (120.10) is untagged but her event is on 2024-05-01;
+        // grace: order 14 (1000.00) is untagged, order 13 is tagged but 0.99.
+        assert_eq!(names, ["ada"], "{place}");
+        let untagged = on!(&conn, wait, |db| {
+            wait!(Order::query().filter(|o| o.tags().is_empty()).all(db)).unwrap()
+        });
+        assert_eq!(numbers(&untagged), [12, 14], "{place}");
+    }
+}
