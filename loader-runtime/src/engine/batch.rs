@@ -3,9 +3,9 @@
 
 use super::keys::KeyMap;
 use super::relation::level::read;
-use super::select::{OwnerFilter, SelectParts};
+use super::select::OwnerFilter;
 use super::{Decoded, Io, Job, Slot, Statement, internal};
-use crate::entity::{Entity, Keyed};
+use crate::entity::Keyed;
 use crate::error::Result;
 use crate::relation::HasMany;
 use crate::scope::Scope;
@@ -43,15 +43,7 @@ impl<R: HasMany> Job for ChildrenOf<R> {
         if self.keys.is_empty() {
             return Err(internal("a batch without keys"));
         }
-        let target = &<R::Target as Entity>::META;
-        let parts = SelectParts {
-            columns: target.sql.column_list,
-            from: target.sql.from,
-            table: target.sql.table,
-            owner: Some(R::SQL.foreign_key),
-            owner_column: false,
-            primary_key: target.sql.primary_key,
-        };
+        let parts = super::relation::has_many::select_parts::<R>();
         let keys = super::keys::key_array(self.keys.iter());
         let constants = (R::SQL.whole, R::SQL.keyed);
         let read = read(

@@ -3,36 +3,13 @@
 //! writes it; `date`, `timestamp` and `timestamptz` on PostgreSQL.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use rusqlite::types::ValueRef;
 
 use super::{Field, PgValue, ToValue, Value};
 use crate::row::BoxError;
+use rusqlite::types::ValueRef;
 
-macro_rules! chrono_field {
-    ($ty:ty, $variant:ident) => {
-        impl Field for $ty {
-            fn from_sqlite(value: ValueRef<'_>) -> Result<Self, BoxError> {
-                super::field::sqlite(value)
-            }
-
-            fn from_postgres(value: PgValue<'_>) -> Result<Self, BoxError> {
-                #[cfg(feature = "postgres")]
-                return super::field::postgres_or_text::<$ty>(value);
-                #[cfg(not(feature = "postgres"))]
-                value.unreachable()
-            }
-        }
-
-        impl ToValue for $ty {
-            fn to_value(&self) -> Value {
-                Value::$variant(*self)
-            }
-        }
-    };
-}
-
-chrono_field!(NaiveDate, ChronoDate);
-chrono_field!(NaiveDateTime, ChronoDateTime);
+date_field!(NaiveDate, ChronoDate);
+date_field!(NaiveDateTime, ChronoDateTime);
 
 impl Field for DateTime<Utc> {
     /// RFC 3339 text with any offset, or a date and time taken as UTC, or

@@ -37,6 +37,37 @@
 //! [`Error::Decode`](crate::Error::Decode) naming the entity, the column,
 //! the row's key and the SQL.
 
+/// `Field` and `ToValue` for a date or time type of chrono or time: read
+/// on SQLite by rusqlite's own parsing, on PostgreSQL by the `postgres`
+/// crate's (or from text by rusqlite's), bound as `Value::$variant`.
+#[cfg(any(feature = "chrono", feature = "time"))]
+macro_rules! date_field {
+    ($ty:ty, $variant:ident) => {
+        impl $crate::types::Field for $ty {
+            fn from_sqlite(
+                value: ::rusqlite::types::ValueRef<'_>,
+            ) -> Result<Self, $crate::row::BoxError> {
+                $crate::types::field::sqlite(value)
+            }
+
+            fn from_postgres(
+                value: $crate::types::PgValue<'_>,
+            ) -> Result<Self, $crate::row::BoxError> {
+                #[cfg(feature = "postgres")]
+                return $crate::types::field::postgres_or_text::<$ty>(value);
+                #[cfg(not(feature = "postgres"))]
+                value.unreachable()
+            }
+        }
+
+        impl $crate::types::ToValue for $ty {
+            fn to_value(&self) -> $crate::types::Value {
+                $crate::types::Value::$variant(*self)
+            }
+        }
+    };
+}
+
 #[cfg(feature = "chrono")]
 mod chrono;
 #[cfg(feature = "rust_decimal")]

@@ -66,7 +66,7 @@ fn has_binary_form(value: &Value, ty: &Type) -> bool {
         Value::Bytes(_) => *ty == Type::BYTEA,
         // The other types are written as their text into a text parameter.
         #[allow(unreachable_patterns)]
-        typed => is_text_type(ty) || typed_to_sql(typed, ty, &mut BytesMut::new()).is_some(),
+        typed => is_text_type(ty) || typed_to_sql(typed, ty, None).is_some(),
     }
 }
 
@@ -191,7 +191,7 @@ fn value_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, 
         Value::Text(text) if is_text_type(ty) => wire::text_to_sql(text, out),
         Value::Bytes(bytes) if *ty == Type::BYTEA => wire::bytea_to_sql(bytes, out),
         #[allow(unreachable_patterns)]
-        typed => match typed_to_sql(typed, ty, out) {
+        typed => match typed_to_sql(typed, ty, Some(out)) {
             Some(result) => return result,
             None if is_text_type(ty) => {
                 let text = typed.postgres_text().unwrap_or_default();
@@ -207,15 +207,27 @@ fn value_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, 
 
 /// A value of a feature's type in binary, through the `postgres` crate's
 /// own `ToSql` (or rust_decimal's); `None` if that does not accept `ty`.
+/// Without `out`, only whether it does (asked for each member of a key set
+/// before it is written, so nothing is encoded twice).
 #[allow(unused_variables)]
-fn typed_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Option<Result<IsNull, BoxError>> {
+fn typed_to_sql(
+    value: &Value,
+    ty: &Type,
+    out: Option<&mut BytesMut>,
+) -> Option<Result<IsNull, BoxError>> {
     #[allow(dead_code)] // with no feature but `serde_json`
     fn through<T: ToSql>(
         value: &T,
         ty: &Type,
-        out: &mut BytesMut,
+        out: Option<&mut BytesMut>,
     ) -> Option<Result<IsNull, BoxError>> {
-        T::accepts(ty).then(|| value.to_sql(ty, out))
+        if !T::accepts(ty) {
+            return None;
+        }
+        Some(match out {
+            Some(out) => value.to_sql(ty, out),
+            None => Ok(IsNull::No),
+        })
     }
     match value {
         #[cfg(feature = "uuid")]
@@ -237,10 +249,12 @@ fn typed_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Option<Result<I
         #[cfg(feature = "serde_json")]
         Value::Json(json) => match *ty {
             Type::JSON | Type::JSONB => {
-                if *ty == Type::JSONB {
-                    out.extend_from_slice(&[1]);
+                if let Some(out) = out {
+                    if *ty == Type::JSONB {
+                        out.extend_from_slice(&[1]);
+                    }
+                    out.extend_from_slice(json.to_string().as_bytes());
                 }
-                out.extend_from_slice(json.to_string().as_bytes());
                 Some(Ok(IsNull::No))
             }
             _ => None,

@@ -94,15 +94,7 @@ fn plan<R: HasMany, N: PreloadList<R::Target>>(
         Ok(filter) => filter,
         Err(pending) => return Ok(pending.into()),
     };
-    let target = &<R::Target as Entity>::META;
-    let parts = SelectParts {
-        columns: target.sql.column_list,
-        from: target.sql.from,
-        table: target.sql.table,
-        owner: Some(R::SQL.foreign_key),
-        owner_column: false,
-        primary_key: target.sql.primary_key,
-    };
+    let parts = select_parts::<R>();
     let constants = (R::SQL.whole, R::SQL.keyed);
     let mut read = read(
         io,
@@ -206,5 +198,19 @@ impl<R: HasMany, N: PreloadList<R::Target>, G: Gather<R, N>> Kind for Children<R
             owners.len(),
             usage,
         ))
+    }
+}
+
+/// The pieces of a statement reading `R`'s targets, grouped by their
+/// foreign key (for scoped preloads and the dataloader's batches).
+pub(crate) fn select_parts<R: HasMany>() -> SelectParts<'static> {
+    let target = &<R::Target as Entity>::META;
+    SelectParts {
+        columns: target.sql.column_list,
+        from: target.sql.from,
+        table: target.sql.table,
+        owner: Some(R::SQL.foreign_key),
+        owner_column: false,
+        primary_key: target.sql.primary_key,
     }
 }

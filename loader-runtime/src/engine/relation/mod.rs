@@ -3,7 +3,7 @@
 
 mod belongs_to;
 mod count;
-mod has_many;
+pub(crate) mod has_many;
 pub(crate) mod level;
 mod many_to_many;
 
