@@ -13,8 +13,9 @@ use crate::ctxt::Ctxt;
 use crate::model::{Entity, Field, Relation, RelationKind};
 use crate::suggest;
 use crate::symbol::{
-    self, BELONGS_TO, COLUMN, ENTITY, FIELD_KEYS, FK, HAS_MANY, HAS_ONE, MANY_TO_MANY,
-    MANY_TO_MANY_KEYS, NAME, PRIMARY_KEY, RELATION_KEYS, STRUCT_KEYS, TABLE, TARGET_FK, THROUGH,
+    self, BELONGS_TO, COLUMN, ENTITY, FIELD_KEYS, FK, HAS_MANY, HAS_MANY_KEYS, HAS_ONE,
+    MANY_TO_MANY, MANY_TO_MANY_KEYS, NAME, PRIMARY_KEY, RELATION_KEYS, SOURCE, STRUCT_KEYS, TABLE,
+    TARGET_FK, THROUGH,
 };
 
 /// Parses `input` into a model. Returns `None` when the input is not a struct
@@ -280,6 +281,7 @@ impl RawKind {
     fn keys(self) -> &'static [&'static str] {
         match self {
             RawKind::ManyToMany => MANY_TO_MANY_KEYS,
+            RawKind::HasMany => HAS_MANY_KEYS,
             _ => RELATION_KEYS,
         }
     }
@@ -293,6 +295,7 @@ struct RawRelation {
     name: Option<Ident>,
     through: Option<LitStr>,
     target_fk: Option<LitStr>,
+    source: Option<LitStr>,
 }
 
 /// The identifier in `name = "..."`, or `None` after reporting why it is
@@ -337,6 +340,7 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
         let mut name: Option<LitStr> = None;
         let mut through: Option<LitStr> = None;
         let mut target_fk: Option<LitStr> = None;
+        let mut source: Option<LitStr> = None;
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -354,13 +358,18 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
             let written = key.to_string();
             let meant = match valid.iter().find(|valid| **valid == written) {
                 Some(valid) => Some(*valid),
-                None if written == THROUGH || written == TARGET_FK => {
+                None if written == THROUGH || written == TARGET_FK || written == SOURCE => {
                     cx.error_spanned_by(
                         &key,
                         format!(
-                            "unknown key `{key}` in `#[{}(...)]`; valid keys are {}; `{key}` belongs to `#[many_to_many(...)]`, a relation through a join table",
+                            "unknown key `{key}` in `#[{}(...)]`; valid keys are {}; `{key}` belongs to {}",
                             kind.attr(),
-                            symbol::list(valid)
+                            symbol::list(valid),
+                            match written.as_str() {
+                                TARGET_FK => "`#[many_to_many(...)]`, a relation through a join table",
+                                SOURCE => "`#[has_many(..., through = \"...\")]`, a relation through another relation",
+                                _ => "`#[many_to_many(...)]` (a join table) and `#[has_many(...)]` (another relation)",
+                            }
                         ),
                     );
                     None
@@ -379,6 +388,7 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
                 Some(NAME) => &mut name,
                 Some(THROUGH) => &mut through,
                 Some(TARGET_FK) => &mut target_fk,
+                Some(SOURCE) => &mut source,
                 _ => continue,
             };
             match slot.is_some() {
@@ -389,9 +399,9 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
                 true => {}
             }
         }
-        Ok((target, fk, name, through, target_fk))
+        Ok((target, fk, name, through, target_fk, source))
     });
-    let (target, fk, name, through, target_fk) = match parsed {
+    let (target, fk, name, through, target_fk, source) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => {
             cx.syn_error(error);
@@ -399,6 +409,7 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
         }
     };
     let mut complete = true;
+    let mut misused = false;
     let mut require = |value: &Option<LitStr>, key: &str, what: &str| {
         match value {
             None => cx.error_spanned_by(
@@ -424,10 +435,39 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
             TARGET_FK,
             "the join table's column that holds the target's key",
         );
+    } else if let (RawKind::HasMany, Some(through)) = (kind, &through) {
+        // Through another relation: the keys are those of the relations
+        // gone through.
+        require(&Some(through.clone()), THROUGH, "the relation gone through");
+        if let Some(fk) = &fk {
+            cx.error_spanned_by(
+                fk,
+                format!(
+                    "`#[has_many(..., through = \"{}\")]` goes through another relation of this entity and takes no `fk`; for a join table holding both keys, write `#[many_to_many(Target, through = \"{}\", fk = \"...\", target_fk = \"...\")]`",
+                    through.value(),
+                    through.value()
+                ),
+            );
+            misused = true;
+        }
     } else {
         require(&fk, FK, "the foreign key column");
+        if let Some(source) = &source {
+            cx.error_spanned_by(
+                source,
+                "`source` names the relation followed on the entity gone through; add `through = \"...\"` naming a relation of this entity, or remove `source`",
+            );
+            misused = true;
+        }
     }
+    let complete = complete && !misused;
     let name = name.and_then(|lit| relation_name(cx, &lit));
+    // A relation through another one is named by its `through` literal
+    // where others are by their `fk`.
+    let fk = match (kind, &through) {
+        (RawKind::HasMany, Some(through)) => Some(through.clone()),
+        _ => fk,
+    };
     let fk = fk.filter(|_| complete)?;
     Some(RawRelation {
         kind,
@@ -436,6 +476,7 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
         name,
         through,
         target_fk,
+        source,
     })
 }
 
@@ -497,6 +538,28 @@ fn resolve_relation(
         reserved_to_raw(cx, field)
     };
     let kind = match raw.kind {
+        RawKind::HasMany if raw.through.is_some() => {
+            let through = raw.through?;
+            let source = match raw.source {
+                Some(source) => {
+                    let ident = source.parse_with(Ident::parse_any).ok();
+                    let Some(ident) = ident.and_then(|ident| reserved_to_raw(cx, ident)) else {
+                        cx.error_spanned_by(
+                            &source,
+                            "`source` must name a relation of the entity gone through, as in `source = \"comments\"`",
+                        );
+                        return None;
+                    };
+                    (ident.unraw().to_string(), source.span())
+                }
+                None => (name.unraw().to_string(), through.span()),
+            };
+            RelationKind::HasManyThrough {
+                through,
+                source: source.0,
+                source_span: source.1,
+            }
+        }
         RawKind::HasMany => RelationKind::HasMany {
             fk_field: target_field(&raw.fk)?,
         },

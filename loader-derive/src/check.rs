@@ -3,12 +3,85 @@
 use syn::ext::IdentExt;
 
 use crate::ctxt::Ctxt;
-use crate::model::Entity;
+use crate::model::{Entity, RelationKind};
 use crate::symbol::{self, RESERVED_NAMES};
 
 pub fn check(cx: &Ctxt, entity: &Entity<'_>) {
     relation_names(cx, entity);
     owner_keys(cx, entity);
+    through_relations(cx, entity);
+}
+
+/// A `has_many` through another relation goes through a `has_many`,
+/// `has_one` or `many_to_many` declared on the same entity (whose rows
+/// each hold, or are joined to, the owner's key). The relation it follows
+/// on the entity it leads to is found by the compiler.
+fn through_relations(cx: &Ctxt, entity: &Entity<'_>) {
+    for relation in &entity.relations {
+        let RelationKind::HasManyThrough { through, .. } = &relation.kind else {
+            continue;
+        };
+        let wanted = through.value();
+        let name = relation.name.unraw();
+        let owner = entity.ident;
+        let found = entity
+            .relations
+            .iter()
+            .find(|other| other.name.unraw() == wanted.as_str());
+        match found.map(|other| &other.kind) {
+            Some(RelationKind::HasMany { .. })
+            | Some(RelationKind::HasOne { .. })
+            | Some(RelationKind::ManyToMany { .. }) => {}
+            Some(RelationKind::BelongsTo { .. }) => cx.error_spanned_by(
+                through,
+                format!(
+                    "`{name}` cannot go through `{wanted}`, a `belongs_to`: a `has_many` goes through a `has_many`, `has_one` or `many_to_many` of `{owner}`; to reach the relations of the row `{wanted}` refers to, preload `{owner}::{wanted}().preload(...)`"
+                ),
+            ),
+            Some(RelationKind::HasManyThrough { .. }) if name == wanted => cx
+                .error_spanned_by(
+                    through,
+                    format!("`{name}` cannot go through itself; name a `has_many`, `has_one` or `many_to_many` of `{owner}`"),
+                ),
+            Some(RelationKind::HasManyThrough { .. }) => cx.error_spanned_by(
+                through,
+                format!(
+                    "`{name}` cannot go through `{wanted}`, itself a relation through another: go through the first relation of the chain, and follow a relation through the rest with `source = \"...\"` (declared on the entity gone through)"
+                ),
+            ),
+            None => {
+                let names: Vec<String> = entity
+                    .relations
+                    .iter()
+                    .filter(|other| {
+                        matches!(
+                            other.kind,
+                            RelationKind::HasMany { .. }
+                                | RelationKind::HasOne { .. }
+                                | RelationKind::ManyToMany { .. }
+                        )
+                    })
+                    .map(|other| other.name.unraw().to_string())
+                    .collect();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let hint = match crate::suggest::closest_name(&wanted, &names) {
+                    Some(meant) => format!("did you mean `{meant}`? "),
+                    None => String::new(),
+                };
+                let listed = if names.is_empty() {
+                    format!("`{owner}` declares none")
+                } else {
+                    format!("those of `{owner}` are {}", symbol::list(&names))
+                };
+                cx.error_spanned_by(
+                    through,
+                    format!(
+                        "`{owner}` has no relation named `{wanted}` to go through; {hint}`through` names a `has_many`, `has_one` or `many_to_many` declared on `{owner}`, and {listed}"
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// Every relation but `belongs_to` finds its targets by the owner's key, so

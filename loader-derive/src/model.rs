@@ -48,13 +48,25 @@ pub enum RelationKind {
     ManyToMany { through: LitStr, target_fk: LitStr },
     /// This entity holds `fk`: the index of that field in `fields`.
     BelongsTo { fk_field: usize, optional: bool },
+    /// Through relation `through` of this entity (a `has_many`, `has_one`
+    /// or `many_to_many`, checked in `check.rs`), then the relation named
+    /// `source` of the entity it leads to (found by the compiler). The
+    /// relation's `fk` is the `through` literal.
+    HasManyThrough {
+        through: LitStr,
+        source: String,
+        /// The `source` literal, or `through` when it is not given.
+        source_span: Span,
+    },
 }
 
 impl Relation {
     /// `"has_many"` or `"belongs_to"`, for messages and docs.
     pub fn kind_name(&self) -> &'static str {
         match self.kind {
-            RelationKind::HasMany { .. } => crate::symbol::HAS_MANY,
+            RelationKind::HasMany { .. } | RelationKind::HasManyThrough { .. } => {
+                crate::symbol::HAS_MANY
+            }
             RelationKind::HasOne { .. } => crate::symbol::HAS_ONE,
             RelationKind::BelongsTo { .. } => crate::symbol::BELONGS_TO,
             RelationKind::ManyToMany { .. } => crate::symbol::MANY_TO_MANY,
@@ -65,7 +77,9 @@ impl Relation {
     pub fn is_counted(&self) -> bool {
         matches!(
             self.kind,
-            RelationKind::HasMany { .. } | RelationKind::ManyToMany { .. }
+            RelationKind::HasMany { .. }
+                | RelationKind::ManyToMany { .. }
+                | RelationKind::HasManyThrough { .. }
         )
     }
 

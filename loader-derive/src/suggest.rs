@@ -76,6 +76,18 @@ pub fn closest(key: &str, valid: &[&'static str]) -> Option<&'static str> {
         .map(|(_, candidate)| candidate)
 }
 
+/// The name of `names` (a struct's relations) that `wanted` most likely
+/// misspells, within the same edit distance as [`closest`].
+pub fn closest_name<'n>(wanted: &str, names: &[&'n str]) -> Option<&'n str> {
+    let limit = (wanted.chars().count() / 3).max(1);
+    names
+        .iter()
+        .map(|name| (strsim::damerau_levenshtein(wanted, name), *name))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
 /// "unknown key `x` in `place`; did you mean `fk`?" or, without a likely
 /// key, the list of valid ones.
 pub fn unknown_key_message(

@@ -26,13 +26,19 @@ pub const NAME: &str = "name";
 pub const THROUGH: &str = "through";
 /// `target_fk = "..."` in a `many_to_many`: the join table's key to the target.
 pub const TARGET_FK: &str = "target_fk";
+/// `source = "..."` in a `has_many` through another relation: the relation
+/// followed on the entity gone through.
+pub const SOURCE: &str = "source";
 
 /// The keys `#[entity(...)]` takes on the struct.
 pub const STRUCT_KEYS: &[&str] = &[TABLE];
 /// The keys `#[entity(...)]` takes on a field.
 pub const FIELD_KEYS: &[&str] = &[PRIMARY_KEY, COLUMN];
-/// The keys `has_many`, `has_one` and `belongs_to` take after their target.
+/// The keys `has_one` and `belongs_to` take after their target.
 pub const RELATION_KEYS: &[&str] = &[FK, NAME];
+/// The keys `has_many` takes after its target: `fk`, or `through` (and
+/// `source`) for a relation through another one.
+pub const HAS_MANY_KEYS: &[&str] = &[FK, NAME, THROUGH, SOURCE];
 /// The keys `many_to_many` takes after its target.
 pub const MANY_TO_MANY_KEYS: &[&str] = &[THROUGH, FK, TARGET_FK, NAME];
 

@@ -61,6 +61,65 @@
 //! [`Db`] with [`Db::connect`]`("postgres://...")`. The derive writes every
 //! statement for both at compile time (`?1` and `IN rarray(?1)` for SQLite,
 //! `$1` and `= ANY($1)` for PostgreSQL); see [`Sql`] and [`Backend`].
+//!
+//! # Relations through other relations
+//!
+//! `#[has_many(Target, through = "relation")]` goes through a `has_many`,
+//! `has_one` or `many_to_many` of the same entity, then follows the
+//! relation of the entity it leads to that has the same name (or the one
+//! `source = "..."` names: a `has_many`, `has_one`, `belongs_to`,
+//! `many_to_many` or another relation through others, so chains reach any
+//! depth). A preload is one statement that joins the rows on the way and
+//! decodes none of them; each target comes once per owner, however many
+//! paths lead to it. Scopes, counts, nested preloads, lazy loads and
+//! relation filters work as for any `has_many`.
+//!
+//! ```
+//! use loader_runtime::{Db, Entity};
+//!
+//! #[derive(Entity)]
+//! #[entity(table = "users")]
+//! #[has_many(Post, fk = "author_id")]
+//! #[has_many(Comment, through = "posts")] // the `comments` of `Post`
+//! #[has_many(Category, through = "posts", source = "category")]
+//! struct User { id: i64, name: String }
+//!
+//! #[derive(Entity)]
+//! #[entity(table = "posts")]
+//! #[has_many(Comment, fk = "post_id")]
+//! #[belongs_to(Category, fk = "category_id")]
+//! struct Post { id: i64, author_id: i64, category_id: i64 }
+//!
+//! #[derive(Entity)]
+//! #[entity(table = "comments")]
+//! struct Comment { id: i64, post_id: i64, body: String }
+//!
+//! #[derive(Entity)]
+//! #[entity(table = "categories")]
+//! struct Category { id: i64, name: String }
+//!
+//! let db = Db::open_in_memory()?;
+//! db.execute_batch(
+//!     "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+//!      CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, category_id INTEGER NOT NULL);
+//!      CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, body TEXT NOT NULL);
+//!      CREATE TABLE categories (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+//!      INSERT INTO users VALUES (1, 'ada'), (2, 'grace');
+//!      INSERT INTO categories VALUES (1, 'essays');
+//!      INSERT INTO posts VALUES (1, 1, 1), (2, 1, 1), (3, 2, 1);
+//!      INSERT INTO comments VALUES (1, 1, 'First!'), (2, 2, 'Nice'), (3, 3, 'Hm');",
+//! )?;
+//! let users = User::query()
+//!     .preload(User::comments())
+//!     .preload(User::categories())
+//!     .all(&db)?;
+//! assert_eq!(db.query_count(), 3); // users, comments through posts, categories through posts
+//! assert_eq!(users[0].comments().len(), 2);
+//! assert_eq!(users[0].categories().len(), 1); // two posts, one category
+//! let commenters = User::query().filter(|u| u.comments().any(|c| c.body.eq("Hm"))).all(&db)?;
+//! assert_eq!(commenters[0].name, "grace");
+//! # Ok::<(), loader_runtime::Error>(())
+//! ```
 
 extern crate self as loader_runtime;
 

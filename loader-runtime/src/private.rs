@@ -19,8 +19,9 @@ pub use crate::preload::{
 pub use crate::query::Query;
 pub use crate::related::{Correlated, Correlation, RelationFilter, ToMany, ToOne};
 pub use crate::relation::{
-    BelongsTo, CountSql, Counted, HasMany, HasManySql, ManyToMany, ManyToManySql, Relation, Scoped,
-    lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many,
+    BelongsTo, CountSql, Counted, HasMany, HasManySql, Link, Linked, ManyToMany, ManyToManySql,
+    Relation, Scoped, Source, column_after_table, lazy_belongs_to, lazy_belongs_to_optional,
+    lazy_has_many, lazy_has_one, lazy_many_to_many, source,
 };
 pub use crate::row::BoxError;
 pub use crate::row::{FieldError, Row};

@@ -35,6 +35,19 @@ pub enum Correlation {
         /// Its qualified column holding the target's key.
         target_key: &'static str,
     },
+    /// Through a middle entity (`#[has_many(Comment, through = "posts")]`):
+    /// the owner's relation `first` to the middle, then the middle's
+    /// relation `second` to the target, each an `EXISTS` of its own.
+    Via {
+        /// The middle entity's quoted table.
+        middle_table: &'static str,
+        /// Its qualified primary key.
+        middle_key: &'static str,
+        /// From the owner to the middle.
+        first: &'static Correlation,
+        /// From the middle to the target.
+        second: &'static Correlation,
+    },
 }
 
 /// A relation that can be filtered on. Implemented by the derive.
@@ -197,9 +210,15 @@ impl<E: Entity> From<bool> for Expr<E> {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Mode {
+    /// `EXISTS (... AND (cond))`.
     Any,
+    /// `NOT EXISTS (... AND (cond))`.
     None,
+    /// `NOT EXISTS (... AND (cond) IS NOT TRUE)`.
     Every,
+    /// `EXISTS (... AND (cond) IS NOT TRUE)`: the inner half of `Every`
+    /// through a middle entity.
+    AnyFailing,
 }
 
 /// One relation filter, as a piece of its owner's condition.
@@ -233,6 +252,41 @@ impl Exists {
     /// "users"."id" AND (...))`, the owner's columns written as `owner`
     /// writes them, the target's with an alias of this depth.
     pub(crate) fn render(&self, owner: &Alias, sql: &mut String, params: &mut Params) {
+        if let Correlation::Via {
+            middle_table,
+            middle_key,
+            first,
+            second,
+        } = self.correlation
+        {
+            // Owners with a middle row that has a matching target: `every`
+            // becomes "no middle row has a target that fails".
+            let (outer, inner) = match self.mode {
+                Mode::Any => (Mode::Any, Mode::Any),
+                Mode::None => (Mode::None, Mode::Any),
+                Mode::Every => (Mode::None, Mode::AnyFailing),
+                Mode::AnyFailing => (Mode::Any, Mode::AnyFailing),
+            };
+            let inner = Exists {
+                mode: inner,
+                correlation: *second,
+                owner_table: middle_table,
+                owner_key: middle_key,
+                target_table: self.target_table,
+                target_key: self.target_key,
+                condition: self.condition.clone(),
+            };
+            let outer = Exists {
+                mode: outer,
+                correlation: *first,
+                owner_table: self.owner_table,
+                owner_key: self.owner_key,
+                target_table: middle_table,
+                target_key: middle_key,
+                condition: Some(vec![Piece::Related(Arc::new(inner))]),
+            };
+            return outer.render(owner, sql, params);
+        }
         let depth = owner.depth + 1;
         let target = Alias {
             table: self.target_table,
@@ -240,7 +294,7 @@ impl Exists {
             depth,
         };
         let target_alias = target.alias.as_deref().unwrap_or_default();
-        sql.push_str(if self.mode == Mode::Any {
+        sql.push_str(if matches!(self.mode, Mode::Any | Mode::AnyFailing) {
             "EXISTS (SELECT 1 FROM "
         } else {
             "NOT EXISTS (SELECT 1 FROM "
@@ -282,11 +336,13 @@ impl Exists {
                 sql.push_str(" = ");
                 owner_column(owner, self.owner_table, self.owner_key, sql);
             }
+            // Rendered above as two nested subqueries.
+            Correlation::Via { .. } => {}
         }
         if let Some(condition) = &self.condition {
             sql.push_str(" AND (");
             render(condition, &target, sql, params);
-            sql.push_str(if self.mode == Mode::Every {
+            sql.push_str(if matches!(self.mode, Mode::Every | Mode::AnyFailing) {
                 ") IS NOT TRUE"
             } else {
                 ")"

@@ -4,6 +4,7 @@ mod columns;
 mod entity;
 mod relations;
 mod sql;
+mod through;
 mod view;
 
 use proc_macro2::TokenStream;

@@ -21,7 +21,16 @@ pub fn relation(entity: &Entity<'_>, relation: &Relation, names: &Names) -> Toke
             belongs_to(&parts, entity.fields[*fk_field].ident)
         }
         RelationKind::ManyToMany { through, target_fk } => many_to_many(&parts, through, target_fk),
+        RelationKind::HasManyThrough {
+            through,
+            source,
+            source_span,
+        } => super::through::has_many_through(entity, relation, through, source, *source_span),
     };
+    let link = entity
+        .single_key()
+        .is_some()
+        .then(|| super::through::link(entity, relation));
     let handles = handles(&parts);
     let filter = filter(&parts, names);
     let accessor = accessor(&parts, names);
@@ -29,6 +38,7 @@ pub fn relation(entity: &Entity<'_>, relation: &Relation, names: &Names) -> Toke
     quote! {
         #marker
         #kind_impl
+        #link
         #handles
         #filter
         #accessor
@@ -76,6 +86,11 @@ fn filter(parts: &Parts<'_>, names: &Names) -> TokenStream {
                 "`.is(|target| ...)` or `.exists()`",
             )
         }
+        RelationKind::HasManyThrough { through, .. } => (
+            super::through::correlation(entity, relation, through),
+            quote!(ToMany),
+            "`.any(|target| ...)`, `.none(...)`, `.every(...)`, `.exists()` or `.is_empty()`",
+        ),
         RelationKind::ManyToMany { through, target_fk } => {
             let through_sql = super::sql::quote_ident(&through.value());
             let owner_key = format!(
@@ -177,7 +192,7 @@ impl<'a> Parts<'a> {
                 quote!(#option<#target>),
                 quote!(lazy_belongs_to_optional),
             ),
-            RelationKind::ManyToMany { .. } => (
+            RelationKind::ManyToMany { .. } | RelationKind::HasManyThrough { .. } => (
                 quote!(#private::ManyShared<#loaded>),
                 quote!(ManyToManyNode),
                 quote!(#vec<#target>),
@@ -207,7 +222,7 @@ impl<'a> Parts<'a> {
 }
 
 /// `UserPosts` for relation `posts` of `User`.
-fn marker_ident(entity: &Entity<'_>, relation: &Relation) -> syn::Ident {
+pub(super) fn marker_ident(entity: &Entity<'_>, relation: &Relation) -> syn::Ident {
     format_ident!(
         "{}{}",
         entity.ident,
@@ -294,6 +309,7 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
                     ::loader_runtime::__private::CountSql {
                         owner: <Self as ::loader_runtime::__private::HasMany>::SQL.foreign_key,
                         from: <#target as ::loader_runtime::__private::Entity>::META.sql.from,
+                        counted: "COUNT(*)",
                     };
             }
         }
@@ -447,9 +463,8 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
                         ),
                     },
                     owner_key: #owner_key,
-                    through: #through_sql,
-                    target_key: #target_key,
                     from: JOIN,
+                    distinct: false,
                 }
             };
         }
@@ -459,6 +474,7 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
             const COUNT: ::loader_runtime::__private::CountSql = ::loader_runtime::__private::CountSql {
                 owner: #owner_key,
                 from: <Self as ::loader_runtime::__private::ManyToMany>::SQL.from,
+                counted: "COUNT(*)",
             };
         }
     }
@@ -558,7 +574,7 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
             quote!(::core::option::Option<&#loaded>),
             quote!(.as_ref().map(#private::One::get)),
         ),
-        RelationKind::ManyToMany { .. } => (
+        RelationKind::ManyToMany { .. } | RelationKind::HasManyThrough { .. } => (
             quote!(#private::Related<'_, #loaded>),
             quote!(.as_related()),
         ),

@@ -58,6 +58,9 @@ pub struct CountSql {
     pub owner: &'static str,
     /// ` FROM "posts"`, or the join of a `many_to_many`.
     pub from: &'static str,
+    /// What is counted: `COUNT(*)`, or `COUNT(DISTINCT <target key>)` when
+    /// an owner can reach one target by several paths.
+    pub counted: &'static str,
 }
 
 /// A loaded target of relation `R` with the nested preloads `N`.
@@ -99,8 +102,10 @@ pub trait BelongsTo: Relation<Target: Keyed> {
     fn foreign_key(owner: &Self::Owner) -> Option<&<Self::Target as Keyed>::Key>;
 }
 
-/// The statements of a `many_to_many`, emitted by the derive as constants.
-/// Each selects the owner key from the join table, then the target's columns.
+/// The statements of a `many_to_many` or a `has_many` through other
+/// relations, emitted by the derive as constants. Each selects the owner key
+/// (from the join table or the last relation gone through), then the
+/// target's columns.
 #[derive(Debug, Clone, Copy)]
 pub struct ManyToManySql {
     /// The targets of the owners whose keys are bound to `?1` as one array,
@@ -111,20 +116,108 @@ pub struct ManyToManySql {
     /// The targets of one owner (`?1`), ordered by target key, without the
     /// owner key column.
     pub lazy: Sql,
-    /// The join table's qualified column that holds the owner key.
+    /// The qualified column that holds the owner key.
     pub owner_key: &'static str,
-    /// The quoted join table, `"post_tags"`.
-    pub through: &'static str,
-    /// The join table's qualified column that holds the target key.
-    pub target_key: &'static str,
     /// ` FROM <target> JOIN <join table> ON ...`.
     pub from: &'static str,
+    /// Whether an owner can reach one target by several paths (through a
+    /// `belongs_to` or a join table): its repeated rows are then read once,
+    /// a per-owner limit counts targets rather than rows, and a count
+    /// counts distinct targets.
+    pub distinct: bool,
 }
 
-/// A relation through a join table holding both keys (`#[many_to_many]`).
+/// A relation whose targets are found through a join: a join table holding
+/// both keys (`#[many_to_many]`) or other relations
+/// (`#[has_many(Comment, through = "posts")]`).
 pub trait ManyToMany: Relation<Owner: Keyed, Target: Keyed> {
     /// The statements.
     const SQL: ManyToManySql;
+}
+
+/// How the rows of a relation's target table lead back to their owners'
+/// keys: what a relation declared `through` it (or through a relation that
+/// goes through it) joins. Relative to the target table, unaliased; every
+/// other table is aliased after the relation's marker, so a chain can pass
+/// through one table several times.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Link {
+    /// What follows ` FROM <target>`: empty for a `has_many`, the join
+    /// table or owner table for the other kinds.
+    pub joins: &'static str,
+    /// The column that then holds the owner's key.
+    pub owner_key: &'static str,
+    /// Whether an owner reaches each target at most once.
+    pub unique: bool,
+    /// Whether each target has at most one owner.
+    pub single_owner: bool,
+}
+
+/// A relation that others can go through: `through = "..."` names it on its
+/// owner, or it is the relation followed on the middle entity. Implemented
+/// by the derive for every relation of an entity with a single-column key.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "relation `{Self}` cannot be gone through: its owner has no single-column primary key",
+    note = "a `has_many` through other relations groups its targets by the key of each entity on the way"
+)]
+pub trait Linked: Relation<Owner: Keyed> {
+    /// The joins from the target back to the owner's key.
+    const LINK: Link;
+}
+
+/// What a `has_many` through another relation needs of the relation it
+/// follows on the entity gone through.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    /// Its joins back to the middle entity's key.
+    pub link: Link,
+    /// How a relation filter finds its targets.
+    pub correlation: &'static crate::related::Correlation,
+}
+
+/// The [`Source`] of the relation whose preload handle is `handle`
+/// (`Post::comments`), which must lead to `T`. The derive of the entity that
+/// goes through names the handle, a function of the middle entity: a
+/// relation it lacks is rustc's "no function or associated item named
+/// `comments` found for struct `Post`", and one to another entity is
+/// "type mismatch resolving `<PostAuthor as Relation>::Target == Comment`",
+/// each on the `source` literal.
+#[doc(hidden)]
+pub const fn source<T, R>(handle: fn() -> crate::preload::With<R>) -> Source
+where
+    R: Linked<Target = T> + crate::related::Correlated,
+{
+    let _ = handle;
+    Source {
+        link: R::LINK,
+        correlation: const { &R::CORRELATION },
+    }
+}
+
+/// `."author_id"` from `"posts"."author_id"` and the table `"posts"`: a
+/// qualified column's part after its table, for writing the column with
+/// another alias at compile time.
+#[doc(hidden)]
+pub const fn column_after_table(qualified: &'static str, table: &'static str) -> &'static str {
+    let (q, t) = (qualified.as_bytes(), table.as_bytes());
+    if q.len() <= t.len() {
+        panic!("a qualified column must start with its table");
+    }
+    let mut index = 0;
+    while index < t.len() {
+        if q[index] != t[index] {
+            panic!("a qualified column must start with its table");
+        }
+        index += 1;
+    }
+    let (_, rest) = q.split_at(t.len());
+    match core::str::from_utf8(rest) {
+        Ok(rest) => rest,
+        Err(_) => panic!("a qualified column must start with its table"),
+    }
 }
 
 pub(crate) fn missing<R: Relation>(key: Option<&impl std::fmt::Debug>, sql: &'static str) -> Error {

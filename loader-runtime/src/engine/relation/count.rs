@@ -72,7 +72,7 @@ impl<R: Counted> Kind for Counting<R> {
         let (sql, params) = count(
             io.backend,
             R::COUNT.owner,
-            R::COUNT.from,
+            (R::COUNT.counted, R::COUNT.from),
             filter,
             handle.scope(),
         );

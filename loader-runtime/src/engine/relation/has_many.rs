@@ -212,5 +212,6 @@ pub(crate) fn select_parts<R: HasMany>() -> SelectParts<'static> {
         owner: Some(R::SQL.foreign_key),
         owner_column: false,
         primary_key: target.sql.primary_key,
+        repeats: false,
     }
 }

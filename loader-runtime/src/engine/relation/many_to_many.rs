@@ -1,5 +1,6 @@
-//! `many_to_many`: a join table holds both keys; one JOIN reads the targets
-//! of every owner, and a target shared by several owners is decoded once.
+//! `many_to_many` and `has_many` through other relations: one JOIN reads
+//! the targets of every owner, and a target shared by several owners is
+//! decoded once.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -27,13 +28,18 @@ pub struct Joined<O: Keyed, T: Keyed> {
 
 impl<O: Keyed, T: Keyed> Sink for Joined<O, T> {
     fn row(&mut self, row: &Row<'_>, sql: &str) -> Result<()> {
-        let owner_key: O::Key = row.get(0).map_err(|source| Error::Decode {
+        // NULL where a relation gone through has a nullable key (a row
+        // that belongs to no owner), read when the owners are every row.
+        let owner_key: Option<O::Key> = row.get(0).map_err(|source| Error::Decode {
             entity: O::META.name,
-            column: "key of the join table",
+            column: "owner key of the join",
             key: None,
             sql: sql.to_owned().into(),
             source: source.into_source(),
         })?;
+        let Some(owner_key) = owner_key else {
+            return Ok(());
+        };
         // The target's key columns, after the owner key in column 0.
         let key_column = 1 + T::META.primary_key.first().copied().unwrap_or(0);
         let target_key: T::Key = match row.get(key_column) {
@@ -102,6 +108,7 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
             owner: Some(R::SQL.owner_key),
             owner_column: true,
             primary_key: target.sql.primary_key,
+            repeats: R::SQL.distinct,
         };
         let sink = Joined {
             owner_keys: Vec::new(),
@@ -124,9 +131,16 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
         let owner_index = owner_index(owners);
         let mut owner_of = Vec::with_capacity(sink.owner_keys.len());
         let mut target_of = Vec::with_capacity(sink.owner_keys.len());
-        // A keyless read also sees join rows of no loaded owner.
+        // A keyless read also sees join rows of no loaded owner. Where an
+        // owner can reach a target by several paths, its rows for that
+        // target are adjacent (ordered by owner, then target): one is kept.
+        let mut last = None;
         for (key, target) in sink.owner_keys.iter().zip(sink.target_of) {
             if let Some(&owner) = owner_index.get(key) {
+                if R::SQL.distinct && last == Some((owner, target)) {
+                    continue;
+                }
+                last = Some((owner, target));
                 owner_of.push(owner);
                 target_of.push(target);
             }

@@ -1,0 +1,252 @@
+//! Going through relations: how each relation's target rows lead back to
+//! its owners' keys (`impl Linked`), and the statements of a `has_many`
+//! through another relation, assembled at compile time from the constants
+//! of the relations it goes through. The relation followed on the middle
+//! entity is found through its preload handle (`Post::comments`), so a
+//! missing one is rustc's own "no function named `comments`" on the
+//! `source` literal.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+
+use super::relations::marker_ident;
+use super::sql::quote_ident;
+use crate::model::{Entity, Relation, RelationKind};
+
+/// The alias of the table a relation joins when another goes through it:
+/// `"__loader_PostTags"`, unique per relation, so one statement can pass
+/// through the same table several times.
+fn alias(marker: &syn::Ident) -> String {
+    quote_ident(&format!("__loader_{marker}"))
+}
+
+/// The constant holding what a `has_many` through another relation needs
+/// of the relation it follows: `__USER_COMMENTS_SOURCE`.
+fn source_const(marker: &syn::Ident) -> syn::Ident {
+    format_ident!(
+        "__{}_SOURCE",
+        heck::ToShoutySnakeCase::to_shouty_snake_case(marker.to_string().as_str())
+    )
+}
+
+/// `impl Linked` for a relation declared directly (not through another),
+/// on an entity with a single-column key.
+pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
+    let private = quote!(::loader_runtime::__private);
+    let marker = marker_ident(entity, relation);
+    let target = &relation.target;
+    let target_sql = quote!(<#target as #private::Entity>::META.sql);
+    let alias = alias(&marker);
+    let link = match &relation.kind {
+        RelationKind::HasMany { .. } | RelationKind::HasOne { .. } => quote! {
+            #private::Link {
+                joins: "",
+                owner_key: <Self as #private::HasMany>::SQL.foreign_key,
+                unique: true,
+                single_owner: true,
+            }
+        },
+        RelationKind::ManyToMany { through, target_fk } => {
+            let target_key = format!("{alias}.{}", quote_ident(&target_fk.value()));
+            let owner_key = format!("{alias}.{}", quote_ident(&relation.fk.value()));
+            let joins = format!(
+                " JOIN {} AS {alias} ON {target_key} = ",
+                quote_ident(&through.value())
+            );
+            quote! {
+                #private::Link {
+                    joins: #private::concatcp!(#joins, #target_sql.primary_key),
+                    owner_key: #owner_key,
+                    unique: false,
+                    single_owner: false,
+                }
+            }
+        }
+        RelationKind::BelongsTo { fk_field, .. } => {
+            let Some(key) = entity.single_key() else {
+                return TokenStream::new();
+            };
+            let table = quote_ident(&entity.table);
+            let fk = format!("{alias}.{}", quote_ident(&entity.fields[*fk_field].column));
+            let owner_key = format!("{alias}.{}", quote_ident(&key.column));
+            let joins = format!(" JOIN {table} AS {alias} ON {fk} = ");
+            quote! {
+                #private::Link {
+                    joins: #private::concatcp!(#joins, #target_sql.primary_key),
+                    owner_key: #owner_key,
+                    unique: true,
+                    single_owner: false,
+                }
+            }
+        }
+        RelationKind::HasManyThrough { .. } => return TokenStream::new(),
+    };
+    quote! {
+        #[automatically_derived]
+        impl #private::Linked for #marker {
+            const LINK: #private::Link = #link;
+        }
+    }
+}
+
+/// A `has_many` through relation `through` of this entity, then relation
+/// `source` of the entity it leads to: the checks that the chain connects,
+/// its `Linked` and `ManyToMany` impls (one JOIN per relation gone
+/// through, the middle rows never decoded) and its count.
+pub fn has_many_through(
+    entity: &Entity<'_>,
+    relation: &Relation,
+    through: &syn::LitStr,
+    source: &str,
+    source_span: Span,
+) -> TokenStream {
+    let private = quote!(::loader_runtime::__private);
+    let marker = marker_ident(entity, relation);
+    let target = &relation.target;
+    // Checked in `check.rs`: a `has_many`, `has_one` or `many_to_many` here.
+    let Some(first) = entity
+        .relations
+        .iter()
+        .find(|other| other.name.unraw() == through.value().as_str())
+    else {
+        return TokenStream::new();
+    };
+    let first_marker = marker_ident(entity, first);
+    let middle = &first.target;
+    let source_const = source_const(&marker);
+    // The middle entity's preload handle of that name (`r#type` for a
+    // keyword).
+    let source_fn = match syn::parse_str::<syn::Ident>(source) {
+        Ok(_) => syn::Ident::new(source, source_span),
+        Err(_) => syn::Ident::new_raw(source, source_span),
+    };
+    let checks = quote_spanned! {source_span=>
+        #[doc(hidden)]
+        const #source_const: #private::Source = #private::source::<#target, _>(#middle::#source_fn);
+    };
+
+    let alias = alias(&marker);
+    let middle_sql = quote!(<#middle as #private::Entity>::META.sql);
+    let next = quote!(#source_const.link);
+    // From the target through the source relation to the middle's key, then
+    // from the middle (aliased) to the owner's key.
+    let (joins, owner_key, first_unique, first_single) = match &first.kind {
+        RelationKind::ManyToMany { through, target_fk } => {
+            let target_key = format!("{alias}.{}", quote_ident(&target_fk.value()));
+            let owner_key = format!("{alias}.{}", quote_ident(&first.fk.value()));
+            let join = format!(
+                " JOIN {} AS {alias} ON {target_key} = ",
+                quote_ident(&through.value())
+            );
+            (
+                quote!(#private::concatcp!(#next.joins, #join, #next.owner_key)),
+                quote!(#owner_key),
+                false,
+                false,
+            )
+        }
+        _ => {
+            let join = format!(" AS {alias} ON {alias}");
+            (
+                quote!(#private::concatcp!(
+                    #next.joins, " JOIN ", #middle_sql.table, #join,
+                    #private::column_after_table(#middle_sql.primary_key, #middle_sql.table),
+                    " = ", #next.owner_key
+                )),
+                quote!(#private::concatcp!(
+                    #alias,
+                    #private::column_after_table(
+                        <#first_marker as #private::HasMany>::SQL.foreign_key,
+                        #middle_sql.table,
+                    )
+                )),
+                true,
+                true,
+            )
+        }
+    };
+    let target_sql = quote!(<#target as #private::Entity>::META.sql);
+    let sql = quote!(#private::Sql);
+    let concat = quote!(#private::concatcp);
+    quote! {
+        #checks
+
+        #[automatically_derived]
+        impl #private::Linked for #marker {
+            const LINK: #private::Link = #private::Link {
+                joins: #joins,
+                owner_key: #owner_key,
+                unique: #first_unique && #next.unique && #next.single_owner,
+                single_owner: #first_single && #next.single_owner,
+            };
+        }
+
+        #[automatically_derived]
+        impl #private::ManyToMany for #marker {
+            const SQL: #private::ManyToManySql = {
+                const LINK: #private::Link = <#marker as #private::Linked>::LINK;
+                const KEY: &str = LINK.owner_key;
+                const FROM: &str = #concat!(" FROM ", #target_sql.table, LINK.joins);
+                const SELECT: &str = #concat!("SELECT ", KEY, ", ", #target_sql.column_list, FROM);
+                const LAZY: &str = #concat!("SELECT ", #target_sql.column_list, FROM, " WHERE ", KEY);
+                const ORDER: &str = #concat!(" ORDER BY ", KEY, ", ", #target_sql.primary_key);
+                #private::ManyToManySql {
+                    keyed: #sql {
+                        sqlite: #concat!(SELECT, " WHERE ", KEY, " IN rarray(?1)", ORDER),
+                        postgres: #concat!(SELECT, " WHERE ", KEY, " = ANY($1)", ORDER),
+                    },
+                    whole: #sql::both(#concat!(SELECT, ORDER)),
+                    lazy: #sql {
+                        sqlite: #concat!(LAZY, " = ?1 ORDER BY ", #target_sql.primary_key),
+                        postgres: #concat!(LAZY, " = $1 ORDER BY ", #target_sql.primary_key),
+                    },
+                    owner_key: KEY,
+                    from: FROM,
+                    distinct: !LINK.unique,
+                }
+            };
+        }
+
+        #[automatically_derived]
+        impl #private::Counted for #marker {
+            const COUNT: #private::CountSql = {
+                const SQL: #private::ManyToManySql = <#marker as #private::ManyToMany>::SQL;
+                #private::CountSql {
+                    owner: SQL.owner_key,
+                    from: SQL.from,
+                    counted: if SQL.distinct {
+                        #concat!("COUNT(DISTINCT ", #target_sql.primary_key, ")")
+                    } else {
+                        "COUNT(*)"
+                    },
+                }
+            };
+        }
+    }
+}
+
+/// How a relation filter finds the targets of a `has_many` through another
+/// relation: an `EXISTS` over the middle rows, then one over their targets.
+pub fn correlation(entity: &Entity<'_>, relation: &Relation, through: &syn::LitStr) -> TokenStream {
+    let private = quote!(::loader_runtime::__private);
+    let Some(first) = entity
+        .relations
+        .iter()
+        .find(|other| other.name.unraw() == through.value().as_str())
+    else {
+        return quote!(#private::Correlation::Child { target_fk: "" });
+    };
+    let marker = marker_ident(entity, relation);
+    let first_marker = marker_ident(entity, first);
+    let source_const = source_const(&marker);
+    let middle = &first.target;
+    quote! {
+        #private::Correlation::Via {
+            middle_table: <#middle as #private::Entity>::META.sql.table,
+            middle_key: <#middle as #private::Entity>::META.sql.primary_key,
+            first: &<#first_marker as #private::Correlated>::CORRELATION,
+            second: #source_const.correlation,
+        }
+    }
+}
