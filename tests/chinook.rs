@@ -922,6 +922,33 @@ fn artist_tracks_through_albums_and_paged() {
             got, expected_page,
             "{place}: page 2 of each artist's tracks"
         );
+        // The same page 2 by keyset for one artist: after the last track
+        // of page 1.
+        let first_page = Artist::query()
+            .filter(|a| a.artist_id.eq(90))
+            .preload(
+                Artist::tracks()
+                    .order_by(|t| t.name.asc())
+                    .limit_per_parent(5),
+            )
+            .all(&db)
+            .unwrap();
+        let last = first_page[0].tracks().iter().next_back().unwrap().track_id;
+        let second_page = Artist::query()
+            .filter(|a| a.artist_id.eq(90))
+            .preload(
+                Artist::tracks()
+                    .order_by(|t| t.name.asc())
+                    .after(&last)
+                    .limit_per_parent(5),
+            )
+            .all(&db)
+            .unwrap();
+        let keyset: Vec<i64> = second_page[0].tracks().iter().map(|t| t.track_id).collect();
+        assert_eq!(
+            keyset, expected_page[&90],
+            "{place}: keyset page 2 of artist 90"
+        );
 
         let genres = Genre::query().preload(Genre::albums()).all(&db).unwrap();
         let albums = collect(

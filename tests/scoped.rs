@@ -552,3 +552,154 @@ fn find_with_a_filter() {
         assert_eq!(by_hand.len(), 1);
     }
 }
+
+/// Keyset pagination of each user's posts: the posts after a cursor post
+/// in the preload's order (created_at descending, with ties, then id), at
+/// most 2 a user, one statement, equal to the hand-written comparison for
+/// every cursor; and walking one user's posts page by page by the last key
+/// seen reads each post once, in order.
+#[test]
+fn per_parent_keyset_pages() {
+    for db in dbs() {
+        let place = common::backend::name(&db);
+        let cursors = ids(&db, "SELECT id FROM posts WHERE id % 5 = 1 ORDER BY id");
+        assert!(cursors.len() > 3, "{place}");
+        for cursor in cursors {
+            db.reset_query_log();
+            let users = User::query()
+                .preload(
+                    User::posts()
+                        .order_by(|p| p.created_at.desc())
+                        .after(&cursor)
+                        .limit_per_parent(2),
+                )
+                .all(&db)
+                .unwrap();
+            assert_eq!(db.query_count(), 2, "{place}");
+            let expected = grouped(
+                &db,
+                &format!(
+                    "SELECT author_id, id FROM (
+                       SELECT p.author_id, p.id, p.created_at, ROW_NUMBER() OVER (
+                         PARTITION BY p.author_id ORDER BY p.created_at DESC, p.id) AS n
+                       FROM posts p, posts c WHERE c.id = {cursor}
+                         AND (p.created_at < c.created_at OR (p.created_at = c.created_at AND p.id > c.id))
+                     ) AS ranked WHERE n <= 2 ORDER BY author_id, n"
+                ),
+            );
+            for user in &users {
+                let got: Vec<i64> = user.posts().iter().map(|p| p.id).collect();
+                let want = expected.get(&user.id).cloned().unwrap_or_default();
+                assert_eq!(got, want, "{place}: cursor {cursor}, user {}", user.id);
+            }
+            // A count after the cursor counts what the pages would read.
+            let counted = User::query()
+                .preload(
+                    User::posts()
+                        .order_by(|p| p.created_at.desc())
+                        .after(&cursor)
+                        .count(),
+                )
+                .all(&db)
+                .unwrap();
+            let totals = grouped(
+                &db,
+                &format!(
+                    "SELECT p.author_id, COUNT(*) FROM posts p, posts c WHERE c.id = {cursor}
+                       AND (p.created_at < c.created_at OR (p.created_at = c.created_at AND p.id > c.id))
+                     GROUP BY p.author_id"
+                ),
+            );
+            for user in &counted {
+                let want = totals.get(&user.id).map_or(0, |rows| rows[0] as usize);
+                assert_eq!(user.posts_count(), want, "{place}: cursor {cursor}");
+            }
+        }
+        // Walk user 6's posts (6 of them, created_at ties) 2 at a time.
+        let all: Vec<i64> = ids(
+            &db,
+            "SELECT id FROM posts WHERE author_id = 6 ORDER BY created_at DESC, id",
+        );
+        assert_eq!(all.len(), 6, "{place}");
+        let mut walked = Vec::new();
+        let mut cursor: Option<i64> = None;
+        loop {
+            let mut posts = User::posts()
+                .order_by(|p| p.created_at.desc())
+                .limit_per_parent(2);
+            if let Some(cursor) = &cursor {
+                posts = posts.after(cursor);
+            }
+            let users = User::query()
+                .filter(|u| u.id.eq(6))
+                .preload(posts)
+                .all(&db)
+                .unwrap();
+            let page: Vec<i64> = users[0].posts().iter().map(|p| p.id).collect();
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 2 && walked.len() < 10, "{place}: {walked:?}");
+            cursor = page.last().copied();
+            walked.extend(page);
+        }
+        assert_eq!(walked, all, "{place}: every post once, in order");
+        // A cursor whose row is gone keeps no row.
+        let users = User::query()
+            .preload(User::posts().after(&999_999).limit_per_parent(2))
+            .all(&db)
+            .unwrap();
+        assert!(users.iter().all(|u| u.posts().is_empty()), "{place}");
+    }
+}
+
+/// Keyset pagination of a root query over a nullable column, ascending and
+/// descending: the pages, walked by the last key seen, are the whole
+/// ordering, `NULL`s where the database puts them (first ascending on
+/// SQLite, last on PostgreSQL).
+#[test]
+fn root_keyset_pages_over_a_nullable_column() {
+    for db in dbs() {
+        let place = common::backend::name(&db);
+        for descending in [false, true] {
+            let order = |u: &<User as Entity>::Columns| {
+                if descending {
+                    u.karma.desc()
+                } else {
+                    u.karma.asc()
+                }
+            };
+            let all: Vec<i64> = User::query()
+                .order_by(order)
+                .all(&db)
+                .unwrap()
+                .iter()
+                .map(|u| u.id)
+                .collect();
+            let direction = if descending { "DESC" } else { "ASC" };
+            assert_eq!(
+                all,
+                ids(
+                    &db,
+                    &format!("SELECT id FROM users ORDER BY karma {direction}, id")
+                ),
+                "{place}"
+            );
+            let mut walked = Vec::new();
+            let mut cursor: Option<i64> = None;
+            for _ in 0..20 {
+                let mut query = User::query().order_by(order).limit(4);
+                if let Some(cursor) = &cursor {
+                    query = query.after(cursor);
+                }
+                let page: Vec<i64> = query.all(&db).unwrap().iter().map(|u| u.id).collect();
+                if page.is_empty() {
+                    break;
+                }
+                cursor = page.last().copied();
+                walked.extend(page);
+            }
+            assert_eq!(walked, all, "{place}: karma {direction}");
+        }
+    }
+}

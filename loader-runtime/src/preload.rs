@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::diagnostics::Usage;
 pub use crate::distinct::Lacks;
 use crate::engine::{Io, Owners};
-use crate::entity::Entity;
+use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::relation::{Counted, Relation, Scoped};
 use crate::scope::{Expr, OrderBy, Scope};
@@ -131,6 +131,54 @@ impl<R: Relation, N: PreloadList<R::Target>> With<R, N> {
         R: Scoped,
     {
         self.scope.per_owner_offset = Some(offset.rows());
+        self
+    }
+
+    /// Keyset pagination: keeps the targets that come after the target
+    /// whose primary key is `key`, in the order given by
+    /// [`order_by`](With::order_by) (then by primary key), each column
+    /// compared as the database orders it. With
+    /// [`limit_per_parent`](With::limit_per_parent), "the next `n` after
+    /// this one" in one statement: `Post::comments().order_by(|c|
+    /// c.created_at.desc()).after(&last_seen).limit_per_parent(20)`. The
+    /// statement reads the cursor row's values itself, so the key is all a
+    /// client keeps; a key whose row no longer exists keeps no target.
+    ///
+    /// ```
+    /// use loader_runtime::{Db, Entity};
+    ///
+    /// #[derive(Entity)]
+    /// #[entity(table = "posts")]
+    /// #[has_many(Comment, fk = "post_id")]
+    /// struct Post { id: i64 }
+    ///
+    /// #[derive(Entity)]
+    /// #[entity(table = "comments")]
+    /// struct Comment { id: i64, post_id: i64, score: i64 }
+    ///
+    /// let db = Db::open_in_memory()?;
+    /// db.execute_batch(
+    ///     "CREATE TABLE posts (id INTEGER PRIMARY KEY);
+    ///      CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, score INTEGER NOT NULL);
+    ///      INSERT INTO posts VALUES (1);
+    ///      INSERT INTO comments VALUES (10, 1, 5), (11, 1, 9), (12, 1, 5), (13, 1, 1);",
+    /// )?;
+    /// let best = || Post::comments().order_by(|c| c.score.desc());
+    /// let page = Post::query().preload(best().limit_per_parent(2)).all(&db)?;
+    /// let ids: Vec<i64> = page[0].comments().iter().map(|c| c.id).collect();
+    /// assert_eq!(ids, [11, 10]);
+    /// // The next page: after the last comment seen (ties broken by key).
+    /// let page = Post::query().preload(best().after(&10).limit_per_parent(2)).all(&db)?;
+    /// let ids: Vec<i64> = page[0].comments().iter().map(|c| c.id).collect();
+    /// assert_eq!(ids, [12, 13]);
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    pub fn after(mut self, key: &<R::Target as Keyed>::Key) -> Self
+    where
+        R: Scoped,
+        R::Target: Keyed,
+    {
+        self.scope.after = Some(crate::types::ToValue::to_value(key));
         self
     }
 }

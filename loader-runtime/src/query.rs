@@ -111,6 +111,20 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
         self
     }
 
+    /// Keyset pagination: only the rows after the row whose primary key is
+    /// `key`, in the order given by [`order_by`](Query::order_by) (then by
+    /// primary key); with [`limit`](Query::limit), the next page without an
+    /// `OFFSET`. A key whose row no longer exists matches no row. See
+    /// [`With::after`](crate::With::after) for the same on each owner's
+    /// related rows.
+    pub fn after(mut self, key: &E::Key) -> Self
+    where
+        E: crate::Keyed,
+    {
+        self.scope.after = Some(crate::types::ToValue::to_value(key));
+        self
+    }
+
     /// Chooses how the preloads' statements name their owners, instead of
     /// letting the connection decide. By default a synchronous `Db` uses
     /// [`Form::Keys`] (a round trip costs it nothing on SQLite, and the

@@ -233,6 +233,9 @@ pub struct Scope<E> {
     pub(crate) per_owner: Option<u64>,
     /// How many of each owner's first targets to skip.
     pub(crate) per_owner_offset: Option<u64>,
+    /// A keyset cursor: only the rows after the row with this primary key,
+    /// in the scope's order.
+    pub(crate) after: Option<Value>,
     /// Where the preload was written, for reports about it.
     pub(crate) site: Option<&'static std::panic::Location<'static>>,
 }
@@ -246,6 +249,7 @@ impl<E> Default for Scope<E> {
             offset: None,
             per_owner: None,
             per_owner_offset: None,
+            after: None,
             site: None,
         }
     }
@@ -260,6 +264,7 @@ impl<E> Clone for Scope<E> {
             offset: self.offset,
             per_owner: self.per_owner,
             per_owner_offset: self.per_owner_offset,
+            after: self.after.clone(),
             site: self.site,
         }
     }
@@ -274,6 +279,7 @@ impl<E> fmt::Debug for Scope<E> {
             .field("offset", &self.offset)
             .field("per_owner", &self.per_owner)
             .field("per_owner_offset", &self.per_owner_offset)
+            .field("after", &self.after)
             .finish()
     }
 }
@@ -293,6 +299,7 @@ impl<E> Scope<E> {
             && self.offset.is_none()
             && self.per_owner.is_none()
             && self.per_owner_offset.is_none()
+            && self.after.is_none()
     }
 
     /// Whether the statement the derive emitted can be used as it is.

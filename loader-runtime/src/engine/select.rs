@@ -149,6 +149,16 @@ pub(crate) fn select<E>(
         filter.render(&mut conditions, &mut params);
         conditions.push(')');
     }
+    if let Some(key) = &scope.after {
+        next_condition(&mut conditions);
+        let cursor = Cursor {
+            backend,
+            table: parts.table,
+            primary_key: parts.primary_key,
+            key,
+        };
+        cursor.render(scope, &mut conditions, &mut params);
+    }
     let mut order = String::new();
     for (column, descending) in scope.order() {
         order.push_str(column);
@@ -250,11 +260,13 @@ pub(crate) fn select<E>(
 
 /// `SELECT <owner>, COUNT(*) ... GROUP BY <owner>`: how many related rows
 /// each owner has, without loading them (`counted` is `COUNT(*)` or a
-/// `COUNT(DISTINCT ...)`).
+/// `COUNT(DISTINCT ...)`; `target`, the target's table and primary key, for
+/// a keyset cursor).
 pub(crate) fn count<E>(
     backend: Backend,
     owner_column: &str,
     (counted, from): (&str, &str),
+    target: Option<(&'static str, &str)>,
     owner: OwnerFilter<'_>,
     scope: &Scope<E>,
 ) -> (String, Vec<Param>) {
@@ -278,6 +290,16 @@ pub(crate) fn count<E>(
         filter.render(&mut sql, &mut params);
         sql.push(')');
     }
+    if let (Some(key), Some((table, primary_key))) = (&scope.after, target) {
+        next(&mut sql);
+        let cursor = Cursor {
+            backend,
+            table,
+            primary_key,
+            key,
+        };
+        cursor.render(scope, &mut sql, &mut params);
+    }
     sql.push_str(" GROUP BY ");
     sql.push_str(owner_column);
     (sql, params.into_values())
@@ -285,4 +307,113 @@ pub(crate) fn count<E>(
 
 fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A keyset cursor: the rows strictly after the row whose primary key is
+/// `key`, in the scope's order (its `order_by` columns, then the primary
+/// key), each column compared as the database orders it, `NULL`s included
+/// (first in ascending order on SQLite, last on PostgreSQL). The cursor
+/// row's values are read by the statement itself, so a cursor is only a
+/// key; a cursor whose row no longer exists matches no row.
+struct Cursor<'a> {
+    backend: Backend,
+    table: &'static str,
+    primary_key: &'a str,
+    key: &'a Value,
+}
+
+impl Cursor<'_> {
+    const ALIAS: &'static str = "\"__loader_cursor\"";
+
+    fn render<E>(&self, scope: &Scope<E>, sql: &mut String, params: &mut Params) {
+        let order: Vec<(&'static str, bool)> = scope.order().collect();
+        sql.push_str("(EXISTS (SELECT 1");
+        self.from(sql, params);
+        sql.push_str(") AND (");
+        for (index, &(column, descending)) in order.iter().enumerate() {
+            for &(earlier, _) in &order[..index] {
+                self.equal(earlier, sql, params);
+                sql.push_str(" AND ");
+            }
+            self.after(column, descending, sql, params);
+            sql.push_str(" OR ");
+        }
+        for &(earlier, _) in &order {
+            self.equal(earlier, sql, params);
+            sql.push_str(" AND ");
+        }
+        sql.push_str(self.primary_key);
+        sql.push_str(" > ");
+        params.placeholder(sql, Param::Value(self.key.clone()));
+        sql.push_str("))");
+    }
+
+    /// ` FROM <table> AS <cursor> WHERE <cursor>.<pk> = ?N`.
+    fn from(&self, sql: &mut String, params: &mut Params) {
+        sql.push_str(" FROM ");
+        sql.push_str(self.table);
+        sql.push_str(" AS ");
+        sql.push_str(Self::ALIAS);
+        sql.push_str(" WHERE ");
+        self.aliased(self.primary_key, sql);
+        sql.push_str(" = ");
+        params.placeholder(sql, Param::Value(self.key.clone()));
+    }
+
+    /// `"posts"."title"` of the cursor row: `"__loader_cursor"."title"`.
+    fn aliased(&self, qualified: &str, sql: &mut String) {
+        match qualified.strip_prefix(self.table) {
+            Some(rest) if rest.starts_with('.') => {
+                sql.push_str(Self::ALIAS);
+                sql.push_str(rest);
+            }
+            _ => sql.push_str(qualified),
+        }
+    }
+
+    /// `(SELECT <cursor>.<column> FROM ... WHERE <cursor>.<pk> = ?N)`.
+    fn value(&self, column: &str, sql: &mut String, params: &mut Params) {
+        sql.push_str("(SELECT ");
+        self.aliased(column, sql);
+        self.from(sql, params);
+        sql.push(')');
+    }
+
+    /// The row's `column` equals the cursor's, `NULL` equal to `NULL`.
+    fn equal(&self, column: &str, sql: &mut String, params: &mut Params) {
+        sql.push_str(column);
+        sql.push_str(match self.backend {
+            Backend::Sqlite => " IS ",
+            Backend::Postgres => " IS NOT DISTINCT FROM ",
+        });
+        self.value(column, sql, params);
+    }
+
+    /// The row's `column` comes after the cursor's in this direction:
+    /// `(<cursor> IS NULL AND <row> IS NOT NULL) OR <row> > <cursor>` where
+    /// `NULL`s come first, `(<row> IS NULL AND <cursor> IS NOT NULL) OR
+    /// ...` where they come last.
+    fn after(&self, column: &str, descending: bool, sql: &mut String, params: &mut Params) {
+        let nulls_first = matches!(
+            (self.backend, descending),
+            (Backend::Sqlite, false) | (Backend::Postgres, true)
+        );
+        sql.push_str("((");
+        if nulls_first {
+            self.value(column, sql, params);
+            sql.push_str(" IS NULL AND ");
+            sql.push_str(column);
+            sql.push_str(" IS NOT NULL");
+        } else {
+            sql.push_str(column);
+            sql.push_str(" IS NULL AND ");
+            self.value(column, sql, params);
+            sql.push_str(" IS NOT NULL");
+        }
+        sql.push_str(") OR ");
+        sql.push_str(column);
+        sql.push_str(if descending { " < " } else { " > " });
+        self.value(column, sql, params);
+        sql.push(')');
+    }
 }

@@ -73,6 +73,10 @@ impl<R: Counted> Kind for Counting<R> {
             io.backend,
             R::COUNT.owner,
             (R::COUNT.counted, R::COUNT.from),
+            Some((
+                <R::Target as Entity>::META.sql.table,
+                <R::Target as Entity>::META.sql.primary_key,
+            )),
             filter,
             handle.scope(),
         );
