@@ -13,9 +13,9 @@ use crate::ctxt::Ctxt;
 use crate::model::{Entity, Field, Relation, RelationKind};
 use crate::suggest;
 use crate::symbol::{
-    self, BELONGS_TO, COLUMN, ENTITY, FIELD_KEYS, FK, HAS_MANY, HAS_MANY_KEYS, HAS_ONE,
-    MANY_TO_MANY, MANY_TO_MANY_KEYS, NAME, PRIMARY_KEY, RELATION_KEYS, SOURCE, STRUCT_KEYS, TABLE,
-    TARGET_FK, THROUGH,
+    self, AS, BELONGS_TO, COLUMN, ENTITY, FIELD_KEYS, FK, HAS_MANY, HAS_MANY_KEYS, HAS_ONE,
+    HAS_ONE_KEYS, MANY_TO_MANY, MANY_TO_MANY_KEYS, NAME, PRIMARY_KEY, RELATION_KEYS, SOURCE,
+    STRUCT_KEYS, TABLE, TARGET_FK, THROUGH,
 };
 
 /// Parses `input` into a model. Returns `None` when the input is not a struct
@@ -32,11 +32,14 @@ pub fn parse<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Entity<'a>> {
 
     let mut table = None;
     let mut raw_relations = Vec::new();
+    let mut raw_polymorphic = Vec::new();
     for attr in &input.attrs {
         if attr.path().is_ident(ENTITY) {
             parse_struct_entity_attr(cx, attr, &mut table);
         } else if let Some(kind) = RawKind::of(attr) {
             raw_relations.extend(parse_relation(cx, attr, kind));
+        } else if attr.path().is_ident(crate::symbol::POLYMORPHIC) {
+            raw_polymorphic.extend(crate::polymorphic::parse(cx, attr));
         }
     }
 
@@ -59,7 +62,9 @@ pub fn parse<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Entity<'a>> {
                 if let Some(span) = parse_field_entity_attr(cx, attr, &mut column) {
                     primary_keys.push((fields.len(), span));
                 }
-            } else if RawKind::of(attr).is_some() {
+            } else if RawKind::of(attr).is_some()
+                || attr.path().is_ident(crate::symbol::POLYMORPHIC)
+            {
                 cx.error_spanned_by(
                     attr,
                     format!(
@@ -87,6 +92,10 @@ pub fn parse<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Entity<'a>> {
         .into_iter()
         .filter_map(|raw| resolve_relation(cx, input, &fields, raw))
         .collect();
+    let polymorphic = raw_polymorphic
+        .into_iter()
+        .filter_map(|raw| crate::polymorphic::resolve(cx, input, &fields, raw))
+        .collect();
     let table = match table {
         Some(lit) => lit.value(),
         None => input.ident.unraw().to_string().to_snake_case(),
@@ -98,6 +107,7 @@ pub fn parse<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Entity<'a>> {
         fields,
         primary_key,
         relations,
+        polymorphic,
     })
 }
 
@@ -282,6 +292,7 @@ impl RawKind {
         match self {
             RawKind::ManyToMany => MANY_TO_MANY_KEYS,
             RawKind::HasMany => HAS_MANY_KEYS,
+            RawKind::HasOne => HAS_ONE_KEYS,
             _ => RELATION_KEYS,
         }
     }
@@ -296,6 +307,7 @@ struct RawRelation {
     through: Option<LitStr>,
     target_fk: Option<LitStr>,
     source: Option<LitStr>,
+    poly: Option<LitStr>,
 }
 
 /// The identifier in `name = "..."`, or `None` after reporting why it is
@@ -341,6 +353,7 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
         let mut through: Option<LitStr> = None;
         let mut target_fk: Option<LitStr> = None;
         let mut source: Option<LitStr> = None;
+        let mut poly: Option<LitStr> = None;
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -389,6 +402,7 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
                 Some(THROUGH) => &mut through,
                 Some(TARGET_FK) => &mut target_fk,
                 Some(SOURCE) => &mut source,
+                Some(AS) => &mut poly,
                 _ => continue,
             };
             match slot.is_some() {
@@ -399,9 +413,9 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
                 true => {}
             }
         }
-        Ok((target, fk, name, through, target_fk, source))
+        Ok((target, fk, name, through, target_fk, source, poly))
     });
-    let (target, fk, name, through, target_fk, source) = match parsed {
+    let (target, fk, name, through, target_fk, source, poly) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => {
             cx.syn_error(error);
@@ -435,6 +449,20 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
             TARGET_FK,
             "the join table's column that holds the target's key",
         );
+    } else if let Some(poly) = &poly {
+        // The inverse of a polymorphic relation: its keys are that
+        // relation's.
+        require(&Some(poly.clone()), AS, "the target's polymorphic relation");
+        for other in [&fk, &through].into_iter().flatten() {
+            cx.error_spanned_by(
+                other,
+                format!(
+                    "`as = \"{}\"` takes its keys from the polymorphic relation it names on the target; remove this key",
+                    poly.value()
+                ),
+            );
+            misused = true;
+        }
     } else if let (RawKind::HasMany, Some(through)) = (kind, &through) {
         // Through another relation: the keys are those of the relations
         // gone through.
@@ -464,8 +492,9 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
     let name = name.and_then(|lit| relation_name(cx, &lit));
     // A relation through another one is named by its `through` literal
     // where others are by their `fk`.
-    let fk = match (kind, &through) {
-        (RawKind::HasMany, Some(through)) => Some(through.clone()),
+    let fk = match (kind, &through, &poly) {
+        (_, _, Some(poly)) => Some(poly.clone()),
+        (RawKind::HasMany, Some(through), _) => Some(through.clone()),
         _ => fk,
     };
     let fk = fk.filter(|_| complete)?;
@@ -477,6 +506,7 @@ fn parse_relation(cx: &Ctxt, attr: &Attribute, kind: RawKind) -> Option<RawRelat
         through,
         target_fk,
         source,
+        poly,
     })
 }
 
@@ -538,6 +568,10 @@ fn resolve_relation(
         reserved_to_raw(cx, field)
     };
     let kind = match raw.kind {
+        RawKind::HasMany | RawKind::HasOne if raw.poly.is_some() => RelationKind::HasManyAs {
+            poly: raw.poly?,
+            one: raw.kind == RawKind::HasOne,
+        },
         RawKind::HasMany if raw.through.is_some() => {
             let through = raw.through?;
             let source = match raw.source {
@@ -607,7 +641,7 @@ fn resolve_relation(
 
 /// Keywords become raw identifiers (`r#type`); `self`, `super`, `crate` and
 /// `Self` cannot, and are an error.
-fn reserved_to_raw(cx: &Ctxt, ident: Ident) -> Option<Ident> {
+pub(crate) fn reserved_to_raw(cx: &Ctxt, ident: Ident) -> Option<Ident> {
     let text = ident.to_string();
     if matches!(text.as_str(), "self" | "Self" | "super" | "crate" | "_") {
         cx.error_spanned_by(&ident, format!("`{text}` cannot be used as a name here"));
@@ -639,7 +673,7 @@ fn plural(word: &str) -> String {
 }
 
 /// Whether `ty` is written `Option<...>` (with any path prefix).
-fn is_option(ty: &Type) -> bool {
+pub(crate) fn is_option(ty: &Type) -> bool {
     let Type::Path(path) = ty else {
         return false;
     };

@@ -32,6 +32,12 @@ fn through_relations(cx: &Ctxt, entity: &Entity<'_>) {
             Some(RelationKind::HasMany { .. })
             | Some(RelationKind::HasOne { .. })
             | Some(RelationKind::ManyToMany { .. }) => {}
+            Some(RelationKind::HasManyAs { .. }) => cx.error_spanned_by(
+                through,
+                format!(
+                    "`{name}` cannot go through `{wanted}`, the inverse of a polymorphic relation: a `has_many` goes through a plain `has_many`, `has_one` or `many_to_many` of `{owner}`"
+                ),
+            ),
             Some(RelationKind::BelongsTo { .. }) => cx.error_spanned_by(
                 through,
                 format!(

@@ -12,6 +12,7 @@ mod ctxt;
 mod expand;
 mod fallback;
 mod model;
+mod polymorphic;
 mod sql_type;
 mod suggest;
 mod symbol;
@@ -27,7 +28,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// what is generated.
 #[proc_macro_derive(
     Entity,
-    attributes(entity, has_many, has_one, belongs_to, many_to_many)
+    attributes(entity, has_many, has_one, belongs_to, many_to_many, polymorphic)
 )]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

@@ -14,6 +14,31 @@ pub struct Entity<'a> {
     /// Indexes into `fields`: one, or several for a composite key.
     pub primary_key: Vec<usize>,
     pub relations: Vec<Relation>,
+    /// `#[polymorphic(...)]` relations.
+    pub polymorphic: Vec<Polymorphic>,
+}
+
+/// A relation to one of several entities, named by a type column and an id
+/// column of this entity (`#[polymorphic(...)]`).
+pub struct Polymorphic {
+    /// The relation's name: `Comment::commentable()`, `comment.commentable()`.
+    pub name: Ident,
+    /// The index in `fields` of the id column.
+    pub fk_field: usize,
+    /// The `fk = "..."` literal, where a key type mismatch is reported.
+    pub fk: LitStr,
+    /// The index in `fields` of the type column.
+    pub type_field: usize,
+    /// Each target and the value of the type column that names it.
+    pub targets: Vec<PolymorphicTarget>,
+}
+
+pub struct PolymorphicTarget {
+    pub path: Path,
+    /// The variant of the generated enum: the path's last segment.
+    pub variant: Ident,
+    /// The type column's value for this target, `"post"`.
+    pub value: LitStr,
 }
 
 /// A field mapped to a column.
@@ -52,6 +77,10 @@ pub enum RelationKind {
     /// or `many_to_many`, checked in `check.rs`), then the relation named
     /// `source` of the entity it leads to (found by the compiler). The
     /// relation's `fk` is the `through` literal.
+    /// The inverse of the polymorphic relation named `poly` of the target
+    /// (`#[has_many(Comment, as = "commentable")]`): a `has_many`, or a
+    /// `has_one` when `one`. The relation's `fk` is the `as` literal.
+    HasManyAs { poly: LitStr, one: bool },
     HasManyThrough {
         through: LitStr,
         source: String,
@@ -67,7 +96,10 @@ impl Relation {
             RelationKind::HasMany { .. } | RelationKind::HasManyThrough { .. } => {
                 crate::symbol::HAS_MANY
             }
-            RelationKind::HasOne { .. } => crate::symbol::HAS_ONE,
+            RelationKind::HasOne { .. } | RelationKind::HasManyAs { one: true, .. } => {
+                crate::symbol::HAS_ONE
+            }
+            RelationKind::HasManyAs { one: false, .. } => crate::symbol::HAS_MANY,
             RelationKind::BelongsTo { .. } => crate::symbol::BELONGS_TO,
             RelationKind::ManyToMany { .. } => crate::symbol::MANY_TO_MANY,
         }
@@ -80,6 +112,7 @@ impl Relation {
             RelationKind::HasMany { .. }
                 | RelationKind::ManyToMany { .. }
                 | RelationKind::HasManyThrough { .. }
+                | RelationKind::HasManyAs { one: false, .. }
         )
     }
 

@@ -11,6 +11,12 @@ pub const BELONGS_TO: &str = "belongs_to";
 pub const HAS_ONE: &str = "has_one";
 /// `#[many_to_many(Target, through = "...", fk = "...", target_fk = "...")]`.
 pub const MANY_TO_MANY: &str = "many_to_many";
+/// `#[polymorphic(Post = "post", Photo = "photo", fk = "...", type_column = "...", name = "...")]`.
+pub const POLYMORPHIC: &str = "polymorphic";
+/// `type_column = "..."` in a `polymorphic`: the column naming the target.
+pub const TYPE_COLUMN: &str = "type_column";
+/// The keys `polymorphic` takes besides its targets.
+pub const POLYMORPHIC_KEYS: &[&str] = &[NAME, FK, TYPE_COLUMN];
 
 /// `#[entity(table = "...")]`.
 pub const TABLE: &str = "table";
@@ -36,9 +42,15 @@ pub const STRUCT_KEYS: &[&str] = &[TABLE];
 pub const FIELD_KEYS: &[&str] = &[PRIMARY_KEY, COLUMN];
 /// The keys `has_one` and `belongs_to` take after their target.
 pub const RELATION_KEYS: &[&str] = &[FK, NAME];
-/// The keys `has_many` takes after its target: `fk`, or `through` (and
-/// `source`) for a relation through another one.
-pub const HAS_MANY_KEYS: &[&str] = &[FK, NAME, THROUGH, SOURCE];
+/// The keys `has_many` takes after its target: `fk`, `through` (and
+/// `source`) for a relation through another one, or `as` for the inverse
+/// of a polymorphic relation.
+pub const HAS_MANY_KEYS: &[&str] = &[FK, NAME, THROUGH, SOURCE, AS];
+/// The keys `has_one` takes after its target.
+pub const HAS_ONE_KEYS: &[&str] = &[FK, NAME, AS];
+/// `as = "..."` in a `has_many` or `has_one`: the target's polymorphic
+/// relation this is the inverse of.
+pub const AS: &str = "as";
 /// The keys `many_to_many` takes after its target.
 pub const MANY_TO_MANY_KEYS: &[&str] = &[THROUGH, FK, TARGET_FK, NAME];
 

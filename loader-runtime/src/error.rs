@@ -102,6 +102,26 @@ pub enum Error {
         /// The preload to write instead.
         suggestion: String,
     },
+    /// The type column of a polymorphic relation names none of its targets
+    /// (`#[polymorphic(...)]`).
+    #[error(
+        "`{entity}.{column}`{} holds `{value}`, which is not a target of relation `{relation}` (one of {expected})",
+        key_suffix(.key)
+    )]
+    UnknownType {
+        /// The entity holding the type column.
+        entity: &'static str,
+        /// The polymorphic relation.
+        relation: &'static str,
+        /// The type column.
+        column: &'static str,
+        /// The value it holds.
+        value: String,
+        /// The primary key of the offending row.
+        key: Option<String>,
+        /// The type values the relation knows, quoted and comma-separated.
+        expected: String,
+    },
     /// The one statement of a batch of loads failed (a dataloader's): every
     /// caller of the batch gets this, sharing the cause.
     #[error("a batched load failed: {0}")]

@@ -137,6 +137,7 @@ mod executor;
 mod loaded;
 mod monitor;
 mod onto;
+mod polymorphic;
 #[cfg(feature = "r2d2")]
 pub mod pool;
 pub mod preload;
@@ -166,6 +167,7 @@ pub use executor::Executor;
 pub use loaded::Loaded;
 pub use monitor::{DEFAULT_LOG_CAPACITY, Monitor, PoolWait, QueryRecord};
 pub use onto::{Held, Onto, onto};
+pub use polymorphic::Poly;
 pub use preload::{Count, Has, HasCount, Preload, PreloadList, With};
 pub use query::Query;
 pub use related::RelationFilter;

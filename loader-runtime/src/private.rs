@@ -3,6 +3,8 @@
 
 pub use ::const_format::concatcp;
 pub use ::core;
+#[cfg(feature = "serde")]
+pub use ::serde;
 
 pub use crate::column::Column;
 pub use crate::engine::relation::{
@@ -13,6 +15,10 @@ pub use crate::entity::{Entity, EntityMeta, EntitySql, ForeignKey, Keyed};
 pub use crate::error::Result;
 pub use crate::executor::Executor;
 pub use crate::loaded::Loaded;
+pub use crate::polymorphic::{
+    AddNested, Assemble, HasPoly, Poly, PolyChild, PolyNode, Polymorphic, PolymorphicTarget,
+    TypeField, poly_child, unknown_type,
+};
 pub use crate::preload::{
     Count, Has, HasCount, Many, ManyShared, One, Preload, PreloadList, Related, With,
 };
@@ -21,7 +27,7 @@ pub use crate::related::{Correlated, Correlation, RelationFilter, ToMany, ToOne}
 pub use crate::relation::{
     BelongsTo, CountSql, Counted, HasMany, HasManySql, Link, Linked, ManyToMany, ManyToManySql,
     Relation, Scoped, Source, column_after_table, lazy_belongs_to, lazy_belongs_to_optional,
-    lazy_has_many, lazy_has_one, lazy_many_to_many, source,
+    lazy_has_many, lazy_has_one, lazy_many_to_many, lazy_polymorphic, lazy_unknown_type, source,
 };
 pub use crate::row::BoxError;
 pub use crate::row::{FieldError, Row};
@@ -87,4 +93,10 @@ pub fn find_by<E: Entity, X: Executor>(db: X, key: ::std::vec::Vec<Param>) -> X:
 /// A key column's value as a parameter.
 pub fn param(value: &dyn crate::types::ToValue) -> Param {
     Param::of(value)
+}
+
+/// The type a polymorphic relation's type field names, if any.
+#[inline(always)]
+pub fn type_name<F: TypeField + ?Sized>(field: &F) -> Option<&str> {
+    field.type_name()
 }

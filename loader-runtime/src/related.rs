@@ -20,6 +20,16 @@ pub enum Correlation {
         /// `"posts"."author_id"`.
         target_fk: &'static str,
     },
+    /// Like `Child`, for the inverse of a polymorphic relation: the
+    /// target's type column must also name the owner's type.
+    TypedChild {
+        /// `"comments"."commentable_id"`.
+        target_fk: &'static str,
+        /// `"comments"."commentable_type"`.
+        type_column: &'static str,
+        /// The owner's type as an SQL string literal, `'post'`.
+        type_sql: &'static str,
+    },
     /// The owner's qualified foreign key holds the target's key
     /// (`belongs_to`).
     Parent {
@@ -306,6 +316,21 @@ impl Exists {
                 target.column(target_fk, sql);
                 sql.push_str(" = ");
                 owner_column(owner, self.owner_table, self.owner_key, sql);
+            }
+            Correlation::TypedChild {
+                target_fk,
+                type_column,
+                type_sql,
+            } => {
+                push_table(sql, self.target_table, target_alias);
+                sql.push_str(" WHERE ");
+                target.column(target_fk, sql);
+                sql.push_str(" = ");
+                owner_column(owner, self.owner_table, self.owner_key, sql);
+                sql.push_str(" AND ");
+                target.column(type_column, sql);
+                sql.push_str(" = ");
+                sql.push_str(type_sql);
             }
             Correlation::Parent { owner_fk } => {
                 push_table(sql, self.target_table, target_alias);

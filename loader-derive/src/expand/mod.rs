@@ -2,6 +2,7 @@
 
 mod columns;
 mod entity;
+mod polymorphic;
 mod relations;
 mod sql;
 mod through;
@@ -72,8 +73,19 @@ fn generate(entity: &Entity<'_>, with_relations: bool) -> TokenStream {
         .iter()
         .filter(|_| with_relations)
         .map(|relation| relations::marker_type(entity, relation));
+    let polymorphic_types = entity
+        .polymorphic
+        .iter()
+        .filter(|_| with_relations)
+        .map(|poly| polymorphic::types(entity, poly));
+    let polymorphic = entity
+        .polymorphic
+        .iter()
+        .filter(|_| with_relations)
+        .map(|poly| polymorphic::polymorphic(entity, poly, &names));
     quote! {
         #(#markers)*
+        #(#polymorphic_types)*
 
         const _: () = {
             #entity_impl
@@ -82,6 +94,7 @@ fn generate(entity: &Entity<'_>, with_relations: bool) -> TokenStream {
             #columns
             #view
             #(#relations)*
+            #(#polymorphic)*
         };
     }
 }

@@ -26,6 +26,9 @@ pub fn relation(entity: &Entity<'_>, relation: &Relation, names: &Names) -> Toke
             source,
             source_span,
         } => super::through::has_many_through(entity, relation, through, source, *source_span),
+        RelationKind::HasManyAs { poly, .. } => {
+            super::polymorphic::has_many_as(entity, relation, poly)
+        }
     };
     let link = entity
         .single_key()
@@ -86,6 +89,11 @@ fn filter(parts: &Parts<'_>, names: &Names) -> TokenStream {
                 "`.is(|target| ...)` or `.exists()`",
             )
         }
+        RelationKind::HasManyAs { .. } => (
+            super::polymorphic::correlation(entity, relation),
+            quote!(ToMany),
+            "`.any(|target| ...)`, `.none(...)`, `.every(...)`, `.exists()` or `.is_empty()`",
+        ),
         RelationKind::HasManyThrough { through, .. } => (
             super::through::correlation(entity, relation, through),
             quote!(ToMany),
@@ -166,13 +174,13 @@ impl<'a> Parts<'a> {
         let option = quote!(::core::option::Option);
         let vec = quote!(::std::vec::Vec);
         let (output, node, lazy_ty, lazy_fn) = match relation.kind {
-            RelationKind::HasMany { .. } => (
+            RelationKind::HasMany { .. } | RelationKind::HasManyAs { one: false, .. } => (
                 quote!(#private::Many<#loaded>),
                 quote!(HasManyNode),
                 quote!(#vec<#target>),
                 quote!(lazy_has_many),
             ),
-            RelationKind::HasOne { .. } => (
+            RelationKind::HasOne { .. } | RelationKind::HasManyAs { one: true, .. } => (
                 quote!(#option<#private::One<#loaded>>),
                 quote!(HasOneNode),
                 quote!(#option<#target>),
@@ -301,14 +309,13 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
 fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
     let counted = parts.relation.is_counted().then(|| {
         let marker = &parts.marker;
-        let target = parts.target;
         quote! {
             #[automatically_derived]
             impl ::loader_runtime::__private::Counted for #marker {
                 const COUNT: ::loader_runtime::__private::CountSql =
                     ::loader_runtime::__private::CountSql {
                         owner: <Self as ::loader_runtime::__private::HasMany>::SQL.foreign_key,
-                        from: <#target as ::loader_runtime::__private::Entity>::META.sql.from,
+                        from: <Self as ::loader_runtime::__private::HasMany>::SQL.from,
                         counted: "COUNT(*)",
                     };
             }
@@ -363,6 +370,7 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
                         ),
                     },
                     foreign_key: FK,
+                    from: #target_sql.from,
                 }
             };
 
@@ -566,11 +574,15 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
     // message above.
     let loaded = quote!(#private::Loaded<#target, __N>);
     let (return_ty, read) = match relation.kind {
-        RelationKind::HasMany { .. } => (quote!(&[#loaded]), quote!(.as_slice())),
+        RelationKind::HasMany { .. } | RelationKind::HasManyAs { one: false, .. } => {
+            (quote!(&[#loaded]), quote!(.as_slice()))
+        }
         RelationKind::BelongsTo {
             optional: false, ..
         } => (quote!(&#loaded), quote!(.get())),
-        RelationKind::BelongsTo { optional: true, .. } | RelationKind::HasOne { .. } => (
+        RelationKind::BelongsTo { optional: true, .. }
+        | RelationKind::HasOne { .. }
+        | RelationKind::HasManyAs { one: true, .. } => (
             quote!(::core::option::Option<&#loaded>),
             quote!(.as_ref().map(#private::One::get)),
         ),
@@ -679,7 +691,7 @@ fn count_accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
 /// A preload handle's name as a type (`loader_runtime::distinct`): one
 /// `Byte` of eight bits per byte of `name`, so that the compiler can tell
 /// whether a preload list already holds it.
-fn name_type(name: &str) -> TokenStream {
+pub(super) fn name_type(name: &str) -> TokenStream {
     let private = quote!(::loader_runtime::__private::distinct);
     name.bytes()
         .rev()

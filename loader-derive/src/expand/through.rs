@@ -80,6 +80,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                 }
             }
         }
+        RelationKind::HasManyAs { .. } => super::polymorphic::link(entity, relation),
         RelationKind::HasManyThrough { .. } => return TokenStream::new(),
     };
     quote! {

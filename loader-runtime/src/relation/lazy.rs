@@ -110,3 +110,33 @@ pub fn lazy_belongs_to<R: BelongsTo, X: Executor>(db: X, owner: &R::Owner) -> X:
             .ok_or_else(|| missing::<R>(key.as_ref(), sql.text(backend)))
     }))
 }
+
+/// The target of one type of a polymorphic relation, wrapped in the
+/// relation's enum by `wrap`; `Ok(None)` without a query when the key is
+/// `NULL` or the type column names another target.
+#[track_caller]
+pub fn lazy_polymorphic<R: BelongsTo, X: Executor, T: Send + 'static>(
+    db: X,
+    owner: &R::Owner,
+    wrap: fn(R::Target) -> T,
+) -> X::Output<Option<T>> {
+    let Some(key) = R::foreign_key(owner) else {
+        return db.run(Ready::new(None));
+    };
+    let sql = <R::Target as Entity>::META.sql.select_by_key;
+    db.run(Map::new(
+        lazy::<R>(sql, Param::of(key), Location::caller()),
+        move |rows: Vec<R::Target>, _| Ok(rows.into_iter().next().map(wrap)),
+    ))
+}
+
+/// A polymorphic relation's lazy load when the type column names none of
+/// its targets: [`Error::UnknownType`](crate::Error::UnknownType), without a
+/// query.
+pub fn lazy_unknown_type<M: crate::polymorphic::Polymorphic, X: Executor, T: Send + 'static>(
+    db: X,
+    owner: &M::Owner,
+) -> X::Output<Option<T>> {
+    let error = crate::polymorphic::unknown_type::<M>(owner);
+    db.run(Map::new(Ready::new(()), move |(), _| Err(error)))
+}

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 pub use lazy::{
     lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many,
+    lazy_polymorphic, lazy_unknown_type,
 };
 
 use crate::entity::{Entity, Keyed};
@@ -82,6 +83,11 @@ pub struct HasManySql {
     /// The qualified foreign key column, for statements assembled at run
     /// time (scoped preloads and counts).
     pub foreign_key: &'static str,
+    /// ` FROM "posts"`; for the inverse of a polymorphic relation, the
+    /// target's rows of the owner's type only, under the target table's
+    /// name (` FROM (SELECT * FROM "comments" WHERE ... = 'post') AS
+    /// "comments"`), so every statement and scope reads the same rows.
+    pub from: &'static str,
 }
 
 /// A relation whose target rows hold a foreign key to the owner's primary

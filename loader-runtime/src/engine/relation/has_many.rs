@@ -207,7 +207,7 @@ pub(crate) fn select_parts<R: HasMany>() -> SelectParts<'static> {
     let target = &<R::Target as Entity>::META;
     SelectParts {
         columns: target.sql.column_list,
-        from: target.sql.from,
+        from: R::SQL.from,
         table: target.sql.table,
         owner: Some(R::SQL.foreign_key),
         owner_column: false,
