@@ -461,8 +461,7 @@ pub fn has_many_as(entity: &Entity<'_>, relation: &Relation, poly: &syn::LitStr)
                 const COUNT: #private::CountSql = #private::CountSql {
                     owner: <Self as #private::HasMany>::SQL.foreign_key,
                     from: <Self as #private::HasMany>::SQL.from,
-                    counted: "COUNT(*)",
-                };
+                    };
             }
         }
     });
@@ -481,7 +480,7 @@ pub fn has_many_as(entity: &Entity<'_>, relation: &Relation, poly: &syn::LitStr)
                         postgres: #concat!(SELECT, " = ANY($1) ORDER BY ", FK, ", ", #target_sql.primary_key),
                     },
                     whole: #private::Sql::both(#concat!(
-                        "SELECT ", #target_sql.column_list, FROM, " ORDER BY ", FK, ", ", #target_sql.primary_key
+                        "SELECT ", #target_sql.column_list, FROM, " ORDER BY ", #target_sql.primary_key
                     )),
                     lazy: #private::Sql {
                         sqlite: #concat!(SELECT, " = ?1 ORDER BY ", #target_sql.primary_key),
@@ -528,6 +527,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
             owner_key: #child.owner_key,
             unique: true,
             single_owner: true,
+            owner_alias: ::core::option::Option::None,
         }
     }
 }

@@ -45,6 +45,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                 owner_key: <Self as #private::HasMany>::SQL.foreign_key,
                 unique: true,
                 single_owner: true,
+                owner_alias: ::core::option::Option::None,
             }
         },
         RelationKind::ManyToMany { through, target_fk } => {
@@ -60,6 +61,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                     owner_key: #owner_key,
                     unique: false,
                     single_owner: false,
+                    owner_alias: ::core::option::Option::None,
                 }
             }
         }
@@ -77,6 +79,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                     owner_key: #owner_key,
                     unique: true,
                     single_owner: false,
+                    owner_alias: ::core::option::Option::Some(#alias),
                 }
             }
         }
@@ -149,14 +152,19 @@ pub fn has_many_through(
         }
         _ => {
             let join = format!(" AS {alias} ON {alias}");
+            // A source that already joins the middle table (a `belongs_to`
+            // of it) lends its alias: no second join of the same rows.
             (
+                quote!(match #next.owner_alias {
+                    ::core::option::Option::Some(_) => #next.joins,
+                    ::core::option::Option::None => #private::concatcp!(
+                        #next.joins, " JOIN ", #middle_sql.table, #join,
+                        #private::column_after_table(#middle_sql.primary_key, #middle_sql.table),
+                        " = ", #next.owner_key
+                    ),
+                }),
                 quote!(#private::concatcp!(
-                    #next.joins, " JOIN ", #middle_sql.table, #join,
-                    #private::column_after_table(#middle_sql.primary_key, #middle_sql.table),
-                    " = ", #next.owner_key
-                )),
-                quote!(#private::concatcp!(
-                    #alias,
+                    #private::middle_alias(&#next, #alias),
                     #private::column_after_table(
                         <#first_marker as #private::HasMany>::SQL.foreign_key,
                         #middle_sql.table,
@@ -180,6 +188,7 @@ pub fn has_many_through(
                 owner_key: #owner_key,
                 unique: #first_unique && #next.unique && #next.single_owner,
                 single_owner: #first_single && #next.single_owner,
+                owner_alias: ::core::option::Option::None,
             };
         }
 
@@ -187,8 +196,26 @@ pub fn has_many_through(
         impl #private::ManyToMany for #marker {
             const SQL: #private::ManyToManySql = {
                 const LINK: #private::Link = <#marker as #private::Linked>::LINK;
-                const KEY: &str = LINK.owner_key;
-                const FROM: &str = #concat!(" FROM ", #target_sql.table, LINK.joins);
+                // Where an owner can reach a target by several paths, the
+                // distinct (owner, target key) pairs are found first on the
+                // keys alone, then the target rows joined once per pair: no
+                // repeated row is sent or decoded.
+                const PAIRS: &str = #concat!(
+                    " FROM ", #target_sql.table, " JOIN (SELECT DISTINCT ", LINK.owner_key,
+                    " AS \"__loader_owner\", ", #target_sql.primary_key, " AS \"__loader_key\" FROM ",
+                    #target_sql.table, LINK.joins, ") AS \"__loader_pairs\" ON \"__loader_pairs\".\"__loader_key\" = ",
+                    #target_sql.primary_key
+                );
+                const KEY: &str = if LINK.unique {
+                    LINK.owner_key
+                } else {
+                    "\"__loader_pairs\".\"__loader_owner\""
+                };
+                const FROM: &str = if LINK.unique {
+                    #concat!(" FROM ", #target_sql.table, LINK.joins)
+                } else {
+                    PAIRS
+                };
                 const SELECT: &str = #concat!("SELECT ", KEY, ", ", #target_sql.column_list, FROM);
                 const LAZY: &str = #concat!("SELECT ", #target_sql.column_list, FROM, " WHERE ", KEY);
                 const ORDER: &str = #concat!(" ORDER BY ", KEY, ", ", #target_sql.primary_key);
@@ -204,24 +231,16 @@ pub fn has_many_through(
                     },
                     owner_key: KEY,
                     from: FROM,
-                    distinct: !LINK.unique,
+                    shared: !(LINK.unique && LINK.single_owner),
                 }
             };
         }
 
         #[automatically_derived]
         impl #private::Counted for #marker {
-            const COUNT: #private::CountSql = {
-                const SQL: #private::ManyToManySql = <#marker as #private::ManyToMany>::SQL;
-                #private::CountSql {
-                    owner: SQL.owner_key,
-                    from: SQL.from,
-                    counted: if SQL.distinct {
-                        #concat!("COUNT(DISTINCT ", #target_sql.primary_key, ")")
-                    } else {
-                        "COUNT(*)"
-                    },
-                }
+            const COUNT: #private::CountSql = #private::CountSql {
+                owner: <#marker as #private::ManyToMany>::SQL.owner_key,
+                from: <#marker as #private::ManyToMany>::SQL.from,
             };
         }
     }

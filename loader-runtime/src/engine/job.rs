@@ -197,7 +197,6 @@ impl<E: Entity, P: PreloadList<E>> QueryJob<E, P> {
             owner: None,
             owner_column: false,
             primary_key: meta.sql.primary_key,
-            repeats: false,
         };
         let subquery = io.form == Form::Subquery;
         let scope = self.query.scope();

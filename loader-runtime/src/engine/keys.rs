@@ -29,21 +29,47 @@ pub(crate) fn owner_index<O: Keyed>(owners: &[O]) -> KeyMap<&O::Key, usize> {
 }
 
 /// Makes each owner's items one contiguous run and returns the run of each
-/// owner. Rows ordered by foreign key are already grouped; a collation that
-/// orders keys differently from Rust's equality (e.g. `NOCASE`) is put right
-/// with a stable sort, which keeps the order within each owner.
+/// owner, keeping the order of the items within each owner. Rows ordered
+/// by foreign key are already grouped; rows read in primary-key order (a
+/// whole child table) or under a collation that orders keys differently
+/// from Rust's equality (e.g. `NOCASE`) are grouped by a counting sort:
+/// one pass to count, one to place, in place.
 pub(crate) fn group_runs<T>(
-    items: Vec<T>,
+    mut items: Vec<T>,
     owner_of: Vec<usize>,
     owners: usize,
 ) -> (Vec<T>, Vec<(usize, usize)>) {
     if let Some(ranges) = runs(&owner_of, owners) {
         return (items, ranges);
     }
-    let mut pairs: Vec<(usize, T)> = owner_of.into_iter().zip(items).collect();
-    pairs.sort_by_key(|(owner, _)| *owner);
-    let (owner_of, items): (Vec<usize>, Vec<T>) = pairs.into_iter().unzip();
-    let ranges = runs(&owner_of, owners).unwrap_or_default();
+    // Where each owner's run starts, then where each item goes.
+    let mut next = vec![0usize; owners + 1];
+    for &owner in &owner_of {
+        next[owner + 1] += 1;
+    }
+    for owner in 0..owners {
+        next[owner + 1] += next[owner];
+    }
+    let ranges = (0..owners)
+        .map(|owner| (next[owner], next[owner + 1]))
+        .collect();
+    let mut destination: Vec<usize> = owner_of
+        .iter()
+        .map(|&owner| {
+            let place = next[owner];
+            next[owner] += 1;
+            place
+        })
+        .collect();
+    // Apply the permutation by following its cycles: each swap puts one
+    // item in its place.
+    for index in 0..items.len() {
+        while destination[index] != index {
+            let target = destination[index];
+            items.swap(index, target);
+            destination.swap(index, target);
+        }
+    }
     (items, ranges)
 }
 
@@ -76,6 +102,19 @@ mod tests {
         let (items, ranges) = group_runs(vec!['a', 'b', 'c'], vec![1, 1, 0], 3);
         assert_eq!(items, ['a', 'b', 'c']);
         assert_eq!(ranges, [(2, 3), (0, 2), (0, 0)]);
+    }
+
+    #[test]
+    fn items_in_key_order_are_grouped_in_that_order() {
+        // Children read in primary-key order: owners interleave.
+        let owner_of = vec![2, 0, 2, 1, 0, 2, 3, 1];
+        let items: Vec<usize> = (0..owner_of.len()).collect();
+        let (items, ranges) = group_runs(items, owner_of.clone(), 5);
+        assert_eq!(items, [1, 4, 3, 7, 0, 2, 5, 6]);
+        assert_eq!(ranges, [(0, 2), (2, 4), (4, 7), (7, 8), (8, 8)]);
+        for (owner, (start, end)) in ranges.into_iter().enumerate() {
+            assert!(items[start..end].iter().all(|&i| owner_of[i] == owner));
+        }
     }
 
     #[test]

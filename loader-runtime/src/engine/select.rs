@@ -39,10 +39,6 @@ pub(crate) struct SelectParts<'a> {
     pub owner_column: bool,
     /// The primary key column(s), the last tie-breaker of every ordering.
     pub primary_key: &'a str,
-    /// Whether one owner's rows can repeat a target (a `has_many` through a
-    /// `belongs_to` or a join table): a per-owner limit then ranks with
-    /// `DENSE_RANK`, so that the repeats of a target share its rank.
-    pub repeats: bool,
 }
 
 /// An assembled statement.
@@ -187,11 +183,7 @@ pub(crate) fn select<E>(
             sql.push_str(" FROM (SELECT ");
             sql.push_str(&owner_select);
             sql.push_str(parts.columns);
-            sql.push_str(if parts.repeats {
-                ", DENSE_RANK() OVER (PARTITION BY "
-            } else {
-                ", ROW_NUMBER() OVER (PARTITION BY "
-            });
+            sql.push_str(", ROW_NUMBER() OVER (PARTITION BY ");
             sql.push_str(owner);
             sql.push_str(" ORDER BY ");
             sql.push_str(&order);
@@ -259,19 +251,18 @@ pub(crate) fn select<E>(
 }
 
 /// `SELECT <owner>, COUNT(*) ... GROUP BY <owner>`: how many related rows
-/// each owner has, without loading them (`counted` is `COUNT(*)` or a
-/// `COUNT(DISTINCT ...)`; `target`, the target's table and primary key, for
-/// a keyset cursor).
+/// each owner has, without loading them (`target`, the target's table and
+/// primary key, for a keyset cursor).
 pub(crate) fn count<E>(
     backend: Backend,
     owner_column: &str,
-    (counted, from): (&str, &str),
+    from: &str,
     target: Option<(&'static str, &str)>,
     owner: OwnerFilter<'_>,
     scope: &Scope<E>,
 ) -> (String, Vec<Param>) {
     let mut params = params_for(backend, &owner);
-    let mut sql = format!("SELECT {owner_column}, {counted}{from}");
+    let mut sql = format!("SELECT {owner_column}, COUNT(*){from}");
     let mut first = true;
     let mut next = |sql: &mut String| {
         sql.push_str(if std::mem::take(&mut first) {

@@ -53,22 +53,13 @@ pub fn lazy_has_one<R: HasMany, X: Executor>(
     db.run(Map::new(job, first))
 }
 
-/// The targets of one owner, with one query; a target the owner reaches
-/// by several paths (a `has_many` through a `belongs_to`) once.
+/// The targets of one owner, with one query.
 #[track_caller]
 pub fn lazy_many_to_many<R: ManyToMany, X: Executor>(
     db: X,
     owner: &R::Owner,
 ) -> X::Output<Vec<R::Target>> {
-    let job = lazy::<R>(R::SQL.lazy, Param::of(owner.key()), Location::caller());
-    if !R::SQL.distinct {
-        return db.run(job);
-    }
-    // Ordered by target key, so a target's repeats are adjacent.
-    db.run(Map::new(job, |mut rows: Vec<R::Target>, _| {
-        rows.dedup_by(|a, b| a.key() == b.key());
-        Ok(rows)
-    }))
+    by_owner_key::<R, X>(db, R::SQL.lazy, owner)
 }
 
 /// The target an owner refers to, with one query; `Ok(None)` without a

@@ -59,9 +59,6 @@ pub struct CountSql {
     pub owner: &'static str,
     /// ` FROM "posts"`, or the join of a `many_to_many`.
     pub from: &'static str,
-    /// What is counted: `COUNT(*)`, or `COUNT(DISTINCT <target key>)` when
-    /// an owner can reach one target by several paths.
-    pub counted: &'static str,
 }
 
 /// A loaded target of relation `R` with the nested preloads `N`.
@@ -75,8 +72,8 @@ pub struct HasManySql {
     /// Children of the owners whose keys are bound to `?1` as one array,
     /// ordered by foreign key, then primary key.
     pub keyed: Sql,
-    /// Every child, ordered by foreign key, then primary key: used when the
-    /// owners are every row of their table.
+    /// Every child, in primary-key order: used when the owners are every
+    /// row of their table (the engine groups the children by owner).
     pub whole: Sql,
     /// The children of one owner (`?1`), ordered by primary key.
     pub lazy: Sql,
@@ -124,13 +121,14 @@ pub struct ManyToManySql {
     pub lazy: Sql,
     /// The qualified column that holds the owner key.
     pub owner_key: &'static str,
-    /// ` FROM <target> JOIN <join table> ON ...`.
+    /// ` FROM <target> JOIN <join table> ON ...`; for a relation through
+    /// others whose owner can reach a target by several paths, the target
+    /// joined to the distinct (owner, target key) pairs, so no row repeats.
     pub from: &'static str,
-    /// Whether an owner can reach one target by several paths (through a
-    /// `belongs_to` or a join table): its repeated rows are then read once,
-    /// a per-owner limit counts targets rather than rows, and a count
-    /// counts distinct targets.
-    pub distinct: bool,
+    /// Whether a target can belong to several owners (a tag of many posts):
+    /// each is then decoded once and shared. A `has_many` through
+    /// `has_many` relations has none such, and skips the lookup.
+    pub shared: bool,
 }
 
 /// A relation whose targets are found through a join: a join table holding
@@ -158,6 +156,21 @@ pub struct Link {
     pub unique: bool,
     /// Whether each target has at most one owner.
     pub single_owner: bool,
+    /// The alias under which `joins` already joins the owner's own table
+    /// (a `belongs_to`'s), whose key `owner_key` is: a relation going
+    /// through this one reads the owner's other columns there instead of
+    /// joining the table again.
+    pub owner_alias: Option<&'static str>,
+}
+
+/// The alias a relation going through `link` reads the middle entity's
+/// columns under: the one `link` already joined, or `own`.
+#[doc(hidden)]
+pub const fn middle_alias(link: &Link, own: &'static str) -> &'static str {
+    match link.owner_alias {
+        Some(alias) => alias,
+        None => own,
+    }
 }
 
 /// A relation that others can go through: `through = "..."` names it on its

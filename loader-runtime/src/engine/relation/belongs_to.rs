@@ -109,7 +109,6 @@ impl<R: BelongsTo, N: PreloadList<R::Target>, G: Found<R, N>> Kind for Targets<R
             owner: Some(target.sql.primary_key),
             owner_column: false,
             primary_key: target.sql.primary_key,
-            repeats: false,
         };
         let filter = OwnerFilter::Subquery {
             owners,

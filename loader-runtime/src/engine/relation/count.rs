@@ -72,7 +72,7 @@ impl<R: Counted> Kind for Counting<R> {
         let (sql, params) = count(
             io.backend,
             R::COUNT.owner,
-            (R::COUNT.counted, R::COUNT.from),
+            R::COUNT.from,
             Some((
                 <R::Target as Entity>::META.sql.table,
                 <R::Target as Entity>::META.sql.primary_key,

@@ -127,7 +127,8 @@ fn receive<R: HasMany>(
     let mut previous = None;
     for (index, child) in rows.iter().enumerate() {
         let key = R::foreign_key(child);
-        // Rows come ordered by foreign key: look a key up once per run.
+        // Rows by key set come ordered by foreign key: look a key up once
+        // per run (a whole table comes in primary-key order).
         let owner = match previous {
             Some((previous_key, owner)) if previous_key == key => owner,
             _ => key.and_then(|key| owner_index.get(key).copied()),
@@ -212,6 +213,5 @@ pub(crate) fn select_parts<R: HasMany>() -> SelectParts<'static> {
         owner: Some(R::SQL.foreign_key),
         owner_column: false,
         primary_key: target.sql.primary_key,
-        repeats: false,
     }
 }

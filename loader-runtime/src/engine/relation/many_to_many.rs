@@ -18,12 +18,14 @@ use crate::relation::{ManyToMany, Target};
 use crate::row::Row;
 
 /// The rows of a join: each row's owner key and target, the targets
-/// decoded once each.
+/// decoded once each (unless no target can come twice).
 pub struct Joined<O: Keyed, T: Keyed> {
     owner_keys: Vec<O::Key>,
     target_of: Vec<usize>,
     targets: Vec<T>,
     target_index: KeyMap<T::Key, usize>,
+    /// Whether a target can come in several rows (shared by owners).
+    shared: bool,
 }
 
 impl<O: Keyed, T: Keyed> Sink for Joined<O, T> {
@@ -40,6 +42,12 @@ impl<O: Keyed, T: Keyed> Sink for Joined<O, T> {
         let Some(owner_key) = owner_key else {
             return Ok(());
         };
+        if !self.shared {
+            self.targets.push(decode(row, 1, sql)?);
+            self.owner_keys.push(owner_key);
+            self.target_of.push(self.targets.len() - 1);
+            return Ok(());
+        }
         // The target's key columns, after the owner key in column 0.
         let key_column = 1 + T::META.primary_key.first().copied().unwrap_or(0);
         let target_key: T::Key = match row.get(key_column) {
@@ -108,13 +116,13 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
             owner: Some(R::SQL.owner_key),
             owner_column: true,
             primary_key: target.sql.primary_key,
-            repeats: R::SQL.distinct,
         };
         let sink = Joined {
             owner_keys: Vec::new(),
             target_of: Vec::new(),
             targets: Vec::new(),
             target_index: KeyMap::default(),
+            shared: R::SQL.shared,
         };
         let constants = (R::SQL.whole, R::SQL.keyed);
         let mut read = read(io, &parts, constants, filter, handle.scope(), sink);
@@ -131,16 +139,16 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
         let owner_index = owner_index(owners);
         let mut owner_of = Vec::with_capacity(sink.owner_keys.len());
         let mut target_of = Vec::with_capacity(sink.owner_keys.len());
-        // A keyless read also sees join rows of no loaded owner. Where an
-        // owner can reach a target by several paths, its rows for that
-        // target are adjacent (ordered by owner, then target): one is kept.
-        let mut last = None;
+        // A keyless read also sees join rows of no loaded owner. Rows come
+        // ordered by owner key: look a key up once per run.
+        let mut previous: Option<(&<R::Owner as Keyed>::Key, Option<usize>)> = None;
         for (key, target) in sink.owner_keys.iter().zip(sink.target_of) {
-            if let Some(&owner) = owner_index.get(key) {
-                if R::SQL.distinct && last == Some((owner, target)) {
-                    continue;
-                }
-                last = Some((owner, target));
+            let owner = match previous {
+                Some((previous_key, owner)) if previous_key == key => owner,
+                _ => owner_index.get(key).copied(),
+            };
+            previous = Some((key, owner));
+            if let Some(owner) = owner {
                 owner_of.push(owner);
                 target_of.push(target);
             }
