@@ -255,6 +255,12 @@ fn best_floor_has_many(conn: &Connection) -> u64 {
         "SELECT id, author_id, title FROM posts ORDER BY id",
         post_of,
     );
+    counting_sort_graph(users, posts)
+}
+
+/// Posts in key order grouped under their users by a counting sort into
+/// one buffer; the checksum of the graph.
+fn counting_sort_graph(users: Vec<User>, posts: Vec<Post>) -> u64 {
     let index: HashMap<i64, usize> = users.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
     let owner: Vec<Option<usize>> = posts
         .iter()
@@ -680,6 +686,37 @@ impl PostgresFloor {
         self.client.query(&statement, params).unwrap()
     }
 
+    /// Users × posts by the fastest code found (see `best_floor_has_many`).
+    fn best_has_many(&mut self) -> u64 {
+        let users: Vec<User> = self
+            .query("SELECT id, username FROM users ORDER BY id", &[])
+            .iter()
+            .map(pg_user)
+            .collect();
+        let posts: Vec<Post> = self
+            .query("SELECT id, author_id, title FROM posts ORDER BY id", &[])
+            .iter()
+            .map(pg_post)
+            .collect();
+        counting_sort_graph(users, posts)
+    }
+
+    /// Both tables read and decoded, no grouping.
+    fn decode_only_has_many(&mut self) -> u64 {
+        let users: Vec<User> = self
+            .query("SELECT id, username FROM users ORDER BY id", &[])
+            .iter()
+            .map(pg_user)
+            .collect();
+        let posts: Vec<Post> = self
+            .query("SELECT id, author_id, title FROM posts ORDER BY id", &[])
+            .iter()
+            .map(pg_post)
+            .collect();
+        let sum = users.iter().fold(0, |sum, u| mix(sum, u.id));
+        posts.iter().fold(sum, |sum, p| mix(sum, p.id))
+    }
+
     fn run(&mut self, shape: Shape) -> u64 {
         match shape {
             Shape::BelongsTo => {
@@ -736,6 +773,16 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
         ("floor", Box::new(|| floor.borrow_mut().run(shape))),
         ("preload", Box::new(|| preload(&db, shape))),
     ];
+    if shape == Shape::HasMany {
+        variants.push((
+            "best floor",
+            Box::new(|| floor.borrow_mut().best_has_many()),
+        ));
+        variants.push((
+            "decode only",
+            Box::new(|| floor.borrow_mut().decode_only_has_many()),
+        ));
+    }
     if parents <= 10_000 {
         variants.push(("lazy", Box::new(|| lazy(&db, shape))));
     }
@@ -753,6 +800,9 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
             let start = Instant::now();
             let sum = black_box(run());
             times[index].push(start.elapsed());
+            if *name == "decode only" {
+                continue;
+            }
             assert_eq!(sum, expected, "{name} disagrees with floor on PostgreSQL");
         }
     }
@@ -767,7 +817,7 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
             median: Some(median(times)),
             note: String::new(),
             statements: match *name {
-                "floor" => Some(shape.statements()),
+                "floor" | "best floor" | "decode only" => Some(shape.statements()),
                 "lazy" => None,
                 _ => Some(statements),
             },
