@@ -580,3 +580,63 @@ fn relation_filters_over_chains_match_hand_written_sql() {
         assert_eq!(counts, want, "{place}");
     }
 }
+
+/// On PostgreSQL at 10,000 users, 100,000 posts and 100,000 comments: a
+/// filter through posts to their comments is planned as semi-joins (each
+/// user at most once), without sorting either child table, and returns
+/// what the hand-written query returns.
+#[test]
+fn a_filter_through_a_chain_plans_as_semi_joins_on_postgres() {
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    db.execute_batch(
+        "CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE categories (id BIGINT PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE posts (id BIGINT PRIMARY KEY, author_id BIGINT NOT NULL, category_id BIGINT,
+                             title TEXT NOT NULL);
+         CREATE INDEX posts_author_id ON posts (author_id);
+         CREATE TABLE comments (id BIGINT PRIMARY KEY, post_id BIGINT NOT NULL, score BIGINT);
+         CREATE INDEX comments_post_id ON comments (post_id);
+         INSERT INTO users SELECT i, 'user ' || i FROM generate_series(1, 10000) AS i;
+         INSERT INTO posts SELECT i, (i * 7919) % 10000 + 1, NULL, 'post ' || i FROM generate_series(1, 100000) AS i;
+         INSERT INTO comments SELECT i, (i * 104729) % 100000 + 1, i % 1000 FROM generate_series(1::int8, 100000::int8) AS i;
+         ANALYZE users; ANALYZE posts; ANALYZE comments;",
+    )
+    .unwrap();
+    db.reset_query_log();
+    let users = User::query()
+        .filter(|u| u.comments().any(|c| c.score.ge(950)))
+        .all(&db)
+        .unwrap();
+    let sql = db.query_log()[0].sql.to_string();
+    let expected: Vec<i64> = integer_rows(
+        &db,
+        "SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM posts p JOIN comments c ON c.post_id = p.id
+         WHERE p.author_id = u.id AND c.score >= 950) ORDER BY id",
+    )
+    .into_iter()
+    .map(|row| row[0].unwrap())
+    .collect();
+    let got: Vec<i64> = users.iter().map(|u| u.id).collect();
+    assert_eq!(got, expected);
+    assert!(expected.len() > 100, "{}", expected.len());
+    let mut client = db.postgres().unwrap();
+    let mut transaction = client.transaction().unwrap();
+    let plan: Vec<String> = transaction
+        .query(&format!("EXPLAIN {sql}"), &[&950i64])
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<_, String>(0))
+        .collect();
+    transaction.commit().unwrap();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("Semi Join") || plan.contains("HashAggregate") || plan.contains("Unique"),
+        "EXISTS planned as a semi-join:\n{plan}"
+    );
+    let sorts_children = plan.lines().zip(plan.lines().skip(1)).any(|(line, next)| {
+        line.contains("Sort") && (next.contains("on posts") || next.contains("on comments"))
+    });
+    assert!(!sorts_children, "no sort of a child table:\n{plan}");
+}

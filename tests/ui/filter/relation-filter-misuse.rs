@@ -25,4 +25,6 @@ fn main() {
     let _ = User::query().filter(|u| u.posts().any(|_p| u.name.eq("ada")));
     // `any` is for relations with many targets; a belongs_to has `is`.
     let _ = Post::query().filter(|p| p.author().any(|u| u.name.eq("ada")));
+    // A filter on another entity's relation: posts' authors, in a query of users.
+    let _ = User::query().filter(|_u| Post::columns().author().exists());
 }
