@@ -249,13 +249,25 @@ fn posts_with_authors(posts: Vec<Post>, authors: impl Iterator<Item = User>) -> 
 /// grouped by a counting sort into one buffer, so each user's posts are a
 /// slice in key order.
 fn best_floor_has_many(conn: &Connection) -> u64 {
+    let (users, posts) = users_and_posts(conn);
+    counting_sort_graph(users, posts)
+}
+
+/// Users and posts, each read and decoded in primary-key order.
+fn users_and_posts(conn: &Connection) -> (Vec<User>, Vec<Post>) {
     let users = all(conn, "SELECT id, username FROM users ORDER BY id", user_of);
     let posts = all(
         conn,
         "SELECT id, author_id, title FROM posts ORDER BY id",
         post_of,
     );
-    counting_sort_graph(users, posts)
+    (users, posts)
+}
+
+/// The checksum of what was decoded, ungrouped.
+fn decoded_checksum(users: &[User], posts: &[Post]) -> u64 {
+    let sum = users.iter().fold(0, |sum, u| mix(sum, u.id));
+    posts.iter().fold(sum, |sum, p| mix(sum, p.id))
 }
 
 /// Posts in key order grouped under their users by a counting sort into
@@ -292,14 +304,8 @@ fn counting_sort_graph(users: Vec<User>, posts: Vec<Post>) -> u64 {
 /// The physical limit of users × posts: both tables read and decoded, no
 /// grouping (its checksum differs from the others').
 fn decode_only_has_many(conn: &Connection) -> u64 {
-    let users = all(conn, "SELECT id, username FROM users ORDER BY id", user_of);
-    let posts = all(
-        conn,
-        "SELECT id, author_id, title FROM posts ORDER BY id",
-        post_of,
-    );
-    let sum = users.iter().fold(0, |sum, u| mix(sum, u.id));
-    posts.iter().fold(sum, |sum, p| mix(sum, p.id))
+    let (users, posts) = users_and_posts(conn);
+    decoded_checksum(&users, &posts)
 }
 
 /// The old floor: the library's former strategy written by hand (children
@@ -686,8 +692,8 @@ impl PostgresFloor {
         self.client.query(&statement, params).unwrap()
     }
 
-    /// Users × posts by the fastest code found (see `best_floor_has_many`).
-    fn best_has_many(&mut self) -> u64 {
+    /// Users and posts, each read and decoded in primary-key order.
+    fn users_and_posts(&mut self) -> (Vec<User>, Vec<Post>) {
         let users: Vec<User> = self
             .query("SELECT id, username FROM users ORDER BY id", &[])
             .iter()
@@ -698,23 +704,19 @@ impl PostgresFloor {
             .iter()
             .map(pg_post)
             .collect();
+        (users, posts)
+    }
+
+    /// Users × posts by the fastest code found (see `best_floor_has_many`).
+    fn best_has_many(&mut self) -> u64 {
+        let (users, posts) = self.users_and_posts();
         counting_sort_graph(users, posts)
     }
 
     /// Both tables read and decoded, no grouping.
     fn decode_only_has_many(&mut self) -> u64 {
-        let users: Vec<User> = self
-            .query("SELECT id, username FROM users ORDER BY id", &[])
-            .iter()
-            .map(pg_user)
-            .collect();
-        let posts: Vec<Post> = self
-            .query("SELECT id, author_id, title FROM posts ORDER BY id", &[])
-            .iter()
-            .map(pg_post)
-            .collect();
-        let sum = users.iter().fold(0, |sum, u| mix(sum, u.id));
-        posts.iter().fold(sum, |sum, p| mix(sum, p.id))
+        let (users, posts) = self.users_and_posts();
+        decoded_checksum(&users, &posts)
     }
 
     fn run(&mut self, shape: Shape) -> u64 {
