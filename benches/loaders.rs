@@ -1170,9 +1170,16 @@ fn document(table: &str) -> String {
          Regenerate with `cargo bench --bench loaders -- --write-docs` (about ten minutes; `--quick` for a\n\
          smaller run). Each variant runs interleaved with the others in one process (Diesel in its own\n\
          process, timed inside it, after a warm-up run) on the same SQLite file (WAL) or in-memory\n\
-         database; the table gives medians. Every variant checksums its graph and must agree with `floor`.\n\n\
-         - `floor`: the best hand-written rusqlite code for the same result: prepared statements, no key set\n\
-           when the parents are the whole table (else one `rarray` parameter), children grouped with a HashMap.\n\
+         database; the table gives medians. Every variant checksums its graph and must agree with `floor`\n\
+         (but `decode only`). `× floor` is the ratio to `best floor` where the shape has one, else to `floor`.\n\n\
+         - `best floor` (users × posts): the fastest hand-written code found for the same graph: both tables read\n\
+           in primary-key order (a rowid table's own order: no index walk, no sort), each child's parent found\n\
+           with one hash lookup, children grouped by a counting sort into one buffer (a slice per parent, in key\n\
+           order).\n\
+         - `decode only` (users × posts): both tables read and decoded, nothing grouped: the physical limit.\n\
+         - `floor`: the former floor, the library's earlier strategy written by hand: prepared statements, no\n\
+           key set when the parents are the whole table (else one `rarray` parameter), children read in\n\
+           foreign-key order and grouped with a HashMap.\n\
          - `preload`: `User::query().preload(User::posts())` and the like.\n\
          - `lazy`: the lazy accessor in a loop (the N+1 path), up to 10,000 parents.\n\
          - `diesel`: Diesel 2.3 `belonging_to(&parents)` + `grouped_by` (`benches/diesel-peer`).\n\
