@@ -447,21 +447,24 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
                     " ON ", #target_key, " = ", #target_sql.primary_key
                 );
                 ::loader_runtime::__private::ManyToManySql {
+                    // Ordered by the join table's two keys (the target's key by
+                    // the join condition): its primary key's order, so the
+                    // database reads the join table in order and sorts nothing.
                     keyed: ::loader_runtime::__private::Sql {
                         sqlite: ::loader_runtime::__private::concatcp!(
                             "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
                             " WHERE ", #owner_key, " IN rarray(?1) ORDER BY ", #owner_key, ", ",
-                            #target_sql.primary_key
+                            #target_key
                         ),
                         postgres: ::loader_runtime::__private::concatcp!(
                             "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
                             " WHERE ", #owner_key, " = ANY($1) ORDER BY ", #owner_key, ", ",
-                            #target_sql.primary_key
+                            #target_key
                         ),
                     },
                     whole: ::loader_runtime::__private::Sql::both(::loader_runtime::__private::concatcp!(
                         "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
-                        " ORDER BY ", #owner_key, ", ", #target_sql.primary_key
+                        " ORDER BY ", #owner_key, ", ", #target_key
                     )),
                     lazy: ::loader_runtime::__private::Sql {
                         sqlite: ::loader_runtime::__private::concatcp!(
