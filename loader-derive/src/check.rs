@@ -10,6 +10,58 @@ pub fn check(cx: &Ctxt, entity: &Entity<'_>) {
     relation_names(cx, entity);
     owner_keys(cx, entity);
     through_relations(cx, entity);
+    polymorphic_names(cx, entity);
+}
+
+/// A polymorphic relation's name becomes `Entity::name()`, `value.name()`
+/// and `value.load_name(&db)` like any relation's: unique among the
+/// entity's relations and fields, and not a generated function's.
+fn polymorphic_names(cx: &Ctxt, entity: &Entity<'_>) {
+    for (index, poly) in entity.polymorphic.iter().enumerate() {
+        let name = poly.name.unraw().to_string();
+        let clash = entity
+            .relations
+            .iter()
+            .map(|relation| relation.name.unraw().to_string())
+            .chain(
+                entity.polymorphic[..index]
+                    .iter()
+                    .map(|other| other.name.unraw().to_string()),
+            )
+            .any(|other| other == name);
+        if clash {
+            cx.error_spanned_by(
+                &poly.name,
+                format!(
+                    "`{}` already has a relation named `{name}`; give this one another `name`",
+                    entity.ident
+                ),
+            );
+        }
+        if RESERVED_NAMES.contains(&name.as_str()) {
+            cx.error_spanned_by(
+                &poly.name,
+                format!(
+                    "a relation cannot be named `{name}`: the derive already generates `{}::{name}`; the reserved names are {}",
+                    entity.ident,
+                    symbol::list(RESERVED_NAMES)
+                ),
+            );
+        }
+        if entity
+            .fields
+            .iter()
+            .any(|f| f.ident.unraw() == name.as_str())
+        {
+            cx.error_spanned_by(
+                &poly.name,
+                format!(
+                    "relation `{name}` has the name of the field `{}.{name}`; `value.{name}` and `value.{name}()` would read different things. Choose another `name`",
+                    entity.ident
+                ),
+            );
+        }
+    }
 }
 
 /// A `has_many` through another relation goes through a `has_many`,

@@ -255,7 +255,11 @@ pub fn correlation(entity: &Entity<'_>, relation: &Relation, through: &syn::LitS
         .iter()
         .find(|other| other.name.unraw() == through.value().as_str())
     else {
-        return quote!(#private::Correlation::Child { target_fk: "" });
+        // `check.rs` reported the missing relation; nothing is generated
+        // for an entity with errors, so this is not reached.
+        return quote!(::core::compile_error!(
+            "a relation through another needs that relation on the same entity"
+        ));
     };
     let marker = marker_ident(entity, relation);
     let first_marker = marker_ident(entity, first);
