@@ -444,3 +444,93 @@ fn serializes_the_target_under_the_relation_name() {
     assert_eq!(json[1]["commentable"]["url"], "a.png");
     assert!(json[4]["commentable"].is_null());
 }
+
+/// Filtering by the polymorphic target: `c.commentable().post().is(...)`
+/// is one `EXISTS` over posts that also checks the type column, so a
+/// photo with a post's id does not match; combined with `or`, negated, and
+/// nested inside a filter through the inverse (where `comments` is an
+/// aliased subquery table), each equal to hand-written SQL.
+#[test]
+fn filters_by_the_target_of_each_type() {
+    type Case = (
+        &'static str,
+        fn() -> loader_runtime::Expr<Comment>,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "on a post titled Notes",
+            || Comment::columns().commentable().post().is(|p| p.title.eq("Notes")),
+            "SELECT c.id FROM comments c WHERE EXISTS (SELECT 1 FROM posts p WHERE p.id = c.commentable_id
+               AND c.commentable_type = 'post' AND p.title = 'Notes') ORDER BY c.id",
+        ),
+        (
+            "on an existing photo, or on a post by grace",
+            || {
+                let c = Comment::columns();
+                c.commentable()
+                    .photo()
+                    .exists()
+                    .or(c.commentable().post().is(|p| p.author().is(|u| u.name.eq("grace"))))
+            },
+            "SELECT c.id FROM comments c WHERE EXISTS (SELECT 1 FROM photos ph WHERE ph.id = c.commentable_id
+               AND c.commentable_type = 'photo') OR EXISTS (SELECT 1 FROM posts p JOIN users u ON u.id = p.author_id
+               WHERE p.id = c.commentable_id AND c.commentable_type = 'post' AND u.name = 'grace') ORDER BY c.id",
+        ),
+        (
+            "not on an existing post (NULL, dangling and photo comments included)",
+            || !Comment::columns().commentable().post().exists(),
+            "SELECT c.id FROM comments c WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.id = c.commentable_id
+               AND c.commentable_type = 'post') ORDER BY c.id",
+        ),
+    ];
+    for conn in conns(fill) {
+        let place = format!("{} {}", name(conn.sync()), conn.name());
+        for (what, filter, sql) in &cases {
+            let want: Vec<i64> = integer_rows(conn.sync(), sql)
+                .into_iter()
+                .map(|row| row[0].unwrap())
+                .collect();
+            let got = on!(&conn, wait, |db| {
+                db.reset_query_log();
+                let comments = wait!(Comment::query().filter(|_| filter()).all(db)).unwrap();
+                assert_eq!(db.query_count(), 1, "{place}: {what}");
+                comments.iter().map(|c| c.id).collect::<Vec<_>>()
+            });
+            assert_eq!(got, want, "{place}: {what}");
+            assert!(!want.is_empty(), "{place}: {what}");
+        }
+        // Nested: photos with a comment... whose target is a post (never:
+        // a photo's comments target photos), and posts with a comment whose
+        // target post is by ada (their own comments).
+        let want: Vec<i64> = integer_rows(
+            conn.sync(),
+            "SELECT p.id FROM posts p WHERE EXISTS (SELECT 1 FROM comments c WHERE c.commentable_id = p.id
+               AND c.commentable_type = 'post' AND EXISTS (SELECT 1 FROM posts q WHERE q.id = c.commentable_id
+               AND c.commentable_type = 'post' AND q.author_id = 1)) ORDER BY p.id",
+        )
+        .into_iter()
+        .map(|row| row[0].unwrap())
+        .collect();
+        let (posts, photos) = on!(&conn, wait, |db| {
+            let posts = wait!(
+                Post::query()
+                    .filter(|p| p
+                        .comments()
+                        .any(|c| c.commentable().post().is(|q| q.author_id.eq(1))))
+                    .all(db)
+            )
+            .unwrap();
+            let photos = wait!(
+                Photo::query()
+                    .filter(|p| p.comments().any(|c| c.commentable().post().exists()))
+                    .all(db)
+            )
+            .unwrap();
+            (posts.iter().map(|p| p.id).collect::<Vec<_>>(), photos.len())
+        });
+        assert_eq!(posts, want, "{place}: nested");
+        assert_eq!(posts, [1], "{place}");
+        assert_eq!(photos, 0, "{place}: a photo's comments never target a post");
+    }
+}

@@ -30,6 +30,16 @@ pub enum Correlation {
         /// The owner's type as an SQL string literal, `'post'`.
         type_sql: &'static str,
     },
+    /// Like `Parent`, for one target type of a polymorphic relation: the
+    /// owner's type column must also name the target's type.
+    TypedParent {
+        /// `"comments"."commentable_id"`.
+        owner_fk: &'static str,
+        /// `"comments"."commentable_type"`.
+        type_column: &'static str,
+        /// The target's type as an SQL string literal, `'post'`.
+        type_sql: &'static str,
+    },
     /// The owner's qualified foreign key holds the target's key
     /// (`belongs_to`).
     Parent {
@@ -329,6 +339,21 @@ impl Exists {
                 owner_column(owner, self.owner_table, self.owner_key, sql);
                 sql.push_str(" AND ");
                 target.column(type_column, sql);
+                sql.push_str(" = ");
+                sql.push_str(type_sql);
+            }
+            Correlation::TypedParent {
+                owner_fk,
+                type_column,
+                type_sql,
+            } => {
+                push_table(sql, self.target_table, target_alias);
+                sql.push_str(" WHERE ");
+                target.column(self.target_key, sql);
+                sql.push_str(" = ");
+                owner_column(owner, self.owner_table, owner_fk, sql);
+                sql.push_str(" AND ");
+                owner_column(owner, self.owner_table, type_column, sql);
                 sql.push_str(" = ");
                 sql.push_str(type_sql);
             }

@@ -176,6 +176,19 @@ pub fn polymorphic(entity: &Entity<'_>, poly: &Polymorphic, names: &Names) -> To
             }
 
             #[automatically_derived]
+            impl #private::Correlated for #part {
+                const CORRELATION: #private::Correlation = #private::Correlation::TypedParent {
+                    owner_fk: #fk_sql,
+                    type_column: #type_sql,
+                    type_sql: #literal,
+                };
+            }
+
+            #[automatically_derived]
+            #[diagnostic::do_not_recommend]
+            impl #private::ToOne for #part {}
+
+            #[automatically_derived]
             #[diagnostic::do_not_recommend]
             impl<__N: #private::PreloadList<#path>> #private::Preload<#owner> for #private::With<#part, __N> {
                 type Output = ::core::option::Option<#private::One<#private::Loaded<#path, __N>>>;
@@ -311,10 +324,56 @@ pub fn polymorphic(entity: &Entity<'_>, poly: &Polymorphic, names: &Names) -> To
     let first_part = &parts.part_markers[0];
     let first_variant = variants[0];
 
+    // In a filter closure: `c.commentable().post().is(|p| ...)`.
+    let filter_struct = format_ident!("{}Filter", target_enum);
+    let columns = &names.columns;
+    let filter_methods = poly.targets.iter().zip(&parts.part_markers).map(|(target, part)| {
+        let snake = heck::ToSnakeCase::to_snake_case(target.variant.to_string().as_str());
+        let method = match syn::parse_str::<syn::Ident>(&snake) {
+            Ok(_) => syn::Ident::new(&snake, target.variant.span()),
+            Err(_) => syn::Ident::new_raw(&snake, target.variant.span()),
+        };
+        let doc = format!(
+            "The `{}` of each `{owner}` whose type column holds `{}`: `.is(|target| ...)` or `.exists()`, one `EXISTS` subquery.",
+            target.variant,
+            target.value.value()
+        );
+        quote! {
+            #[doc = #doc]
+            #vis const fn #method(&self) -> #private::RelationFilter<#part> {
+                #private::RelationFilter::new()
+            }
+        }
+    });
+    let filter_doc = format!(
+        "The targets of `{name}` of each `{owner}`, one method per target type, to filter by them."
+    );
+    let columns_doc = format!(
+        "The target of the polymorphic relation `{name}`, to filter by it: `.{name}().<target>().is(|target| ...)`."
+    );
+    let filter = quote! {
+        #[doc = #filter_doc]
+        #vis struct #filter_struct;
+
+        #[automatically_derived]
+        impl #filter_struct {
+            #(#filter_methods)*
+        }
+
+        #[automatically_derived]
+        impl #columns {
+            #[doc = #columns_doc]
+            #vis const fn #method(&self) -> #filter_struct {
+                #filter_struct
+            }
+        }
+    };
     quote! {
         #type_of_fn
 
         #(#part_impls)*
+
+        #filter
 
         #(#target_impls)*
 
