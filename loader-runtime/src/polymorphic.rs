@@ -313,9 +313,9 @@ pub struct PolyChild<C, K> {
     pub type_sql: &'static str,
     /// The qualified id column.
     pub fk: &'static str,
-    /// The id when the type is the owner's, else `NULL`: `CASE WHEN ...
-    /// THEN ... END`, for relations that go through this one.
-    pub owner_key: &'static str,
+    /// ` AND <type column> = 'post'`: what a relation going through this
+    /// one adds to its join, so that the type index serves it.
+    pub condition: &'static str,
     /// ` FROM (SELECT * FROM <table> WHERE <type> = 'post') AS <table>`.
     pub from: &'static str,
     /// A row's id, typed as the owner's key.

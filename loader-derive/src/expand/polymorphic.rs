@@ -205,7 +205,7 @@ pub fn polymorphic(entity: &Entity<'_>, poly: &Polymorphic, names: &Names) -> To
         let value = target.value.value();
         let literal = format!("'{}'", value.replace('\'', "''"));
         let from = format!(" FROM (SELECT * FROM {table} WHERE {type_sql} = {literal}) AS {table}");
-        let owner_key = format!("CASE WHEN {type_sql} = {literal} THEN {fk_sql} END");
+        let condition = format!(" AND {type_sql} = {literal}");
         let id_of = format_ident!(
             "__{}_id_of_{}",
             name,
@@ -226,7 +226,7 @@ pub fn polymorphic(entity: &Entity<'_>, poly: &Polymorphic, names: &Names) -> To
                         type_column: #type_sql,
                         type_sql: #literal,
                         fk: #fk_sql,
-                        owner_key: #owner_key,
+                        condition: #condition,
                         from: #from,
                         id_of: #id_of,
                     };
@@ -583,7 +583,8 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
     quote! {
         #private::Link {
             joins: "",
-            owner_key: #child.owner_key,
+            owner_key: #child.fk,
+            condition: #child.condition,
             unique: true,
             single_owner: true,
             owner_alias: ::core::option::Option::None,

@@ -46,6 +46,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                 unique: true,
                 single_owner: true,
                 owner_alias: ::core::option::Option::None,
+                condition: "",
             }
         },
         RelationKind::ManyToMany { through, target_fk } => {
@@ -62,6 +63,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                     unique: false,
                     single_owner: false,
                     owner_alias: ::core::option::Option::None,
+                condition: "",
                 }
             }
         }
@@ -80,6 +82,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                     unique: true,
                     single_owner: false,
                     owner_alias: ::core::option::Option::Some(#alias),
+                    condition: "",
                 }
             }
         }
@@ -144,7 +147,7 @@ pub fn has_many_through(
                 quote_ident(&through.value())
             );
             (
-                quote!(#private::concatcp!(#next.joins, #join, #next.owner_key)),
+                quote!(#private::concatcp!(#next.joins, #join, #next.owner_key, #next.condition)),
                 quote!(#owner_key),
                 false,
                 false,
@@ -160,7 +163,7 @@ pub fn has_many_through(
                     ::core::option::Option::None => #private::concatcp!(
                         #next.joins, " JOIN ", #middle_sql.table, #join,
                         #private::column_after_table(#middle_sql.primary_key, #middle_sql.table),
-                        " = ", #next.owner_key
+                        " = ", #next.owner_key, #next.condition
                     ),
                 }),
                 quote!(#private::concatcp!(
@@ -189,6 +192,7 @@ pub fn has_many_through(
                 unique: #first_unique && #next.unique && #next.single_owner,
                 single_owner: #first_single && #next.single_owner,
                 owner_alias: ::core::option::Option::None,
+                condition: "",
             };
         }
 

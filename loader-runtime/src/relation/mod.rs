@@ -152,6 +152,10 @@ pub struct Link {
     pub joins: &'static str,
     /// The column that then holds the owner's key.
     pub owner_key: &'static str,
+    /// What must also hold for a row to belong to that owner, as
+    /// ` AND <condition>` for the join that compares `owner_key` (the type
+    /// column of a polymorphic relation's inverse), or empty.
+    pub condition: &'static str,
     /// Whether an owner reaches each target at most once.
     pub unique: bool,
     /// Whether each target has at most one owner.
