@@ -116,7 +116,7 @@ impl Alias {
     };
 
     /// `qualified` (`"posts"."title"`), with this alias for its table.
-    pub(crate) fn column(&self, qualified: &'static str, sql: &mut String) {
+    pub(crate) fn column(&self, qualified: &str, sql: &mut String) {
         let rest = qualified.strip_prefix(self.table);
         match (&self.alias, rest) {
             (Some(alias), Some(rest)) if rest.starts_with('.') => {

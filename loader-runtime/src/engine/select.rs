@@ -6,7 +6,7 @@
 use crate::types::Value;
 
 use super::OwnerSql;
-use crate::scope::{Param, Params, Scope};
+use crate::scope::{Alias, Param, Params, Scope};
 use crate::sql::Backend;
 
 /// How a statement picks the rows of its owners.
@@ -314,8 +314,6 @@ struct Cursor<'a> {
 }
 
 impl Cursor<'_> {
-    const ALIAS: &'static str = "\"__loader_cursor\"";
-
     fn render<E>(&self, scope: &Scope<E>, sql: &mut String, params: &mut Params) {
         let order: Vec<(&'static str, bool)> = scope.order().collect();
         sql.push_str("(EXISTS (SELECT 1");
@@ -339,33 +337,32 @@ impl Cursor<'_> {
         sql.push_str("))");
     }
 
+    /// The cursor row's table, aliased apart from the rows compared to it.
+    fn alias(&self) -> Alias {
+        Alias {
+            table: self.table,
+            alias: Some("\"__loader_cursor\"".to_owned()),
+            depth: 0,
+        }
+    }
+
     /// ` FROM <table> AS <cursor> WHERE <cursor>.<pk> = ?N`.
     fn from(&self, sql: &mut String, params: &mut Params) {
+        let alias = self.alias();
         sql.push_str(" FROM ");
         sql.push_str(self.table);
         sql.push_str(" AS ");
-        sql.push_str(Self::ALIAS);
+        sql.push_str(alias.alias.as_deref().unwrap_or_default());
         sql.push_str(" WHERE ");
-        self.aliased(self.primary_key, sql);
+        alias.column(self.primary_key, sql);
         sql.push_str(" = ");
         params.placeholder(sql, Param::Value(self.key.clone()));
-    }
-
-    /// `"posts"."title"` of the cursor row: `"__loader_cursor"."title"`.
-    fn aliased(&self, qualified: &str, sql: &mut String) {
-        match qualified.strip_prefix(self.table) {
-            Some(rest) if rest.starts_with('.') => {
-                sql.push_str(Self::ALIAS);
-                sql.push_str(rest);
-            }
-            _ => sql.push_str(qualified),
-        }
     }
 
     /// `(SELECT <cursor>.<column> FROM ... WHERE <cursor>.<pk> = ?N)`.
     fn value(&self, column: &str, sql: &mut String, params: &mut Params) {
         sql.push_str("(SELECT ");
-        self.aliased(column, sql);
+        self.alias().column(column, sql);
         self.from(sql, params);
         sql.push(')');
     }
