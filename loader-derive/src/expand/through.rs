@@ -228,7 +228,11 @@ pub fn has_many_through(
                         sqlite: #concat!(SELECT, " WHERE ", KEY, " IN rarray(?1)", ORDER),
                         postgres: #concat!(SELECT, " WHERE ", KEY, " = ANY($1)", ORDER),
                     },
-                    whole: #sql::both(#concat!(SELECT, ORDER)),
+                    // Every owner: the targets in their own key order,
+                    // grouped by owner in the engine (a counting sort), not
+                    // ordered by the owner key, which made the database walk
+                    // the join through the middle table's index (2x slower).
+                    whole: #sql::both(#concat!(SELECT, " ORDER BY ", #target_sql.primary_key)),
                     lazy: #sql {
                         sqlite: #concat!(LAZY, " = ?1 ORDER BY ", #target_sql.primary_key),
                         postgres: #concat!(LAZY, " = $1 ORDER BY ", #target_sql.primary_key),
