@@ -565,7 +565,12 @@ fn resolve_relation(
             );
             return None;
         };
-        reserved_to_raw(cx, field)
+        // Resolved at the call site but shown on the literal: rustc then
+        // still points at `"autor_id"`, but does not offer its similar-name
+        // fix, which would replace the quoted literal by a bare identifier.
+        let mut field = reserved_to_raw(cx, field)?;
+        field.set_span(proc_macro2::Span::call_site().located_at(lit.span()));
+        Some(field)
     };
     let kind = match raw.kind {
         RawKind::HasMany | RawKind::HasOne if raw.poly.is_some() => RelationKind::HasManyAs {

@@ -132,6 +132,8 @@ pub struct EntitySql {
     note = "a primary key must implement `Clone + Eq + Hash + Debug`, `loader_runtime::Field` and `loader_runtime::ToValue` (integers, `String`, `uuid::Uuid` do; a newtype can with `#[derive(SqlType)]`)"
 )]
 pub trait Key: Clone + Eq + Hash + Debug + ToValue + Field + Send + Sync + 'static {}
+// The key's own message, not each of its missing parts.
+#[diagnostic::do_not_recommend]
 impl<T: Clone + Eq + Hash + Debug + ToValue + Field + Send + Sync + 'static> Key for T {}
 
 /// A field that can refer to a primary key of type `K`: `K` itself, or

@@ -26,9 +26,9 @@ pub use crate::query::Query;
 pub use crate::related::{Correlated, Correlation, RelationFilter, ToMany, ToOne};
 pub use crate::relation::{
     BelongsTo, CountSql, Counted, HasMany, HasManySql, Link, Linked, ManyToMany, ManyToManySql,
-    Relation, Scoped, Source, column_after_table, lazy_belongs_to, lazy_belongs_to_optional,
-    lazy_has_many, lazy_has_one, lazy_many_to_many, lazy_polymorphic, lazy_unknown_type,
-    middle_alias, source,
+    NotAnEntity, Pick, Probe, ProbeFallback, Relation, Scoped, Select, Source, column_after_table,
+    lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many,
+    lazy_polymorphic, lazy_unknown_type, middle_alias, source,
 };
 pub use crate::row::BoxError;
 pub use crate::row::{FieldError, Row};
@@ -61,6 +61,20 @@ pub fn unknown_number(name: &str, number: i64, expected: &[i64]) -> BoxError {
         expected.join(", ")
     )
     .into()
+}
+
+/// Requires a single-column key of a relation's target (a `belongs_to`'s,
+/// a polymorphic relation's), where the derive names the target.
+pub const fn keyed<E: Keyed>() {}
+
+/// Reads an entity's primary key column: through `E::Key` rather than the
+/// field's own type, so that a key type that is not a [`Field`] is reported
+/// once, where `Keyed::Key` requires it, and not again here.
+pub fn key_field<E: Keyed>(
+    row: &Row<'_>,
+    index: usize,
+) -> ::core::result::Result<E::Key, FieldError> {
+    row.get::<E::Key>(index)
 }
 
 /// The key a foreign key field refers to. Generated code calls it with the

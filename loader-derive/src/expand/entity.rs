@@ -33,15 +33,26 @@ pub fn entity_impl(entity: &Entity<'_>, names: &Names, sql: &EntityStatements) -
     };
     let select_by_key = dialects(select_by_key);
     let select_by_keys = dialects(select_by_keys);
+    let single_key = entity.single_key().map(|pk| pk.ident);
     let decode_fields = entity.fields.iter().enumerate().map(|(index, field)| {
         let field_ident = field.ident;
         let ty = field.ty;
+        if single_key == Some(field.ident) {
+            // Through `Keyed::Key`, which already reports a type that
+            // cannot be a key (or read) at this field.
+            return quote_spanned! {ty.span()=>
+                #field_ident: ::loader_runtime::__private::key_field::<Self>(__row, __offset + #index)?
+            };
+        }
         quote_spanned! {ty.span()=>
             #field_ident: __row.get::<#ty>(__offset + #index)?
         }
     });
     quote! {
         #[automatically_derived]
+        // Not listed under "the trait is implemented for ..." when another
+        // type lacks it: in a crate of many entities, a screenful.
+        #[diagnostic::do_not_recommend]
         impl ::loader_runtime::__private::Entity for #ident {
             type Columns = #columns_ident;
             type View<__P: ::loader_runtime::__private::PreloadList<Self>> = #view<__P>;
@@ -112,6 +123,9 @@ pub fn keyed_impl(entity: &Entity<'_>) -> TokenStream {
     let key_ty = quote_spanned!(pk_ty.span()=> #pk_ty);
     quote! {
         #[automatically_derived]
+        // Not listed under "the trait is implemented for ..." when another
+        // type lacks it: in a crate of many entities, a screenful.
+        #[diagnostic::do_not_recommend]
         impl ::loader_runtime::__private::Keyed for #ident {
             type Key = #key_ty;
             fn key(&self) -> &Self::Key {

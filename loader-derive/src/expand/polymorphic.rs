@@ -127,7 +127,14 @@ pub fn polymorphic(entity: &Entity<'_>, poly: &Polymorphic, names: &Names) -> To
     let type_sql = qualified(type_column);
     let fk_sql = qualified(&entity.fields[poly.fk_field].column);
     let values: Vec<String> = poly.targets.iter().map(|t| t.value.value()).collect();
-    let targets: Vec<&syn::Path> = poly.targets.iter().map(|t| &t.path).collect();
+    // Every type names a target through its part's `Relation::Target`, so
+    // that a target that is not an entity is reported once, by
+    // `target_check` (see `relations::select`).
+    let targets: Vec<TokenStream> = parts
+        .part_markers
+        .iter()
+        .map(|part| quote!(<#part as #private::Relation>::Target))
+        .collect();
     let variants: Vec<&syn::Ident> = poly.targets.iter().map(|t| &t.variant).collect();
     let nested: Vec<TokenStream> = (0..targets.len())
         .map(|index| {
@@ -141,8 +148,13 @@ pub fn polymorphic(entity: &Entity<'_>, poly: &Polymorphic, names: &Names) -> To
 
     // One `belongs_to` per target: its key is the id when the type column
     // names the target.
+    let key_ty = super::relations::option_inner(entity.fields[poly.fk_field].ty);
     let part_impls = poly.targets.iter().zip(&parts.part_markers).map(|(target, part)| {
-        let path = &target.path;
+        let raw = &target.path;
+        let path = quote!(<#part as #private::Relation>::Target);
+        let chosen = super::relations::select(raw, quote!(KEYED), quote!(#key_ty), part);
+        let entity_only = super::relations::select(raw, quote!(ENTITY), quote!(#key_ty), part);
+        let check = super::relations::target_check(raw);
         let value = target.value.value();
         let literal = format!("'{}'", value.replace('\'', "''"));
         let foreign_key = format!("CASE WHEN {type_sql} = {literal} THEN {fk_sql} END");
@@ -154,11 +166,15 @@ pub fn polymorphic(entity: &Entity<'_>, poly: &Polymorphic, names: &Names) -> To
             #[automatically_derived]
             impl #private::Relation for #part {
                 type Owner = #owner;
-                type Target = #path;
+                type Target = #chosen;
                 type Output<__N: #private::PreloadList<#path>> =
                     ::core::option::Option<#private::One<#private::Loaded<#path, __N>>>;
                 const NAME: &'static str = #name;
             }
+
+            #check
+
+            const _: () = #private::keyed::<#entity_only>();
 
             #[automatically_derived]
             impl #private::BelongsTo for #part {
@@ -200,8 +216,8 @@ pub fn polymorphic(entity: &Entity<'_>, poly: &Polymorphic, names: &Names) -> To
     });
 
     // What each target's inverse relation (`as = "..."`) needs.
-    let target_impls = poly.targets.iter().map(|target| {
-        let path = &target.path;
+    let target_impls = poly.targets.iter().zip(&parts.part_markers).map(|(target, part)| {
+        let path = quote!(<#part as #private::Relation>::Target);
         let value = target.value.value();
         let literal = format!("'{}'", value.replace('\'', "''"));
         let from = format!(" FROM (SELECT * FROM {table} WHERE {type_sql} = {literal}) AS {table}");
@@ -511,7 +527,8 @@ pub fn has_many_as(entity: &Entity<'_>, relation: &Relation, poly: &syn::LitStr)
         const #child: #private::PolyChild<#target, <#owner as #private::Keyed>::Key> =
             #private::poly_child::<#owner, _, _>(#target::#handle);
     };
-    let target_sql = quote!(<#target as #private::Entity>::META.sql);
+    let target_sql =
+        quote!(<<#marker as #private::Relation>::Target as #private::Entity>::META.sql);
     let concat = quote!(#private::concatcp);
     let counted = relation.is_counted().then(|| {
         quote! {

@@ -72,7 +72,8 @@ fn filter(parts: &Parts<'_>, names: &Names) -> TokenStream {
     let (correlation, arity, how) = match &relation.kind {
         RelationKind::HasMany { fk_field } | RelationKind::HasOne { fk_field } => (
             {
-                let column = quote_spanned!(relation.fk.span()=> <#target as #private::Entity>::COLUMNS.#fk_field);
+                let columns = target_columns(target);
+                let column = quote_spanned!(relation.fk.span()=> #columns.#fk_field);
                 quote!(#private::Correlation::Child { target_fk: #column.qualified() })
             },
             quote!(ToMany),
@@ -153,7 +154,13 @@ struct Parts<'a> {
     method: &'a syn::Ident,
     /// `posts`, without `r#`.
     name: String,
+    /// The target as the user wrote it: only in `<#target as Entity>`
+    /// (see [`target_columns`]) and in the marker's `Relation::Target`.
     target: &'a syn::Path,
+    /// The target in every other type: `<UserPosts as Relation>::Target`,
+    /// which is an entity even when the user's target is not, so that a
+    /// target that is not an entity is reported once.
+    target_ty: TokenStream,
     target_name: String,
     /// What one owner holds when preloaded, given nested preloads `__N`.
     output: TokenStream,
@@ -168,8 +175,9 @@ struct Parts<'a> {
 
 impl<'a> Parts<'a> {
     fn new(entity: &'a Entity<'a>, relation: &'a Relation) -> Self {
-        let target = &relation.target;
+        let marker = marker_ident(entity, relation);
         let private = quote!(::loader_runtime::__private);
+        let target = quote!(<#marker as #private::Relation>::Target);
         let loaded = quote!(#private::Loaded<#target, __N>);
         let option = quote!(::core::option::Option);
         let vec = quote!(::std::vec::Vec);
@@ -211,10 +219,11 @@ impl<'a> Parts<'a> {
         Parts {
             entity,
             relation,
-            marker: marker_ident(entity, relation),
+            marker,
             method: &relation.name,
             name: relation.name.unraw().to_string(),
-            target,
+            target: &relation.target,
+            target_ty: target,
             description: format!(
                 "{} `{target_name}` via `{}`",
                 relation.kind_name(),
@@ -262,18 +271,96 @@ pub fn marker_type(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
     }
 }
 
+/// `Relation::Target`: the user's target when it is an entity (with a
+/// single-column key, for a `belongs_to`), else a stand-in entity, so that
+/// only [`target_check`] reports it (see `loader_runtime::relation::target`).
+fn chosen_target(entity: &Entity<'_>, relation: &Relation, marker: &syn::Ident) -> TokenStream {
+    match &relation.kind {
+        RelationKind::BelongsTo { fk_field, .. } => {
+            let ty = option_inner(entity.fields[*fk_field].ty);
+            select(&relation.target, quote!(KEYED), quote!(#ty), marker)
+        }
+        _ => select(&relation.target, quote!(ENTITY), quote!(i64), marker),
+    }
+}
+
+/// `target` if `Probe::<target>::probe`, else `NotAnEntity<key, marker>`.
+pub(super) fn select(
+    target: &syn::Path,
+    probe: TokenStream,
+    key: TokenStream,
+    marker: &syn::Ident,
+) -> TokenStream {
+    // Spanned on the target, so that what fails on the chosen type (a
+    // composite key where a single one is needed) points there.
+    let span = syn::spanned::Spanned::span(target);
+    let private = quote_spanned!(span=> ::loader_runtime::__private);
+    // The fallback is unused whenever the probe's answer is `true`.
+    let fallback = quote! {
+        #[allow(unused_imports)]
+        use ::loader_runtime::__private::ProbeFallback as _;
+    };
+    quote_spanned! {span=>
+        <#private::Select<{
+            #fallback
+            <#private::Probe<#target>>::#probe
+        }> as #private::Pick<#target, #key, #marker>>::Target
+    }
+}
+
+/// `T` of `Option<T>`, else the type itself.
+pub(super) fn option_inner(ty: &syn::Type) -> &syn::Type {
+    if let syn::Type::Path(path) = ty
+        && path.qself.is_none()
+        && let Some(last) = path.path.segments.last()
+        && last.ident == "Option"
+        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return inner;
+    }
+    ty
+}
+
+/// `<Post as Entity>::COLUMNS`, spanned on the target: every use of the
+/// user's target is this same expression, so that a target that is not an
+/// entity is one error (rustc prints identical diagnostics once).
+pub(super) fn target_columns(target: &syn::Path) -> TokenStream {
+    let span = syn::spanned::Spanned::span(target);
+    quote_spanned!(span=> <#target as ::loader_runtime::__private::Entity>::COLUMNS)
+}
+
+/// Reports a target that is not an entity, for relations that read none of
+/// its columns by name.
+pub(super) fn target_check(target: &syn::Path) -> TokenStream {
+    let columns = target_columns(target);
+    quote! {
+        const _: () = {
+            let _ = &#columns;
+        };
+    }
+}
+
 fn marker(parts: &Parts<'_>) -> TokenStream {
     let Parts {
         entity,
         marker,
         name,
-        target,
+        target_ty: target,
         output,
         ..
     } = parts;
     let owner = entity.ident;
     let node = &parts.node;
     let name_type = name_type(name);
+    let chosen = chosen_target(entity, parts.relation, marker);
+    // A has_many or has_one reads the target's foreign key column, which
+    // already reports a target that is not an entity.
+    let check = (!matches!(
+        parts.relation.kind,
+        RelationKind::HasMany { .. } | RelationKind::HasOne { .. }
+    ))
+    .then(|| target_check(parts.target));
     let scoped = parts.relation.is_scoped().then(|| {
         quote! {
             #[automatically_derived]
@@ -284,10 +371,12 @@ fn marker(parts: &Parts<'_>) -> TokenStream {
         #[automatically_derived]
         impl ::loader_runtime::__private::Relation for #marker {
             type Owner = #owner;
-            type Target = #target;
+            type Target = #chosen;
             type Output<__N: ::loader_runtime::__private::PreloadList<#target>> = #output;
             const NAME: &'static str = #name;
         }
+
+        #check
 
         #scoped
 
@@ -324,6 +413,7 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
         entity,
         marker,
         target,
+        target_ty,
         relation,
         ..
     } = parts;
@@ -331,13 +421,14 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
     let fk_span = relation.fk.span();
     // Spanned on the `fk` literal: a field that does not exist, or whose type
     // does not match the owner's key, is reported there.
-    let fk_column = quote_spanned!(fk_span=> <#target as ::loader_runtime::__private::Entity>::COLUMNS.#fk_field);
+    let columns = target_columns(target);
+    let fk_column = quote_spanned!(fk_span=> #columns.#fk_field);
     let fk_value = quote_spanned! {fk_span=>
         ::loader_runtime::__private::foreign_key::<<#owner as ::loader_runtime::__private::Keyed>::Key, _>(
             #fk_column.get(target)
         )
     };
-    let target_sql = quote!(<#target as ::loader_runtime::__private::Entity>::META.sql);
+    let target_sql = quote!(<#target_ty as ::loader_runtime::__private::Entity>::META.sql);
     quote! {
         #[automatically_derived]
         impl ::loader_runtime::__private::HasMany for #marker {
@@ -378,7 +469,7 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
             };
 
             fn foreign_key(
-                target: &#target,
+                target: &#target_ty,
             ) -> ::core::option::Option<&<#owner as ::loader_runtime::__private::Keyed>::Key> {
                 #fk_value
             }
@@ -398,11 +489,16 @@ fn belongs_to(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
     } = parts;
     let owner = entity.ident;
     let fk_span = relation.fk.span();
+    let target_ty = &parts.target_ty;
     let fk_value = quote_spanned! {fk_span=>
-        ::loader_runtime::__private::foreign_key::<<#target as ::loader_runtime::__private::Keyed>::Key, _>(
+        ::loader_runtime::__private::foreign_key::<<#target_ty as ::loader_runtime::__private::Keyed>::Key, _>(
             &owner.#fk_field
         )
     };
+    // An entity without a single-column key is reported here, once; a
+    // type that is not an entity is left to `target_check`.
+    let key = option_inner(entity.fields[*fk_field_index(relation)].ty);
+    let entity_only = select(target, quote!(ENTITY), quote!(#key), marker);
     let fk_column = quote_spanned!(fk_span=> <#owner as ::loader_runtime::__private::Entity>::COLUMNS.#fk_field);
     // Spanned on the target: a target without a single-column key is
     // reported where the user named it.
@@ -414,17 +510,26 @@ fn belongs_to(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
 
             fn foreign_key(
                 owner: &#owner,
-            ) -> ::core::option::Option<&<#target as ::loader_runtime::__private::Keyed>::Key> {
+            ) -> ::core::option::Option<&<#target_ty as ::loader_runtime::__private::Keyed>::Key> {
                 #fk_value
             }
         }
+
+        const _: () = ::loader_runtime::__private::keyed::<#entity_only>();
+    }
+}
+
+fn fk_field_index(relation: &Relation) -> &usize {
+    match &relation.kind {
+        RelationKind::BelongsTo { fk_field, .. } => fk_field,
+        _ => unreachable!("only a belongs_to holds its foreign key"),
     }
 }
 
 fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitStr) -> TokenStream {
     let Parts {
         marker,
-        target,
+        target_ty: target,
         relation,
         ..
     } = parts;
@@ -553,7 +658,6 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
         marker,
         method,
         name,
-        target,
         description,
         relation,
         ..
@@ -577,6 +681,7 @@ fn accessor(parts: &Parts<'_>, names: &Names) -> TokenStream {
     // lookup rejects the accessor and the compiler reports a confusing
     // "method exists but its trait bounds were not satisfied" instead of the
     // message above.
+    let target = &parts.target_ty;
     let loaded = quote!(#private::Loaded<#target, __N>);
     let (return_ty, read) = match relation.kind {
         RelationKind::HasMany { .. } | RelationKind::HasManyAs { one: false, .. } => {

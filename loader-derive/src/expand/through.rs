@@ -35,8 +35,8 @@ fn source_const(marker: &syn::Ident) -> syn::Ident {
 pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
     let private = quote!(::loader_runtime::__private);
     let marker = marker_ident(entity, relation);
-    let target = &relation.target;
-    let target_sql = quote!(<#target as #private::Entity>::META.sql);
+    let target_sql =
+        quote!(<<#marker as #private::Relation>::Target as #private::Entity>::META.sql);
     let alias = alias(&marker);
     let link = match &relation.kind {
         RelationKind::HasMany { .. } | RelationKind::HasOne { .. } => quote! {
@@ -178,7 +178,8 @@ pub fn has_many_through(
             )
         }
     };
-    let target_sql = quote!(<#target as #private::Entity>::META.sql);
+    let target_sql =
+        quote!(<<#marker as #private::Relation>::Target as #private::Entity>::META.sql);
     let sql = quote!(#private::Sql);
     let concat = quote!(#private::concatcp);
     quote! {

@@ -3,8 +3,12 @@
 //! owners) is the engine's work.
 
 mod lazy;
+mod target;
 
 use std::borrow::Cow;
+
+#[doc(hidden)]
+pub use target::{NotAnEntity, Pick, Probe, ProbeFallback, Select};
 
 pub use lazy::{
     lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one, lazy_many_to_many,

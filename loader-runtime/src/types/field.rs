@@ -5,10 +5,12 @@ use std::marker::PhantomData;
 
 use rusqlite::types::{FromSql, ValueRef};
 
+use super::ToValue;
 use crate::row::BoxError;
 
 /// A type an entity's field can have: one that both backends can read
-/// from a column.
+/// from a column, and that can be bound as a parameter ([`ToValue`]), so
+/// that its column can be compared in filters and serve as a key.
 ///
 /// Implemented for the integer and float types, `bool`, `String`,
 /// `Vec<u8>`, `Option`s of them, the types of the enabled features (see
@@ -19,10 +21,16 @@ use crate::row::BoxError;
 /// ```
 /// use loader_runtime::BoxError;
 /// use loader_runtime::rusqlite::types::ValueRef;
-/// use loader_runtime::types::{Field, PgValue};
+/// use loader_runtime::types::{Field, PgValue, ToValue, Value};
 ///
 /// /// An amount in cents, stored as an integer.
 /// struct Cents(i64);
+///
+/// impl ToValue for Cents {
+///     fn to_value(&self) -> Value {
+///         Value::Int(self.0)
+///     }
+/// }
 ///
 /// impl Field for Cents {
 ///     fn from_sqlite(value: ValueRef<'_>) -> Result<Self, BoxError> {
@@ -41,7 +49,7 @@ use crate::row::BoxError;
     label = "this field's type cannot be read from a row",
     note = "a field needs a type of `loader_runtime::types`: integers, floats, `bool`, `String`, `Vec<u8>` and `Option`s of them; `uuid::Uuid` (cargo feature `uuid`), `chrono` dates and times (`chrono`), `time` dates and times (`time`), `rust_decimal::Decimal` (`rust_decimal`), `serde_json::Value` and `Json<T>` (`serde_json`); for a newtype or an enum, `#[derive(loader_runtime::SqlType)]`"
 )]
-pub trait Field: Sized {
+pub trait Field: ToValue + Sized {
     /// Reads a non-`NULL` SQLite value.
     fn from_sqlite(value: ValueRef<'_>) -> Result<Self, BoxError>;
 

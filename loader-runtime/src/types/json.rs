@@ -109,7 +109,7 @@ fn parse<T: DeserializeOwned>(document: &[u8]) -> Result<T, BoxError> {
     })
 }
 
-impl<T: DeserializeOwned> Field for Json<T> {
+impl<T: DeserializeOwned + Serialize> Field for Json<T> {
     fn from_sqlite(value: ValueRef<'_>) -> Result<Self, BoxError> {
         parse(&sqlite_document(value)?).map(Json)
     }
