@@ -127,6 +127,7 @@ extern crate self as loader_runtime;
 mod async_db;
 mod backend;
 mod column;
+mod concat;
 mod db;
 mod diagnostics;
 mod distinct;

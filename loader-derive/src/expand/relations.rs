@@ -428,43 +428,50 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
             #fk_column.get(target)
         )
     };
-    let target_sql = quote!(<#target_ty as ::loader_runtime::__private::Entity>::META.sql);
     quote! {
         #[automatically_derived]
         impl ::loader_runtime::__private::HasMany for #marker {
             const SQL: ::loader_runtime::__private::HasManySql = {
+                // Named once: each statement below is a constant of its own.
+                const TARGET: ::loader_runtime::__private::EntitySql =
+                    <#target_ty as ::loader_runtime::__private::Entity>::META.sql;
                 const FK: &str = #fk_column.qualified();
-                ::loader_runtime::__private::HasManySql {
-                    keyed: ::loader_runtime::__private::Sql {
-                        sqlite: ::loader_runtime::__private::concatcp!(
-                            "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
-                            " WHERE ", FK, " IN rarray(?1) ORDER BY ", FK, ", ", #target_sql.primary_key
-                        ),
-                        postgres: ::loader_runtime::__private::concatcp!(
-                            "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
-                            " WHERE ", FK, " = ANY($1) ORDER BY ", FK, ", ", #target_sql.primary_key
-                        ),
-                    },
+                // One constant for every statement (see `concat_all!`).
+                const STATEMENTS: [&str; 5] = ::loader_runtime::__private::concat_all!(
+                    [
+                        "SELECT ", TARGET.column_list, " FROM ", TARGET.table,
+                        " WHERE ", FK, " IN rarray(?1) ORDER BY ", FK, ", ", TARGET.primary_key
+                    ],
+                    [
+                        "SELECT ", TARGET.column_list, " FROM ", TARGET.table,
+                        " WHERE ", FK, " = ANY($1) ORDER BY ", FK, ", ", TARGET.primary_key
+                    ],
                     // In primary-key order, not by foreign key: the whole
                     // table in its own order (a rowid table's, on SQLite)
                     // rather than through the foreign key's index, about
                     // 1.6x faster; the engine groups by owner.
-                    whole: ::loader_runtime::__private::Sql::both(::loader_runtime::__private::concatcp!(
-                        "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
-                        " ORDER BY ", #target_sql.primary_key
-                    )),
+                    ["SELECT ", TARGET.column_list, " FROM ", TARGET.table, " ORDER BY ", TARGET.primary_key],
+                    [
+                        "SELECT ", TARGET.column_list, " FROM ", TARGET.table,
+                        " WHERE ", FK, " = ?1 ORDER BY ", TARGET.primary_key
+                    ],
+                    [
+                        "SELECT ", TARGET.column_list, " FROM ", TARGET.table,
+                        " WHERE ", FK, " = $1 ORDER BY ", TARGET.primary_key
+                    ],
+                );
+                ::loader_runtime::__private::HasManySql {
+                    keyed: ::loader_runtime::__private::Sql {
+                        sqlite: STATEMENTS[0],
+                        postgres: STATEMENTS[1],
+                    },
+                    whole: ::loader_runtime::__private::Sql::both(STATEMENTS[2]),
                     lazy: ::loader_runtime::__private::Sql {
-                        sqlite: ::loader_runtime::__private::concatcp!(
-                            "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
-                            " WHERE ", FK, " = ?1 ORDER BY ", #target_sql.primary_key
-                        ),
-                        postgres: ::loader_runtime::__private::concatcp!(
-                            "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table,
-                            " WHERE ", FK, " = $1 ORDER BY ", #target_sql.primary_key
-                        ),
+                        sqlite: STATEMENTS[3],
+                        postgres: STATEMENTS[4],
                     },
                     foreign_key: FK,
-                    from: #target_sql.from,
+                    from: TARGET.from,
                 }
             };
 
@@ -542,47 +549,57 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
         "{through_sql}.{}",
         super::sql::quote_ident(&target_fk.value())
     );
-    let target_sql = quote!(<#target as ::loader_runtime::__private::Entity>::META.sql);
     quote! {
         #[automatically_derived]
         impl ::loader_runtime::__private::ManyToMany for #marker {
             const SQL: ::loader_runtime::__private::ManyToManySql = {
-                const JOIN: &str = ::loader_runtime::__private::concatcp!(
-                    " FROM ", #target_sql.table, " JOIN ", #through_sql,
-                    " ON ", #target_key, " = ", #target_sql.primary_key
-                );
-                ::loader_runtime::__private::ManyToManySql {
+                const TARGET: ::loader_runtime::__private::EntitySql =
+                    <#target as ::loader_runtime::__private::Entity>::META.sql;
+                // Every statement in one constant (see `concat_all!`); the
+                // join first, as the others' `from`.
+                const STATEMENTS: [&str; 6] = ::loader_runtime::__private::concat_all!(
+                    [" FROM ", TARGET.table, " JOIN ", #through_sql, " ON ", #target_key, " = ", TARGET.primary_key],
                     // Ordered by the join table's two keys (the target's key by
                     // the join condition): its primary key's order, so the
                     // database reads the join table in order and sorts nothing.
-                    keyed: ::loader_runtime::__private::Sql {
-                        sqlite: ::loader_runtime::__private::concatcp!(
-                            "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
-                            " WHERE ", #owner_key, " IN rarray(?1) ORDER BY ", #owner_key, ", ",
-                            #target_key
-                        ),
-                        postgres: ::loader_runtime::__private::concatcp!(
-                            "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
-                            " WHERE ", #owner_key, " = ANY($1) ORDER BY ", #owner_key, ", ",
-                            #target_key
-                        ),
-                    },
-                    whole: ::loader_runtime::__private::Sql::both(::loader_runtime::__private::concatcp!(
-                        "SELECT ", #owner_key, ", ", #target_sql.column_list, JOIN,
+                    [
+                        "SELECT ", #owner_key, ", ", TARGET.column_list, " FROM ", TARGET.table, " JOIN ",
+                        #through_sql, " ON ", #target_key, " = ", TARGET.primary_key,
+                        " WHERE ", #owner_key, " IN rarray(?1) ORDER BY ", #owner_key, ", ", #target_key
+                    ],
+                    [
+                        "SELECT ", #owner_key, ", ", TARGET.column_list, " FROM ", TARGET.table, " JOIN ",
+                        #through_sql, " ON ", #target_key, " = ", TARGET.primary_key,
+                        " WHERE ", #owner_key, " = ANY($1) ORDER BY ", #owner_key, ", ", #target_key
+                    ],
+                    [
+                        "SELECT ", #owner_key, ", ", TARGET.column_list, " FROM ", TARGET.table, " JOIN ",
+                        #through_sql, " ON ", #target_key, " = ", TARGET.primary_key,
                         " ORDER BY ", #owner_key, ", ", #target_key
-                    )),
+                    ],
+                    [
+                        "SELECT ", TARGET.column_list, " FROM ", TARGET.table, " JOIN ",
+                        #through_sql, " ON ", #target_key, " = ", TARGET.primary_key,
+                        " WHERE ", #owner_key, " = ?1 ORDER BY ", TARGET.primary_key
+                    ],
+                    [
+                        "SELECT ", TARGET.column_list, " FROM ", TARGET.table, " JOIN ",
+                        #through_sql, " ON ", #target_key, " = ", TARGET.primary_key,
+                        " WHERE ", #owner_key, " = $1 ORDER BY ", TARGET.primary_key
+                    ],
+                );
+                ::loader_runtime::__private::ManyToManySql {
+                    keyed: ::loader_runtime::__private::Sql {
+                        sqlite: STATEMENTS[1],
+                        postgres: STATEMENTS[2],
+                    },
+                    whole: ::loader_runtime::__private::Sql::both(STATEMENTS[3]),
                     lazy: ::loader_runtime::__private::Sql {
-                        sqlite: ::loader_runtime::__private::concatcp!(
-                            "SELECT ", #target_sql.column_list, JOIN,
-                            " WHERE ", #owner_key, " = ?1 ORDER BY ", #target_sql.primary_key
-                        ),
-                        postgres: ::loader_runtime::__private::concatcp!(
-                            "SELECT ", #target_sql.column_list, JOIN,
-                            " WHERE ", #owner_key, " = $1 ORDER BY ", #target_sql.primary_key
-                        ),
+                        sqlite: STATEMENTS[4],
+                        postgres: STATEMENTS[5],
                     },
                     owner_key: #owner_key,
-                    from: JOIN,
+                    from: STATEMENTS[0],
                     shared: true,
                 }
             };
