@@ -442,9 +442,14 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
                         "SELECT ", TARGET.column_list, " FROM ", TARGET.table,
                         " WHERE ", FK, " IN rarray(?1) ORDER BY ", FK, ", ", TARGET.primary_key
                     ],
+                    // On PostgreSQL in primary-key order: a bitmap scan of the
+                    // keys' rows sorted by key beats walking the foreign key's
+                    // index key by key (1.26x faster by hand at 5,000 of 10,000
+                    // users); SQLite's `IN rarray` walk is faster in index order.
+                    // Either way each owner's children come in key order.
                     [
                         "SELECT ", TARGET.column_list, " FROM ", TARGET.table,
-                        " WHERE ", FK, " = ANY($1) ORDER BY ", FK, ", ", TARGET.primary_key
+                        " WHERE ", FK, " = ANY($1) ORDER BY ", TARGET.primary_key
                     ],
                     // In primary-key order, not by foreign key: the whole
                     // table in its own order (a rowid table's, on SQLite)
