@@ -1,16 +1,23 @@
-//! The preload against the best hand-written rusqlite code (`floor`), the
-//! N+1 loop (`lazy`) and Diesel's idiomatic `belonging_to` + `grouped_by`
-//! (`diesel`, a separate process: see `benches/diesel-peer`), measured side
-//! by side with interleaved runs; prints medians and ratios as markdown.
-//! With `LOADER_BENCH_POSTGRES` (or `LOADER_TEST_POSTGRES`) set to a
-//! connection URL, the same on PostgreSQL against a hand-written
-//! `postgres`-crate floor (storage `postgres`).
+//! The preload against hand-written code for the same graph, measured
+//! side by side with interleaved runs: `decode only` (the rows read and
+//! decoded, nothing grouped: the physical limit), every `best floor, ...`
+//! candidate for the fastest code, `floor` (the library's former strategy
+//! by hand), the N+1 loop (`lazy`) and Diesel's idiomatic `belonging_to` +
+//! `grouped_by` (`diesel`, a separate process: see `benches/diesel-peer`);
+//! prints medians and ratios as markdown. Five cases (users × posts, the
+//! same for half the users, posts → author, three levels, posts × tags) at
+//! 1,000, 10,000 and 100,000 roots, on a SQLite file and, with
+//! `LOADER_BENCH_POSTGRES` (or `LOADER_TEST_POSTGRES`) set to a connection
+//! URL, on PostgreSQL against hand-written `postgres`-crate code.
 //!
 //! ```text
-//! cargo bench --bench loaders                 # every shape and size
-//! cargo bench --bench loaders -- --quick      # fewer runs, no 100,000
+//! cargo bench --bench loaders                 # every case and size (about 10 minutes)
+//! cargo bench --bench loaders -- --quick      # 5 runs, no 100,000
 //! cargo bench --bench loaders -- --write-docs # also docs/benchmarks.{md,svg}
 //! cargo bench --bench loaders -- --postgres-only
+//! cargo bench --bench loaders -- --shape has_many_half
+//! # for a sampling profiler: only the preload, repeated
+//! target/release/deps/loaders-... --profile has_many 100000 40 [--postgres]
 //! ```
 
 use std::collections::HashMap;
@@ -70,6 +77,9 @@ fn mix(sum: u64, value: i64) -> u64 {
 enum Shape {
     /// `parents` users × 10 posts: users with their posts.
     HasMany,
+    /// The same tables, half the users as roots (`id <= parents / 2`): the
+    /// keyed statements of filtered roots.
+    HasManyHalf,
     /// `parents` posts (10 per user): posts with their author.
     BelongsTo,
     /// `parents` users × 10 posts × 3 comments, three levels.
@@ -82,6 +92,7 @@ impl Shape {
     fn name(self) -> &'static str {
         match self {
             Shape::HasMany => "has_many",
+            Shape::HasManyHalf => "has_many_half",
             Shape::BelongsTo => "belongs_to",
             Shape::Nested => "nested",
             Shape::ManyToMany => "many_to_many",
@@ -91,9 +102,21 @@ impl Shape {
     fn describe(self, parents: i64) -> String {
         match self {
             Shape::HasMany => format!("{parents} users × 10 posts"),
+            Shape::HasManyHalf => format!("{} of {parents} users × 10 posts", parents / 2),
             Shape::BelongsTo => format!("{parents} posts → {} users", parents / 10),
             Shape::Nested => format!("{parents} users × 10 posts × 3 comments"),
             Shape::ManyToMany => format!("{parents} posts × 3 of 50 tags"),
+        }
+    }
+
+    /// The case without its size, for the plot's panels.
+    fn title(self) -> &'static str {
+        match self {
+            Shape::HasMany => "users × 10 posts (has_many)",
+            Shape::HasManyHalf => "half the users × 10 posts (filtered roots)",
+            Shape::BelongsTo => "posts → their author (belongs_to)",
+            Shape::Nested => "users → posts → comments (3 levels)",
+            Shape::ManyToMany => "posts × 3 of 50 tags (many_to_many)",
         }
     }
 
@@ -116,7 +139,7 @@ const SCHEMA: &str = "
 fn fill(conn: &Connection, shape: Shape, parents: i64) {
     conn.execute_batch(SCHEMA).unwrap();
     let users = match shape {
-        Shape::HasMany | Shape::Nested => parents,
+        Shape::HasMany | Shape::HasManyHalf | Shape::Nested => parents,
         Shape::BelongsTo | Shape::ManyToMany => (parents / 10).max(1),
     };
     conn.execute(
@@ -325,23 +348,28 @@ fn best_floor_many_to_many(conn: &Connection) -> u64 {
         "SELECT id, author_id, title FROM posts ORDER BY id",
         post_of,
     );
-    let tags: HashMap<i64, Arc<Tag>> = all(conn, "SELECT id, name FROM tags ORDER BY id", |r| {
-        Ok(Tag {
-            id: r.get(0)?,
-            name: r.get(1)?,
-        })
-    })
-    .into_iter()
-    .map(|tag| (tag.id, Arc::new(tag)))
-    .collect();
-    let links: Vec<(i64, Arc<Tag>)> = all(
+    let tags = all(conn, "SELECT id, name FROM tags ORDER BY id", tag_of);
+    let links = all(
         conn,
         "SELECT post_id, tag_id FROM post_tags ORDER BY post_id, tag_id",
         |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-    )
-    .into_iter()
-    .filter_map(|(post, tag)| tags.get(&tag).map(|tag| (post, Arc::clone(tag))))
-    .collect();
+    );
+    posts_with_tags(&posts, tags, links)
+}
+
+/// Posts with their tags from (post, tag) links: the tags shared, the
+/// links grouped by a counting sort; the checksum of the graph.
+fn posts_with_tags(posts: &[Post], tags: Vec<Tag>, links: Vec<(i64, i64)>) -> u64 {
+    let tags: HashMap<i64, Arc<Tag>> = tags.into_iter().map(|t| (t.id, Arc::new(t))).collect();
+    let links: Vec<(i64, Arc<Tag>)> = links
+        .into_iter()
+        .filter_map(|(post, tag)| tags.get(&tag).map(|tag| (post, Arc::clone(tag))))
+        .collect();
+    shared_links_graph(posts, links)
+}
+
+/// Posts with (post, shared tag) links grouped by a counting sort.
+fn shared_links_graph(posts: &[Post], links: Vec<(i64, Arc<Tag>)>) -> u64 {
     let post_ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let (links, ranges) = counting_groups(&post_ids, links, |link| link.0);
     posts.iter().zip(&ranges).fold(0, |sum, (p, &(from, to))| {
@@ -360,6 +388,12 @@ fn best_floor_nested(conn: &Connection) -> u64 {
         "SELECT id, post_id, body FROM comments ORDER BY id",
         comment_of,
     );
+    nested_graph(users, posts, comments)
+}
+
+/// Users → posts → comments (each in key order) by two counting sorts; the
+/// checksum of the graph.
+fn nested_graph(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) -> u64 {
     let user_ids: Vec<i64> = users.iter().map(|u| u.id).collect();
     let (posts, post_ranges) = counting_groups(&user_ids, posts, |p| p.author_id);
     let post_ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
@@ -384,12 +418,290 @@ fn decode_only_has_many(conn: &Connection) -> u64 {
     decoded_checksum(&users, &posts)
 }
 
+/// The former floor's grouping of users → posts → comments (children in
+/// foreign-key order, HashMaps); the checksum of the graph.
+fn nested_by_hash(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) -> u64 {
+    let mut by_post = group(comments, |c| c.post_id);
+    let mut by_user: HashMap<i64, Vec<(Post, Vec<Comment>)>> = HashMap::new();
+    for post in posts {
+        let comments = by_post.remove(&post.id).unwrap_or_default();
+        by_user
+            .entry(post.author_id)
+            .or_default()
+            .push((post, comments));
+    }
+    type PostWithComments = (Post, Vec<Comment>);
+    let graph: Vec<(User, Vec<PostWithComments>)> = users
+        .into_iter()
+        .map(|u| {
+            let posts = by_user.remove(&u.id).unwrap_or_default();
+            (u, posts)
+        })
+        .collect();
+    graph.iter().fold(0, |sum, (u, posts)| {
+        posts.iter().fold(mix(sum, u.id), |sum, (p, comments)| {
+            comments
+                .iter()
+                .fold(mix(sum, p.id), |sum, c| mix(sum, c.id))
+        })
+    })
+}
+
+/// The rows of `sql` with one parameter.
+fn all_with<T, P: rusqlite::ToSql>(
+    conn: &Connection,
+    sql: &str,
+    param: P,
+    read: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Vec<T> {
+    let mut statement = conn.prepare_cached(sql).unwrap();
+    statement
+        .query_map([param], read)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn tag_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tag> {
+    Ok(Tag {
+        id: r.get(0)?,
+        name: r.get(1)?,
+    })
+}
+
+/// Posts with shared authors found by hash; the checksum of the graph.
+fn posts_with_shared_authors(posts: &[Post], users: Vec<User>) -> u64 {
+    let users: HashMap<i64, Arc<User>> = users.into_iter().map(|u| (u.id, Arc::new(u))).collect();
+    let graph: Vec<(&Post, Arc<User>)> = posts
+        .iter()
+        .map(|p| (p, Arc::clone(&users[&p.author_id])))
+        .collect();
+    graph
+        .iter()
+        .fold(0, |sum, (p, u)| mix(mix(sum, p.id), u.id))
+}
+
+type Variant<'a> = (&'static str, Box<dyn Fn() -> u64 + 'a>);
+
+/// The hand-written variants of a shape on SQLite: `floor` (the library's
+/// former strategy), each candidate for the fastest code (`best floor,
+/// ...`; the table compares with the fastest of them and `floor`), and
+/// `decode only` (the same rows read and decoded, nothing grouped).
+fn sqlite_hand_written(conn: &Connection, shape: Shape, parents: i64) -> Vec<Variant<'_>> {
+    let half = parents / 2;
+    let mut variants: Vec<Variant<'_>> =
+        vec![("floor", Box::new(move || floor(conn, shape, parents)))];
+    match shape {
+        Shape::HasMany => {
+            variants.push(("best floor", Box::new(|| best_floor_has_many(conn))));
+            variants.push(("decode only", Box::new(|| decode_only_has_many(conn))));
+        }
+        Shape::HasManyHalf => {
+            let users = move || {
+                all_with(
+                    conn,
+                    "SELECT id, username FROM users WHERE id <= ?1 ORDER BY id",
+                    half,
+                    user_of,
+                )
+            };
+            // The keys bound as one array, the posts in key order.
+            let keyed = move || {
+                let users = users();
+                let keys = Rc::new(
+                    users
+                        .iter()
+                        .map(|u| Value::Integer(u.id))
+                        .collect::<Vec<_>>(),
+                );
+                let posts = all_with(
+                    conn,
+                    "SELECT id, author_id, title FROM posts WHERE author_id IN rarray(?1) ORDER BY id",
+                    keys,
+                    post_of,
+                );
+                (users, posts)
+            };
+            // The roots' condition repeated in a subquery: no keys sent.
+            let subquery = move || {
+                let users = users();
+                let posts = all_with(
+                    conn,
+                    "SELECT id, author_id, title FROM posts
+                     WHERE author_id IN (SELECT id FROM users WHERE id <= ?1) ORDER BY id",
+                    half,
+                    post_of,
+                );
+                (users, posts)
+            };
+            variants.push((
+                "best floor, keys",
+                Box::new(move || {
+                    let (users, posts) = keyed();
+                    counting_sort_graph(users, posts)
+                }),
+            ));
+            variants.push((
+                "best floor, subquery",
+                Box::new(move || {
+                    let (users, posts) = subquery();
+                    counting_sort_graph(users, posts)
+                }),
+            ));
+            variants.push((
+                "decode only",
+                Box::new(move || {
+                    let (users, posts) = subquery();
+                    decoded_checksum(&users, &posts)
+                }),
+            ));
+        }
+        Shape::BelongsTo => {
+            let read = move || {
+                let posts = all(
+                    conn,
+                    "SELECT id, author_id, title FROM posts ORDER BY id",
+                    post_of,
+                );
+                let users = all(
+                    conn,
+                    "SELECT id, username FROM users WHERE id IN (SELECT author_id FROM posts) ORDER BY id",
+                    user_of,
+                );
+                (posts, users)
+            };
+            variants.push((
+                "best floor, subquery",
+                Box::new(move || {
+                    let (posts, users) = read();
+                    posts_with_shared_authors(&posts, users)
+                }),
+            ));
+            variants.push((
+                "decode only",
+                Box::new(move || {
+                    let (posts, users) = read();
+                    let sum = posts.iter().fold(0, |sum, p| mix(sum, p.id));
+                    users.iter().fold(sum, |sum, u| mix(sum, u.id))
+                }),
+            ));
+        }
+        Shape::Nested => {
+            variants.push(("best floor", Box::new(|| best_floor_nested(conn))));
+            variants.push((
+                "decode only",
+                Box::new(|| {
+                    let (users, posts) = users_and_posts(conn);
+                    let comments = all(
+                        conn,
+                        "SELECT id, post_id, body FROM comments ORDER BY id",
+                        comment_of,
+                    );
+                    comments
+                        .iter()
+                        .fold(decoded_checksum(&users, &posts), |sum, c| mix(sum, c.id))
+                }),
+            ));
+        }
+        Shape::ManyToMany => {
+            let posts = move || {
+                all(
+                    conn,
+                    "SELECT id, author_id, title FROM posts ORDER BY id",
+                    post_of,
+                )
+            };
+            let links = move || {
+                all(
+                    conn,
+                    "SELECT post_id, tag_id FROM post_tags ORDER BY post_id, tag_id",
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                )
+            };
+            variants.push((
+                "best floor, 3 statements",
+                Box::new(|| best_floor_many_to_many(conn)),
+            ));
+            variants.push((
+                "best floor, join",
+                Box::new(move || {
+                    let posts = posts();
+                    // Each tag decoded once: its key read first.
+                    let mut statement = conn
+                        .prepare_cached(
+                            "SELECT pt.post_id, t.id, t.name FROM tags t
+                             JOIN post_tags pt ON pt.tag_id = t.id ORDER BY pt.post_id, t.id",
+                        )
+                        .unwrap();
+                    let mut tags: HashMap<i64, Arc<Tag>> = HashMap::new();
+                    let mut links: Vec<(i64, Arc<Tag>)> = Vec::new();
+                    let mut rows = statement.query([]).unwrap();
+                    while let Some(row) = rows.next().unwrap() {
+                        let id: i64 = row.get(1).unwrap();
+                        let tag = tags
+                            .entry(id)
+                            .or_insert_with(|| {
+                                Arc::new(Tag {
+                                    id,
+                                    name: row.get(2).unwrap(),
+                                })
+                            })
+                            .clone();
+                        links.push((row.get(0).unwrap(), tag));
+                    }
+                    shared_links_graph(&posts, links)
+                }),
+            ));
+            variants.push((
+                "decode only",
+                Box::new(move || {
+                    let posts = posts();
+                    let links = links();
+                    let tags = all(conn, "SELECT id, name FROM tags ORDER BY id", tag_of);
+                    let sum = posts.iter().fold(0, |sum, p| mix(sum, p.id));
+                    let sum = links.iter().fold(sum, |sum, l| mix(sum, l.1));
+                    tags.iter().fold(sum, |sum, t| mix(sum, t.id))
+                }),
+            ));
+        }
+    }
+    variants
+}
+
 /// The old floor: the library's former strategy written by hand (children
 /// `ORDER BY` foreign key, grouped with a HashMap), kept as `floor` to
 /// compare with earlier runs; `best floor` is the fastest hand-written
 /// code where one was written.
-fn floor(conn: &Connection, shape: Shape) -> u64 {
+fn floor(conn: &Connection, shape: Shape, parents: i64) -> u64 {
     match shape {
+        Shape::HasManyHalf => {
+            let mut statement = conn
+                .prepare_cached("SELECT id, username FROM users WHERE id <= ?1 ORDER BY id")
+                .unwrap();
+            let users: Vec<User> = statement
+                .query_map([parents / 2], user_of)
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let keys = Rc::new(
+                users
+                    .iter()
+                    .map(|u| Value::Integer(u.id))
+                    .collect::<Vec<_>>(),
+            );
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT id, author_id, title FROM posts WHERE author_id IN rarray(?1)
+                     ORDER BY author_id, id",
+                )
+                .unwrap();
+            let posts: Vec<Post> = statement
+                .query_map([keys], post_of)
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            users_with_posts(users, posts)
+        }
         Shape::HasMany => {
             let users = all(conn, "SELECT id, username FROM users ORDER BY id", user_of);
             let posts = all(
@@ -427,30 +739,7 @@ fn floor(conn: &Connection, shape: Shape) -> u64 {
                 "SELECT id, post_id, body FROM comments ORDER BY post_id, id",
                 comment_of,
             );
-            let mut by_post = group(comments, |c| c.post_id);
-            let mut by_user: HashMap<i64, Vec<(Post, Vec<Comment>)>> = HashMap::new();
-            for post in posts {
-                let comments = by_post.remove(&post.id).unwrap_or_default();
-                by_user
-                    .entry(post.author_id)
-                    .or_default()
-                    .push((post, comments));
-            }
-            type PostWithComments = (Post, Vec<Comment>);
-            let graph: Vec<(User, Vec<PostWithComments>)> = users
-                .into_iter()
-                .map(|u| {
-                    let posts = by_user.remove(&u.id).unwrap_or_default();
-                    (u, posts)
-                })
-                .collect();
-            graph.iter().fold(0, |sum, (u, posts)| {
-                posts.iter().fold(mix(sum, u.id), |sum, (p, comments)| {
-                    comments
-                        .iter()
-                        .fold(mix(sum, p.id), |sum, c| mix(sum, c.id))
-                })
-            })
+            nested_by_hash(users, posts, comments)
         }
         Shape::ManyToMany => {
             let posts = all(
@@ -498,8 +787,19 @@ fn floor(conn: &Connection, shape: Shape) -> u64 {
 
 // --------------------------------------------------------------- ours
 
-fn preload(db: &Db, shape: Shape) -> u64 {
+fn preload(db: &Db, shape: Shape, parents: i64) -> u64 {
     match shape {
+        Shape::HasManyHalf => User::query()
+            .filter(|u| u.id.le(parents / 2))
+            .preload(User::posts())
+            .all(db)
+            .unwrap()
+            .iter()
+            .fold(0, |sum, u| {
+                u.posts()
+                    .iter()
+                    .fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
+            }),
         Shape::HasMany => User::query()
             .preload(User::posts())
             .all(db)
@@ -541,9 +841,21 @@ fn preload(db: &Db, shape: Shape) -> u64 {
     }
 }
 
-fn lazy(db: &Db, shape: Shape) -> u64 {
+fn lazy(db: &Db, shape: Shape, parents: i64) -> u64 {
     let mut sum = 0;
     match shape {
+        Shape::HasManyHalf => {
+            for u in User::query()
+                .filter(|u| u.id.le(parents / 2))
+                .all(db)
+                .unwrap()
+            {
+                sum = mix(sum, u.id);
+                for p in u.load_posts(db).unwrap() {
+                    sum = mix(sum, p.id);
+                }
+            }
+        }
         Shape::HasMany | Shape::Nested => {
             for u in User::all(db).unwrap() {
                 sum = mix(sum, u.id);
@@ -576,12 +888,12 @@ fn lazy(db: &Db, shape: Shape) -> u64 {
 
 /// The preload with a `tracing` subscriber listening at `DEBUG`, writing
 /// to nowhere: the cost of the instrumentation when it is on.
-fn preload_traced(db: &Db, shape: Shape) -> u64 {
+fn preload_traced(db: &Db, shape: Shape, parents: i64) -> u64 {
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::DEBUG)
         .with_writer(std::io::sink)
         .finish();
-    tracing::subscriber::with_default(subscriber, || preload(db, shape))
+    tracing::subscriber::with_default(subscriber, || preload(db, shape, parents))
 }
 
 // -------------------------------------------------------------- Diesel
@@ -646,24 +958,29 @@ fn peak_memory_kb() -> u64 {
 
 /// Child mode: `--memory <variant> <shape> <db>` runs one variant once in a
 /// fresh process and prints its peak resident memory.
-fn memory_child(variant: &str, shape: &str, path: &str) {
-    let shape = [
+fn shape_named(name: &str) -> Shape {
+    [
         Shape::HasMany,
+        Shape::HasManyHalf,
         Shape::BelongsTo,
         Shape::Nested,
         Shape::ManyToMany,
     ]
     .into_iter()
-    .find(|s| s.name() == shape)
-    .unwrap();
+    .find(|s| s.name() == name)
+    .unwrap_or_else(|| panic!("no shape named {name}"))
+}
+
+fn memory_child(variant: &str, shape: &str, path: &str) {
+    let shape = shape_named(shape);
     let sum = match variant {
         "floor" => {
             let conn = Connection::open(path).unwrap();
             rusqlite::vtab::array::load_module(&conn).unwrap();
-            floor(&conn, shape)
+            floor(&conn, shape, 0)
         }
         "best floor" => best_floor_has_many(&Connection::open(path).unwrap()),
-        _ => preload(&Db::open(path).unwrap(), shape),
+        _ => preload(&Db::open(path).unwrap(), shape, 0),
     };
     println!("{} {sum}", peak_memory_kb());
 }
@@ -694,7 +1011,7 @@ fn postgres_url() -> Option<String> {
 /// The same data as [`fill`] in schema `loader_bench`, with 64-bit keys.
 fn fill_postgres(client: &mut pg::Client, shape: Shape, parents: i64) {
     let users = match shape {
-        Shape::BelongsTo => (parents / 10).max(1),
+        Shape::BelongsTo | Shape::ManyToMany => (parents / 10).max(1),
         _ => parents,
     };
     client
@@ -704,7 +1021,10 @@ fn fill_postgres(client: &mut pg::Client, shape: Shape, parents: i64) {
              CREATE SCHEMA loader_bench;
              SET search_path TO loader_bench;
              CREATE TABLE users (id BIGINT PRIMARY KEY, username TEXT NOT NULL);
-             CREATE TABLE posts (id BIGINT PRIMARY KEY, author_id BIGINT NOT NULL, title TEXT NOT NULL);",
+             CREATE TABLE posts (id BIGINT PRIMARY KEY, author_id BIGINT NOT NULL, title TEXT NOT NULL);
+             CREATE TABLE comments (id BIGINT PRIMARY KEY, post_id BIGINT NOT NULL, body TEXT NOT NULL);
+             CREATE TABLE tags (id BIGINT PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE post_tags (post_id BIGINT NOT NULL, tag_id BIGINT NOT NULL, PRIMARY KEY (post_id, tag_id));",
         )
         .unwrap();
     client
@@ -720,13 +1040,37 @@ fn fill_postgres(client: &mut pg::Client, shape: Shape, parents: i64) {
             &[&users],
         )
         .unwrap();
+    if shape == Shape::Nested {
+        client
+            .batch_execute(
+                "INSERT INTO comments SELECT (p.id - 1) * 3 + k, p.id, 'comment body ' || k
+                 FROM posts p, generate_series(1, 3) AS k",
+            )
+            .unwrap();
+    }
+    if shape == Shape::ManyToMany {
+        client
+            .batch_execute(
+                "INSERT INTO tags SELECT i, 'tag ' || i FROM generate_series(1, 50) AS i;
+                 INSERT INTO post_tags SELECT p.id, 1 + (p.id * k * 7) % 50 FROM posts p,
+                     generate_series(1, 3) AS k ON CONFLICT DO NOTHING;",
+            )
+            .unwrap();
+    }
     client
-        .batch_execute("CREATE INDEX posts_author_id ON posts(author_id)")
+        .batch_execute(
+            "CREATE INDEX posts_author_id ON posts(author_id);
+             CREATE INDEX comments_post_id ON comments(post_id);
+             CREATE INDEX post_tags_tag_id ON post_tags(tag_id);",
+        )
         .unwrap();
     // Vacuumed now, so that autovacuum does not wake up on the fresh tables
     // in the middle of the runs (VACUUM cannot share a batch).
-    client.batch_execute("VACUUM ANALYZE users").unwrap();
-    client.batch_execute("VACUUM ANALYZE posts").unwrap();
+    for table in ["users", "posts", "comments", "tags", "post_tags"] {
+        client
+            .batch_execute(&format!("VACUUM ANALYZE {table}"))
+            .unwrap();
+    }
 }
 
 fn pg_user(r: &pg::Row) -> User {
@@ -744,9 +1088,25 @@ fn pg_post(r: &pg::Row) -> Post {
     }
 }
 
-/// The best hand-written `postgres`-crate code: prepared statements (kept
-/// across runs, as a hand-written loader would), no key set when the
-/// parents are the whole table, else one `int8[]` parameter.
+fn pg_comment(r: &pg::Row) -> Comment {
+    Comment {
+        id: r.get(0),
+        post_id: r.get(1),
+        body: r.get(2),
+    }
+}
+
+fn pg_tag(r: &pg::Row) -> Tag {
+    Tag {
+        id: r.get(0),
+        name: r.get(1),
+    }
+}
+
+/// Hand-written `postgres`-crate code: prepared statements kept across runs
+/// (as a hand-written loader would), except those binding a key array,
+/// prepared afresh each time like the library's (a kept one may get a
+/// generic plan; see ../shared/PERFORMANCE.md).
 struct PostgresFloor {
     client: pg::Client,
     statements: HashMap<&'static str, pg::Statement>,
@@ -769,75 +1129,221 @@ impl PostgresFloor {
         self.client.query(&statement, params).unwrap()
     }
 
-    /// Users and posts, each read and decoded in primary-key order.
-    fn users_and_posts(&mut self) -> (Vec<User>, Vec<Post>) {
-        let users: Vec<User> = self
-            .query("SELECT id, username FROM users ORDER BY id", &[])
-            .iter()
-            .map(pg_user)
-            .collect();
-        let posts: Vec<Post> = self
-            .query("SELECT id, author_id, title FROM posts ORDER BY id", &[])
-            .iter()
-            .map(pg_post)
-            .collect();
-        (users, posts)
+    fn keyed(&mut self, sql: &str, keys: &Vec<i64>) -> Vec<pg::Row> {
+        let statement = self.client.prepare(sql).unwrap();
+        self.client.query(&statement, &[keys]).unwrap()
     }
 
-    /// Users × posts by the fastest code found (see `best_floor_has_many`).
-    fn best_has_many(&mut self) -> u64 {
-        let (users, posts) = self.users_and_posts();
-        counting_sort_graph(users, posts)
+    fn users(&mut self) -> Vec<User> {
+        let rows = self.query("SELECT id, username FROM users ORDER BY id", &[]);
+        rows.iter().map(pg_user).collect()
     }
 
-    /// Both tables read and decoded, no grouping.
-    fn decode_only_has_many(&mut self) -> u64 {
-        let (users, posts) = self.users_and_posts();
-        decoded_checksum(&users, &posts)
+    fn posts(&mut self, sql: &'static str) -> Vec<Post> {
+        self.query(sql, &[]).iter().map(pg_post).collect()
     }
 
-    fn run(&mut self, shape: Shape) -> u64 {
+    fn half_users(&mut self, half: i64) -> Vec<User> {
+        let rows = self.query(
+            "SELECT id, username FROM users WHERE id <= $1 ORDER BY id",
+            &[&half],
+        );
+        rows.iter().map(pg_user).collect()
+    }
+
+    fn comments(&mut self, sql: &'static str) -> Vec<Comment> {
+        self.query(sql, &[]).iter().map(pg_comment).collect()
+    }
+
+    /// The hand-written variants of a shape, as for SQLite
+    /// ([`sqlite_hand_written`]).
+    fn names(shape: Shape) -> &'static [&'static str] {
         match shape {
-            Shape::BelongsTo => {
-                let posts: Vec<Post> = self
-                    .query("SELECT id, author_id, title FROM posts ORDER BY id", &[])
-                    .iter()
-                    .map(pg_post)
-                    .collect();
+            Shape::HasMany => &["floor", "best floor", "decode only"],
+            Shape::HasManyHalf => &[
+                "floor",
+                "best floor, keys",
+                "best floor, subquery",
+                "decode only",
+            ],
+            Shape::BelongsTo => &["floor", "best floor, subquery", "decode only"],
+            Shape::Nested => &["floor", "best floor", "decode only"],
+            Shape::ManyToMany => &[
+                "floor",
+                "best floor, 3 statements",
+                "best floor, join",
+                "decode only",
+            ],
+        }
+    }
+
+    fn run(&mut self, shape: Shape, parents: i64, variant: &str) -> u64 {
+        const POSTS: &str = "SELECT id, author_id, title FROM posts ORDER BY id";
+        const POSTS_BY_AUTHOR: &str =
+            "SELECT id, author_id, title FROM posts ORDER BY author_id, id";
+        let half = parents / 2;
+        match (shape, variant) {
+            (Shape::HasMany, "floor") => {
+                let users = self.users();
+                let posts = self.posts(POSTS_BY_AUTHOR);
+                users_with_posts(users, posts)
+            }
+            (Shape::HasMany, "best floor") => {
+                let users = self.users();
+                let posts = self.posts(POSTS);
+                counting_sort_graph(users, posts)
+            }
+            (Shape::HasMany, _) => {
+                let users = self.users();
+                let posts = self.posts(POSTS);
+                decoded_checksum(&users, &posts)
+            }
+            (Shape::HasManyHalf, "floor" | "best floor, keys") => {
+                let users = self.half_users(half);
+                let keys: Vec<i64> = users.iter().map(|u| u.id).collect();
+                if variant == "floor" {
+                    let rows = self.keyed(
+                        "SELECT id, author_id, title FROM posts WHERE author_id = ANY($1)
+                         ORDER BY author_id, id",
+                        &keys,
+                    );
+                    users_with_posts(users, rows.iter().map(pg_post).collect())
+                } else {
+                    let rows = self.keyed(
+                        "SELECT id, author_id, title FROM posts WHERE author_id = ANY($1) ORDER BY id",
+                        &keys,
+                    );
+                    counting_sort_graph(users, rows.iter().map(pg_post).collect())
+                }
+            }
+            (Shape::HasManyHalf, _) => {
+                let users = self.half_users(half);
+                let rows = self.query(
+                    "SELECT id, author_id, title FROM posts
+                     WHERE author_id IN (SELECT id FROM users WHERE id <= $1) ORDER BY id",
+                    &[&half],
+                );
+                let posts: Vec<Post> = rows.iter().map(pg_post).collect();
+                match variant {
+                    "decode only" => decoded_checksum(&users, &posts),
+                    _ => counting_sort_graph(users, posts),
+                }
+            }
+            (Shape::BelongsTo, "floor") => {
+                let posts = self.posts(POSTS);
                 let mut ids: Vec<i64> = posts.iter().map(|p| p.author_id).collect();
                 ids.sort_unstable();
                 ids.dedup();
-                // Prepared afresh each time, like the library's key-set
-                // statements: a kept one may get a generic plan.
-                let statement = self
-                    .client
-                    .prepare("SELECT id, username FROM users WHERE id = ANY($1)")
-                    .unwrap();
-                let users = self.client.query(&statement, &[&ids]).unwrap();
+                let users = self.keyed("SELECT id, username FROM users WHERE id = ANY($1)", &ids);
                 posts_with_authors(posts, users.iter().map(pg_user))
             }
-            _ => {
-                let users: Vec<User> = self
-                    .query("SELECT id, username FROM users ORDER BY id", &[])
+            (Shape::BelongsTo, _) => {
+                let posts = self.posts(POSTS);
+                let rows = self.query(
+                    "SELECT id, username FROM users WHERE id IN (SELECT author_id FROM posts) ORDER BY id",
+                    &[],
+                );
+                let users: Vec<User> = rows.iter().map(pg_user).collect();
+                match variant {
+                    "decode only" => {
+                        let sum = posts.iter().fold(0, |sum, p| mix(sum, p.id));
+                        users.iter().fold(sum, |sum, u| mix(sum, u.id))
+                    }
+                    _ => posts_with_shared_authors(&posts, users),
+                }
+            }
+            (Shape::Nested, "floor") => {
+                let users = self.users();
+                let posts = self.posts(POSTS_BY_AUTHOR);
+                let comments =
+                    self.comments("SELECT id, post_id, body FROM comments ORDER BY post_id, id");
+                nested_by_hash(users, posts, comments)
+            }
+            (Shape::Nested, _) => {
+                let users = self.users();
+                let posts = self.posts(POSTS);
+                let comments = self.comments("SELECT id, post_id, body FROM comments ORDER BY id");
+                match variant {
+                    "decode only" => comments
+                        .iter()
+                        .fold(decoded_checksum(&users, &posts), |sum, c| mix(sum, c.id)),
+                    _ => nested_graph(users, posts, comments),
+                }
+            }
+            (Shape::ManyToMany, "floor" | "best floor, join") => {
+                let posts = self.posts(POSTS);
+                let rows = self.query(
+                    "SELECT pt.post_id, t.id, t.name FROM tags t JOIN post_tags pt ON pt.tag_id = t.id
+                     ORDER BY pt.post_id, t.id",
+                    &[],
+                );
+                let mut tags: HashMap<i64, Arc<Tag>> = HashMap::new();
+                let links: Vec<(i64, Arc<Tag>)> = rows
                     .iter()
-                    .map(pg_user)
+                    .map(|row| {
+                        let id: i64 = row.get(1);
+                        let tag = tags
+                            .entry(id)
+                            .or_insert_with(|| {
+                                Arc::new(Tag {
+                                    id,
+                                    name: row.get(2),
+                                })
+                            })
+                            .clone();
+                        (row.get::<_, i64>(0), tag)
+                    })
                     .collect();
-                let posts: Vec<Post> = self
+                if variant == "floor" {
+                    let mut by_post: HashMap<i64, Vec<Arc<Tag>>> = HashMap::new();
+                    for (post, tag) in links {
+                        by_post.entry(post).or_default().push(tag);
+                    }
+                    let graph: Vec<(Post, Vec<Arc<Tag>>)> = posts
+                        .into_iter()
+                        .map(|p| {
+                            let tags = by_post.remove(&p.id).unwrap_or_default();
+                            (p, tags)
+                        })
+                        .collect();
+                    graph.iter().fold(0, |sum, (p, tags)| {
+                        tags.iter().fold(mix(sum, p.id), |sum, t| mix(sum, t.id))
+                    })
+                } else {
+                    shared_links_graph(&posts, links)
+                }
+            }
+            (Shape::ManyToMany, _) => {
+                let posts = self.posts(POSTS);
+                let tags: Vec<Tag> = self
+                    .query("SELECT id, name FROM tags ORDER BY id", &[])
+                    .iter()
+                    .map(pg_tag)
+                    .collect();
+                let links: Vec<(i64, i64)> = self
                     .query(
-                        "SELECT id, author_id, title FROM posts ORDER BY author_id, id",
+                        "SELECT post_id, tag_id FROM post_tags ORDER BY post_id, tag_id",
                         &[],
                     )
                     .iter()
-                    .map(pg_post)
+                    .map(|r| (r.get(0), r.get(1)))
                     .collect();
-                users_with_posts(users, posts)
+                match variant {
+                    "decode only" => {
+                        let sum = posts.iter().fold(0, |sum, p| mix(sum, p.id));
+                        let sum = links.iter().fold(sum, |sum, l| mix(sum, l.1));
+                        tags.iter().fold(sum, |sum, t| mix(sum, t.id))
+                    }
+                    _ => posts_with_tags(&posts, tags, links),
+                }
             }
         }
     }
 }
 
-/// floor, preload and (up to 10,000 parents) lazy on PostgreSQL over
-/// loopback, interleaved, each checked against the floor's checksum.
+/// The hand-written variants, preload and (while the N+1 loop stays under
+/// about 10,000 statements) lazy on PostgreSQL over loopback, interleaved,
+/// each checked against the floor's checksum.
 fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<Row> {
     let mut client = pg::Client::connect(url, pg::NoTls).unwrap();
     fill_postgres(&mut client, shape, parents);
@@ -847,28 +1353,28 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     });
     let db = Db::connect(url).unwrap();
     db.execute_batch("SET search_path TO loader_bench").unwrap();
-    type Variant<'a> = (&'static str, Box<dyn Fn() -> u64 + 'a>);
-    let mut variants: Vec<Variant<'_>> = vec![
-        ("floor", Box::new(|| floor.borrow_mut().run(shape))),
-        ("preload", Box::new(|| preload(&db, shape))),
-    ];
-    if shape == Shape::HasMany {
-        variants.push((
-            "best floor",
-            Box::new(|| floor.borrow_mut().best_has_many()),
-        ));
-        variants.push((
-            "decode only",
-            Box::new(|| floor.borrow_mut().decode_only_has_many()),
-        ));
+    let mut variants: Vec<Variant<'_>> = PostgresFloor::names(shape)
+        .iter()
+        .map(|&name| -> Variant<'_> {
+            let floor = &floor;
+            (
+                name,
+                Box::new(move || floor.borrow_mut().run(shape, parents, name)),
+            )
+        })
+        .collect();
+    variants.push(("preload", Box::new(|| preload(&db, shape, parents))));
+    let lazy_statements = match shape {
+        Shape::Nested => parents * 11,
+        _ => parents,
+    };
+    if lazy_statements <= 10_000 {
+        variants.push(("lazy", Box::new(|| lazy(&db, shape, parents))));
     }
-    if parents <= 10_000 {
-        variants.push(("lazy", Box::new(|| lazy(&db, shape))));
-    }
-    let expected = floor.borrow_mut().run(shape);
+    let expected = floor.borrow_mut().run(shape, parents, "floor");
     db.reset_query_log();
     assert_eq!(
-        preload(&db, shape),
+        preload(&db, shape, parents),
         expected,
         "preload disagrees with floor"
     );
@@ -884,6 +1390,7 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
             }
             assert_eq!(sum, expected, "{name} disagrees with floor on PostgreSQL");
         }
+        eprint!(".");
     }
     variants
         .iter()
@@ -895,11 +1402,7 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
             variant: (*name).to_owned(),
             median: Some(median(times)),
             note: String::new(),
-            statements: match *name {
-                "floor" | "best floor" | "decode only" => Some(shape.statements()),
-                "lazy" => None,
-                _ => Some(statements),
-            },
+            statements: hand_written_statements(name, shape, statements),
         })
         .collect()
 }
@@ -914,6 +1417,19 @@ struct Row {
     median: Option<Duration>,
     note: String,
     statements: Option<usize>,
+}
+
+/// Statements per load: the hand-written variants' own, `None` for the
+/// N+1 loop, the query log's count for the library's.
+fn hand_written_statements(name: &str, shape: Shape, library: usize) -> Option<usize> {
+    match name {
+        "best floor, 3 statements" | "decode only" if shape == Shape::ManyToMany => Some(3),
+        "lazy" => None,
+        _ if name == "floor" || name.starts_with("best floor") || name == "decode only" => {
+            Some(shape.statements())
+        }
+        _ => Some(library),
+    }
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -944,36 +1460,23 @@ fn measure(
         (Connection::open(path).unwrap(), Db::open(path).unwrap())
     };
     rusqlite::vtab::array::load_module(&conn).unwrap();
-    type Variant<'a> = (&'static str, Box<dyn Fn() -> u64 + 'a>);
-    let mut variants: Vec<Variant<'_>> = vec![
-        ("floor", Box::new(|| floor(&conn, shape))),
-        ("preload", Box::new(|| preload(&db, shape))),
-    ];
-    if shape == Shape::HasMany {
-        variants.push(("best floor", Box::new(|| best_floor_has_many(&conn))));
-        variants.push(("decode only", Box::new(|| decode_only_has_many(&conn))));
-    }
-    if shape == Shape::Nested {
-        variants.push(("best floor", Box::new(|| best_floor_nested(&conn))));
-    }
-    if shape == Shape::ManyToMany {
-        variants.push(("best floor", Box::new(|| best_floor_many_to_many(&conn))));
-    }
+    let mut variants = sqlite_hand_written(&conn, shape, parents);
+    variants.push(("preload", Box::new(|| preload(&db, shape, parents))));
     if parents <= 10_000 {
-        variants.push(("lazy", Box::new(|| lazy(&db, shape))));
+        variants.push(("lazy", Box::new(|| lazy(&db, shape, parents))));
     }
     if shape == Shape::HasMany && parents == 10_000 {
         variants.push((
             "preload, tracing on",
-            Box::new(|| preload_traced(&db, shape)),
+            Box::new(|| preload_traced(&db, shape, parents)),
         ));
     }
-    let expected = floor(&conn, shape);
+    let expected = floor(&conn, shape, parents);
     db.reset_query_log();
-    preload(&db, shape);
+    preload(&db, shape, parents);
     let statements = db.query_count();
 
-    let use_diesel = diesel.filter(|_| !in_memory);
+    let use_diesel = diesel.filter(|_| !in_memory && shape != Shape::HasManyHalf);
     let mut times = vec![Vec::new(); variants.len()];
     let mut diesel_times = Vec::new();
     let mut diesel_note = String::new();
@@ -991,6 +1494,7 @@ fn measure(
                 "{name} disagrees with floor on {}",
                 shape.name()
             );
+            eprint!(".");
         }
         if let Some(binary) = use_diesel
             && diesel_note.is_empty()
@@ -1019,12 +1523,7 @@ fn measure(
             variant: (*name).to_owned(),
             median: Some(median(times)),
             note: String::new(),
-            statements: match *name {
-                "best floor" if shape == Shape::ManyToMany => Some(3),
-                "floor" | "best floor" | "decode only" => Some(shape.statements()),
-                "lazy" => None,
-                _ => Some(statements),
-            },
+            statements: hand_written_statements(name, shape, statements),
         })
         .collect();
     if use_diesel.is_some() {
@@ -1049,6 +1548,37 @@ fn main() {
         memory_child(variant, shape, path);
         return;
     }
+    // `--profile <shape> <parents> <runs>`: only the preload, repeated, on
+    // a SQLite file, for a sampling profiler (`perf record -g`).
+    // With `--postgres` after them, on the server of `LOADER_BENCH_POSTGRES`.
+    if let [flag, shape, parents, runs, rest @ ..] = args.as_slice()
+        && flag == "--profile"
+    {
+        let shape = shape_named(shape);
+        let parents: i64 = parents.parse().unwrap();
+        let dir = std::env::temp_dir().join(format!("loader-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = if rest.iter().any(|a| a == "--postgres") {
+            let url = postgres_url().expect("LOADER_BENCH_POSTGRES");
+            fill_postgres(
+                &mut pg::Client::connect(&url, pg::NoTls).unwrap(),
+                shape,
+                parents,
+            );
+            let db = Db::connect(&url).unwrap();
+            db.execute_batch("SET search_path TO loader_bench").unwrap();
+            db
+        } else {
+            Db::open(database(&dir, shape, parents)).unwrap()
+        };
+        let start = Instant::now();
+        for _ in 0..runs.parse::<usize>().unwrap() {
+            black_box(preload(&db, shape, parents));
+        }
+        eprintln!("{:?}", start.elapsed());
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     // `--shape belongs_to` runs one shape (at the sizes of a full run).
     let only: Option<&str> = args
@@ -1062,15 +1592,22 @@ fn main() {
     let postgres_only = args.iter().any(|a| a == "--postgres-only");
     let on_sqlite = |shape: Shape| !postgres_only && wanted(shape);
     let sizes: Vec<i64> = if quick {
-        vec![100, 1_000, 10_000]
+        vec![1_000, 10_000]
     } else {
-        vec![100, 1_000, 10_000, 100_000]
+        vec![1_000, 10_000, 100_000]
     };
     let runs = |parents: i64| match (quick, parents) {
         (true, _) => 5,
-        (false, p) if p >= 100_000 => 7,
-        _ => 15,
+        (false, p) if p >= 100_000 => 5,
+        _ => 11,
     };
+    let shapes = [
+        Shape::HasMany,
+        Shape::HasManyHalf,
+        Shape::BelongsTo,
+        Shape::Nested,
+        Shape::ManyToMany,
+    ];
     let dir = std::env::temp_dir().join(format!("loader-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let diesel = if postgres_only {
@@ -1086,33 +1623,37 @@ fn main() {
 
     let mut rows = Vec::new();
     let mut memory = Vec::new();
-    for &parents in sizes.iter().filter(|_| on_sqlite(Shape::HasMany)) {
-        eprintln!("has_many, {parents} parents");
-        let path = database(&dir, Shape::HasMany, parents);
-        rows.extend(measure(
-            Shape::HasMany,
-            parents,
-            "file",
-            &path,
-            false,
-            runs(parents),
-            diesel.as_deref(),
-        ));
-        if parents >= 10_000 {
-            let floor = child_memory("best floor", Shape::HasMany, &path);
-            let ours = child_memory("preload", Shape::HasMany, &path);
-            let theirs = diesel.as_deref().and_then(|binary| {
-                match run_diesel(binary, Shape::HasMany, &path) {
-                    Outcome::Ran { peak_kb, .. } => Some(peak_kb),
-                    Outcome::Failed(_) => None,
-                }
-            });
-            memory.push((parents, floor, ours, theirs));
+    for shape in shapes.into_iter().filter(|&shape| on_sqlite(shape)) {
+        for &parents in &sizes {
+            eprint!("{} on SQLite, {parents} ", shape.name());
+            let path = database(&dir, shape, parents);
+            rows.extend(measure(
+                shape,
+                parents,
+                "file",
+                &path,
+                false,
+                runs(parents),
+                diesel.as_deref(),
+            ));
+            eprintln!();
+            if shape == Shape::HasMany && parents >= 10_000 {
+                let floor = child_memory("best floor", shape, &path);
+                let ours = child_memory("preload", shape, &path);
+                let theirs =
+                    diesel
+                        .as_deref()
+                        .and_then(|binary| match run_diesel(binary, shape, &path) {
+                            Outcome::Ran { peak_kb, .. } => Some(peak_kb),
+                            Outcome::Failed(_) => None,
+                        });
+                memory.push((parents, floor, ours, theirs));
+            }
+            let _ = std::fs::remove_file(&path);
         }
-        let _ = std::fs::remove_file(&path);
     }
     if on_sqlite(Shape::HasMany) {
-        eprintln!("has_many in memory, 10000 parents");
+        eprint!("has_many in memory, 10000 parents ");
         rows.extend(measure(
             Shape::HasMany,
             10_000,
@@ -1122,51 +1663,18 @@ fn main() {
             runs(10_000),
             None,
         ));
-    }
-    for (shape, parents) in [
-        (Shape::BelongsTo, 100_000),
-        (Shape::Nested, 10_000),
-        (Shape::ManyToMany, 10_000),
-    ] {
-        if !on_sqlite(shape) {
-            continue;
-        }
-        let parents = if quick { parents / 10 } else { parents };
-        eprintln!("{}, {parents}", shape.name());
-        let path = database(&dir, shape, parents);
-        rows.extend(measure(
-            shape,
-            parents,
-            "file",
-            &path,
-            false,
-            runs(parents),
-            diesel.as_deref(),
-        ));
-        let _ = std::fs::remove_file(&path);
+        eprintln!();
     }
     let _ = std::fs::remove_dir_all(&dir);
 
     match postgres_url() {
         Some(url) => {
-            for (shape, parents) in [
-                (Shape::HasMany, 1_000),
-                (Shape::HasMany, 10_000),
-                (Shape::BelongsTo, 100_000),
-            ] {
-                if !wanted(shape) {
-                    continue;
+            for shape in shapes.into_iter().filter(|&shape| wanted(shape)) {
+                for &parents in &sizes {
+                    eprint!("{} on PostgreSQL, {parents} ", shape.name());
+                    rows.extend(measure_postgres(&url, shape, parents, runs(parents)));
+                    eprintln!();
                 }
-                let parents = if quick && parents > 10_000 {
-                    parents / 10
-                } else {
-                    parents
-                };
-                eprintln!("{} on PostgreSQL, {parents}", shape.name());
-                // More runs than on SQLite: the server shares the machine's
-                // two cores with the client, and single runs vary more.
-                let runs = if quick { 5 } else { runs(parents) * 2 + 1 };
-                rows.extend(measure_postgres(&url, shape, parents, runs));
             }
         }
         None => eprintln!(
@@ -1185,42 +1693,88 @@ fn main() {
     }
 }
 
+/// The fastest hand-written time of a row's case: the least of `floor` and
+/// every `best floor, ...` candidate.
+fn best_floor(rows: &[Row], row: &Row) -> Option<Duration> {
+    rows.iter()
+        .filter(|r| r.shape == row.shape && r.parents == row.parents && r.storage == row.storage)
+        .filter(|r| r.variant == "floor" || r.variant.starts_with("best floor"))
+        .filter_map(|r| r.median)
+        .min()
+}
+
+fn variant_time(rows: &[Row], row: &Row, variant: &str) -> Option<Duration> {
+    rows.iter()
+        .find(|r| {
+            r.shape == row.shape
+                && r.parents == row.parents
+                && r.storage == row.storage
+                && r.variant == variant
+        })
+        .and_then(|r| r.median)
+}
+
 fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
     let mut out = String::from(
-        "| shape | storage | variant | median | × floor | statements | preload speed-up vs lazy |\n|---|---|---|---:|---:|---:|---:|\n",
+        "| case | storage | variant | median | × best floor | × decode only | statements | preload speed-up vs lazy |\n\
+         |---|---|---|---:|---:|---:|---:|---:|\n",
     );
+    let ratio = |m: Option<Duration>, of: Option<Duration>| match (m, of) {
+        (Some(m), Some(of)) => format!("{:.2}", m.as_secs_f64() / of.as_secs_f64()),
+        _ => String::new(),
+    };
     for row in rows {
-        let same =
-            |r: &&Row| r.shape == row.shape && r.parents == row.parents && r.storage == row.storage;
-        // Ratios to the best floor where one was written.
-        let floor = rows
-            .iter()
-            .filter(same)
-            .find(|r| r.variant == "best floor")
-            .or_else(|| rows.iter().filter(same).find(|r| r.variant == "floor"))
-            .and_then(|r| r.median);
-        let lazy = rows
-            .iter()
-            .filter(same)
-            .find(|r| r.variant == "lazy")
-            .and_then(|r| r.median);
-        let (time, ratio) = match (row.median, floor) {
-            (Some(m), Some(f)) => (
-                format!("{:.2} ms", m.as_secs_f64() * 1e3),
-                format!("{:.2}", m.as_secs_f64() / f.as_secs_f64()),
-            ),
-            _ => ("—".into(), row.note.clone()),
-        };
+        let best = best_floor(rows, row);
+        let decode = variant_time(rows, row, "decode only");
+        let lazy = variant_time(rows, row, "lazy");
+        let time = row.median.map_or_else(
+            || format!("— {}", row.note),
+            |m| format!("{:.2} ms", m.as_secs_f64() * 1e3),
+        );
         let speedup = match (row.variant.as_str(), row.median, lazy) {
             ("preload", Some(m), Some(l)) => format!("{:.1}×", l.as_secs_f64() / m.as_secs_f64()),
             _ => String::new(),
         };
         let statements = row.statements.map_or("1 + N".into(), |s| s.to_string());
+        let variant = if row.variant == "preload" {
+            "**preload**".to_owned()
+        } else {
+            row.variant.clone()
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {time} | {ratio} | {statements} | {speedup} |\n",
+            "| {} | {} | {variant} | {time} | {} | {} | {statements} | {speedup} |\n",
             row.shape.describe(row.parents),
             row.storage,
-            row.variant,
+            ratio(row.median, best),
+            ratio(row.median, decode),
+        ));
+    }
+    out.push_str("\nPreload against the fastest hand-written code, per case (the targets: 1.10 with every row a root, 1.05 with filtered roots):\n\n");
+    out.push_str("| case | SQLite | PostgreSQL |\n|---|---:|---:|\n");
+    let mut cases: Vec<(Shape, i64)> = Vec::new();
+    for row in rows {
+        if !cases.contains(&(row.shape, row.parents)) {
+            cases.push((row.shape, row.parents));
+        }
+    }
+    for (shape, parents) in cases {
+        let cell = |storage: &str| {
+            rows.iter()
+                .find(|r| {
+                    r.shape == shape
+                        && r.parents == parents
+                        && r.storage == storage
+                        && r.variant == "preload"
+                })
+                .map_or(String::new(), |row| {
+                    ratio(row.median, best_floor(rows, row))
+                })
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            shape.describe(parents),
+            cell("file"),
+            cell("postgres")
         ));
     }
     out.push_str(
@@ -1253,93 +1807,159 @@ fn document(table: &str) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!(
         "# Benchmarks\n\n\
-         Regenerate with `cargo bench --bench loaders -- --write-docs` (about ten minutes; `--quick` for a\n\
-         smaller run). Each variant runs interleaved with the others in one process (Diesel in its own\n\
-         process, timed inside it, after a warm-up run) on the same SQLite file (WAL) or in-memory\n\
-         database; the table gives medians. Every variant checksums its graph and must agree with `floor`\n\
-         (but `decode only`). `× floor` is the ratio to `best floor` where the shape has one, else to `floor`.\n\n\
-         - `best floor` (users × posts): the fastest hand-written code found for the same graph: both tables read\n\
-           in primary-key order (a rowid table's own order: no index walk, no sort), each child's parent found\n\
-           with one hash lookup, children grouped by a counting sort into one buffer (a slice per parent, in key\n\
-           order).\n\
-         - `decode only` (users × posts): both tables read and decoded, nothing grouped: the physical limit.\n\
-         - `floor`: the former floor, the library's earlier strategy written by hand: prepared statements, no\n\
-           key set when the parents are the whole table (else one `rarray` parameter), children read in\n\
-           foreign-key order and grouped with a HashMap.\n\
-         - `preload`: `User::query().preload(User::posts())` and the like.\n\
-         - `lazy`: the lazy accessor in a loop (the N+1 path), up to 10,000 parents.\n\
-         - `diesel`: Diesel 2.3 `belonging_to(&parents)` + `grouped_by` (`benches/diesel-peer`).\n\
+         Regenerate with `LOADER_BENCH_POSTGRES=postgres://... cargo bench --bench loaders -- --write-docs`\n\
+         (every case at 1,000, 10,000 and 100,000 roots; about ten minutes) or `-- --quick --write-docs`\n\
+         (1,000 and 10,000, 5 runs). Each variant runs interleaved with the others in one process (Diesel\n\
+         in its own process, timed inside it, after a warm-up run) on the same SQLite file (WAL) or\n\
+         PostgreSQL database (loopback TCP, 64-bit keys); the table gives medians. Every variant\n\
+         checksums the graph it built and must agree with `floor` (but `decode only`, which builds none).\n\n\
+         The cases: users with their posts (`has_many`), the same for half the users (`id <= n/2`: the\n\
+         keyed statements of filtered roots), posts with their author (`belongs_to`), users → posts →\n\
+         comments (three levels) and posts with 3 of 50 tags through a join table (`many_to_many`). Posts\n\
+         interleave their authors, as real data does. `× best floor` is the ratio to the fastest\n\
+         hand-written variant of the case (`floor` or a `best floor, ...`).\n\n\
+         - `decode only`: the rows of the result read and decoded into the same structs, nothing grouped\n\
+           or linked: the physical limit.\n\
+         - `best floor`: the fastest hand-written code found for the same graph. Every table read in\n\
+           primary-key order (on SQLite a rowid table's own order: no index walk, no sort), each child's\n\
+           parent found with one hash lookup, children grouped by a counting sort into one buffer (each\n\
+           parent's children a slice in key order); for three levels, two counting sorts.\n\
+         - `best floor, keys` / `best floor, subquery` (half the users): the posts of the chosen users\n\
+           in key order, either by their keys bound as one array (`IN rarray(?1)`, `= ANY($1)`) or by\n\
+           repeating the roots' condition in a subquery (`author_id IN (SELECT id FROM users WHERE ...)`).\n\
+         - `best floor, subquery` (posts → author): the authors `WHERE id IN (SELECT author_id FROM posts)`,\n\
+           no keys sent; `floor` binds the distinct keys instead.\n\
+         - `best floor, 3 statements` (tags): posts, the join table alone (a covering index, in its key\n\
+           order) and the 50 tags once each, linked by hash and grouped by a counting sort: one statement\n\
+           (a round trip) more than the library. `best floor, join`: the library's one JOIN, by hand,\n\
+           each tag decoded once, grouped by a counting sort.\n\
+         - `floor`: the library's earlier strategy written by hand, kept to compare with earlier runs:\n\
+           children read in foreign-key order and grouped with a HashMap, keys bound as one array.\n\
+         - `preload`: `User::query().preload(User::posts())` and the like (`.filter(|u| u.id.le(n / 2))`\n\
+           for half the users).\n\
+         - `lazy`: the lazy accessor in a loop (the N+1 path), while that stays under about 10,000 statements.\n\
+         - `diesel`: Diesel 2.3 `belonging_to(&parents)` + `grouped_by` (`benches/diesel-peer`), SQLite only.\n\
          - `preload, tracing on`: the preload with a `tracing` subscriber listening at DEBUG.\n\
-         - storage `postgres`: PostgreSQL over TCP loopback (64-bit keys, `posts(author_id)` indexed); its `floor`\n\
-           is hand-written `postgres`-crate code (kept prepared statements, a fresh one for the key array).\n\n\
+         - On PostgreSQL the hand-written code is `postgres`-crate code with prepared statements kept\n\
+           across runs, except those binding a key array, prepared afresh each time as the library does.\n\n\
          Machine: {cpu}, {cores} cores (shared, so ratios are more telling than absolute times).\n\n\
-         ![time per parent](benchmarks.svg)\n\n{table}"
+         ![time per root, one panel per case and database](benchmarks.svg)\n\n{table}"
     )
 }
 
+/// One panel per case and database: time per root against roots, on log
+/// axes, for decode only, the best floor, the former floor, preload, lazy
+/// and Diesel.
 fn plot(rows: &[Row], path: &Path) {
     use plotters::prelude::*;
-    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
+    let shapes: Vec<Shape> = {
+        let mut shapes = Vec::new();
+        for row in rows {
+            if !shapes.contains(&row.shape) {
+                shapes.push(row.shape);
+            }
+        }
+        shapes
+    };
+    let storages = ["file", "postgres"];
+    let root = SVGBackend::new(path, (1000, 330 * shapes.len() as u32)).into_drawing_area();
     root.fill(&WHITE).unwrap();
-    let series: Vec<(&str, RGBColor)> = vec![
-        ("floor", BLACK),
+    let panels = root.split_evenly((shapes.len(), storages.len()));
+    let series: [(&str, RGBColor); 6] = [
+        ("decode only", RGBColor(150, 150, 150)),
+        ("best floor", BLACK),
+        ("floor", RGBColor(200, 140, 0)),
         ("preload", BLUE),
         ("lazy", RED),
         ("diesel", GREEN),
     ];
-    let points = |variant: &str| -> Vec<(f64, f64)> {
-        rows.iter()
-            .filter(|r| r.shape == Shape::HasMany && r.storage == "file" && r.variant == variant)
-            .filter_map(|r| {
-                r.median
-                    .map(|m| (r.parents as f64, m.as_secs_f64() * 1e6 / r.parents as f64))
-            })
-            .collect()
+    let label = |x: &f64| match *x as i64 {
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        n => n.to_string(),
     };
-    let all: Vec<(f64, f64)> = series.iter().flat_map(|(name, _)| points(name)).collect();
-    let (y_min, y_max) = all.iter().fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| {
-        (lo.min(*y), hi.max(*y))
-    });
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "users × 10 posts (SQLite file): time per parent",
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(
-            (80.0f64..130_000.0).log_scale(),
-            ((y_min * 0.7)..(y_max * 1.4)).log_scale(),
-        )
-        .unwrap();
-    chart
-        .configure_mesh()
-        .x_desc("parents")
-        .y_desc("µs per parent")
-        .draw()
-        .unwrap();
-    for (name, color) in series {
-        let data = points(name);
-        if data.is_empty() {
+    for (index, panel) in panels.iter().enumerate() {
+        let shape = shapes[index / storages.len()];
+        let storage = storages[index % storages.len()];
+        let points = |variant: &str| -> Vec<(f64, f64)> {
+            let mut sizes: Vec<i64> = rows
+                .iter()
+                .filter(|r| r.shape == shape && r.storage == storage)
+                .map(|r| r.parents)
+                .collect();
+            sizes.sort_unstable();
+            sizes.dedup();
+            sizes
+                .into_iter()
+                .filter_map(|parents| {
+                    let case = rows.iter().find(|r| {
+                        r.shape == shape && r.storage == storage && r.parents == parents
+                    })?;
+                    let time = match variant {
+                        "best floor" => best_floor(rows, case),
+                        _ => variant_time(rows, case, variant),
+                    }?;
+                    Some((parents as f64, time.as_secs_f64() * 1e6 / parents as f64))
+                })
+                .collect()
+        };
+        let all: Vec<(f64, f64)> = series.iter().flat_map(|(name, _)| points(name)).collect();
+        if all.is_empty() {
             continue;
         }
+        let (y_min, y_max) = all.iter().fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| {
+            (lo.min(*y), hi.max(*y))
+        });
+        let database = if storage == "file" {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
+        let mut chart = ChartBuilder::on(panel)
+            .caption(format!("{}, {database}", shape.title()), ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(50)
+            .build_cartesian_2d(
+                (700.0f64..140_000.0).log_scale(),
+                ((y_min * 0.7)..(y_max * 1.4)).log_scale(),
+            )
+            .unwrap();
         chart
-            .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
-            .unwrap()
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
+            .configure_mesh()
+            .x_desc("roots")
+            .y_desc("µs per root")
+            .x_label_formatter(&label)
+            .y_label_formatter(&|y| match *y {
+                y if y >= 10.0 => format!("{y:.0}"),
+                y if y >= 1.0 => format!("{y:.1}"),
+                y => format!("{y:.2}"),
+            })
+            .draw()
+            .unwrap();
+        for (name, color) in series {
+            let data = points(name);
+            if data.is_empty() {
+                continue;
+            }
+            chart
+                .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
+                .unwrap()
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(data.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+                .unwrap();
+        }
         chart
-            .draw_series(data.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .label_font(("sans-serif", 11))
+            .draw()
             .unwrap();
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .unwrap();
     root.present().unwrap();
 }
