@@ -234,17 +234,25 @@ fn group<T>(children: Vec<T>, key: fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
     map
 }
 
+/// Each parent with its children taken from `by_parent`.
+fn attach<P, C>(
+    parents: Vec<P>,
+    key: fn(&P) -> i64,
+    mut by_parent: HashMap<i64, Vec<C>>,
+) -> Vec<(P, Vec<C>)> {
+    parents
+        .into_iter()
+        .map(|parent| {
+            let children = by_parent.remove(&key(&parent)).unwrap_or_default();
+            (parent, children)
+        })
+        .collect()
+}
+
 /// Users with their posts, grouped by hand with a HashMap; the checksum of
 /// the graph.
 fn users_with_posts(users: Vec<User>, posts: Vec<Post>) -> u64 {
-    let mut by_user = group(posts, |p| p.author_id);
-    let graph: Vec<(User, Vec<Post>)> = users
-        .into_iter()
-        .map(|u| {
-            let posts = by_user.remove(&u.id).unwrap_or_default();
-            (u, posts)
-        })
-        .collect();
+    let graph = attach(users, |u| u.id, group(posts, |p| p.author_id));
     graph.iter().fold(0, |sum, (u, posts)| {
         posts.iter().fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
     })
@@ -430,14 +438,7 @@ fn nested_by_hash(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) ->
             .or_default()
             .push((post, comments));
     }
-    type PostWithComments = (Post, Vec<Comment>);
-    let graph: Vec<(User, Vec<PostWithComments>)> = users
-        .into_iter()
-        .map(|u| {
-            let posts = by_user.remove(&u.id).unwrap_or_default();
-            (u, posts)
-        })
-        .collect();
+    let graph = attach(users, |u| u.id, by_user);
     graph.iter().fold(0, |sum, (u, posts)| {
         posts.iter().fold(mix(sum, u.id), |sum, (p, comments)| {
             comments
@@ -445,6 +446,47 @@ fn nested_by_hash(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) ->
                 .fold(mix(sum, p.id), |sum, c| mix(sum, c.id))
         })
     })
+}
+
+/// The former floor's grouping of posts with their (post, shared tag)
+/// links: a HashMap of vectors; the checksum of the graph.
+fn tags_by_hash(posts: Vec<Post>, links: Vec<(i64, Arc<Tag>)>) -> u64 {
+    let mut by_post: HashMap<i64, Vec<Arc<Tag>>> = HashMap::new();
+    for (post, tag) in links {
+        by_post.entry(post).or_default().push(tag);
+    }
+    let graph = attach(posts, |p| p.id, by_post);
+    graph.iter().fold(0, |sum, (p, tags)| {
+        tags.iter().fold(mix(sum, p.id), |sum, t| mix(sum, t.id))
+    })
+}
+
+/// The (post, tag) pairs of the join in post order, each tag decoded once
+/// and shared, as the loader does.
+fn joined_tags(conn: &Connection) -> Vec<(i64, Arc<Tag>)> {
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT pt.post_id, t.id, t.name FROM tags t JOIN post_tags pt ON pt.tag_id = t.id
+             ORDER BY pt.post_id, t.id",
+        )
+        .unwrap();
+    let mut tags: HashMap<i64, Arc<Tag>> = HashMap::new();
+    let mut links: Vec<(i64, Arc<Tag>)> = Vec::new();
+    let mut rows = statement.query([]).unwrap();
+    while let Some(row) = rows.next().unwrap() {
+        let id: i64 = row.get(1).unwrap();
+        let tag = tags
+            .entry(id)
+            .or_insert_with(|| {
+                Arc::new(Tag {
+                    id,
+                    name: row.get(2).unwrap(),
+                })
+            })
+            .clone();
+        links.push((row.get(0).unwrap(), tag));
+    }
+    links
 }
 
 /// The rows of `sql` with one parameter.
@@ -627,28 +669,7 @@ fn sqlite_hand_written(conn: &Connection, shape: Shape, parents: i64) -> Vec<Var
                 Box::new(move || {
                     let posts = posts();
                     // Each tag decoded once: its key read first.
-                    let mut statement = conn
-                        .prepare_cached(
-                            "SELECT pt.post_id, t.id, t.name FROM tags t
-                             JOIN post_tags pt ON pt.tag_id = t.id ORDER BY pt.post_id, t.id",
-                        )
-                        .unwrap();
-                    let mut tags: HashMap<i64, Arc<Tag>> = HashMap::new();
-                    let mut links: Vec<(i64, Arc<Tag>)> = Vec::new();
-                    let mut rows = statement.query([]).unwrap();
-                    while let Some(row) = rows.next().unwrap() {
-                        let id: i64 = row.get(1).unwrap();
-                        let tag = tags
-                            .entry(id)
-                            .or_insert_with(|| {
-                                Arc::new(Tag {
-                                    id,
-                                    name: row.get(2).unwrap(),
-                                })
-                            })
-                            .clone();
-                        links.push((row.get(0).unwrap(), tag));
-                    }
+                    let links = joined_tags(conn);
                     shared_links_graph(&posts, links)
                 }),
             ));
@@ -747,40 +768,8 @@ fn floor(conn: &Connection, shape: Shape, parents: i64) -> u64 {
                 "SELECT id, author_id, title FROM posts ORDER BY id",
                 post_of,
             );
-            let mut statement = conn
-                .prepare_cached(
-                    "SELECT pt.post_id, t.id, t.name FROM tags t JOIN post_tags pt ON pt.tag_id = t.id
-                     ORDER BY pt.post_id, t.id",
-                )
-                .unwrap();
-            // Each tag decoded once and shared, as the loader does.
-            let mut tags: HashMap<i64, Arc<Tag>> = HashMap::new();
-            let mut by_post: HashMap<i64, Vec<Arc<Tag>>> = HashMap::new();
-            let mut rows = statement.query([]).unwrap();
-            while let Some(row) = rows.next().unwrap() {
-                let post: i64 = row.get(0).unwrap();
-                let id: i64 = row.get(1).unwrap();
-                let tag = tags
-                    .entry(id)
-                    .or_insert_with(|| {
-                        Arc::new(Tag {
-                            id,
-                            name: row.get(2).unwrap(),
-                        })
-                    })
-                    .clone();
-                by_post.entry(post).or_default().push(tag);
-            }
-            let graph: Vec<(Post, Vec<Arc<Tag>>)> = posts
-                .into_iter()
-                .map(|p| {
-                    let tags = by_post.remove(&p.id).unwrap_or_default();
-                    (p, tags)
-                })
-                .collect();
-            graph.iter().fold(0, |sum, (p, tags)| {
-                tags.iter().fold(mix(sum, p.id), |sum, t| mix(sum, t.id))
-            })
+            let links = joined_tags(conn);
+            tags_by_hash(posts, links)
         }
     }
 }
@@ -1295,20 +1284,7 @@ impl PostgresFloor {
                     })
                     .collect();
                 if variant == "floor" {
-                    let mut by_post: HashMap<i64, Vec<Arc<Tag>>> = HashMap::new();
-                    for (post, tag) in links {
-                        by_post.entry(post).or_default().push(tag);
-                    }
-                    let graph: Vec<(Post, Vec<Arc<Tag>>)> = posts
-                        .into_iter()
-                        .map(|p| {
-                            let tags = by_post.remove(&p.id).unwrap_or_default();
-                            (p, tags)
-                        })
-                        .collect();
-                    graph.iter().fold(0, |sum, (p, tags)| {
-                        tags.iter().fold(mix(sum, p.id), |sum, t| mix(sum, t.id))
-                    })
+                    tags_by_hash(posts, links)
                 } else {
                     shared_links_graph(&posts, links)
                 }
