@@ -1,9 +1,10 @@
-//! Joining the derive's SQL fragments at compile time: [`concat_sql!`],
-//! a lean `concat!` for `&'static str` constants (the fragments of other
-//! entities are constants, not literals, so `concat!` cannot take them).
-//! It expands to three small constants per call, where a general-purpose
-//! formatting macro costs the derive's users several kilobytes of code per
-//! statement to type-check.
+//! Joining the derive's SQL fragments at compile time: `__concat_sql_all!`
+//! (several statements at once) and `__concat_sql!` (one), a lean `concat!`
+//! for `&'static str` constants (the fragments of other entities are
+//! constants, not literals, so `concat!` cannot take them). Each call
+//! expands to three small constants, where a general-purpose formatting
+//! macro costs the derive's users several kilobytes of code per statement
+//! to type-check.
 
 /// The total length of `parts`.
 #[doc(hidden)]
@@ -15,25 +16,6 @@ pub const fn concat_len(parts: &[&str]) -> usize {
         i += 1;
     }
     len
-}
-
-/// `parts` joined into an array of exactly `N` bytes.
-#[doc(hidden)]
-pub const fn concat_bytes<const N: usize>(parts: &[&str]) -> [u8; N] {
-    let mut out = [0u8; N];
-    let mut rest: &mut [u8] = &mut out;
-    let mut i = 0;
-    while i < parts.len() {
-        let bytes = parts[i].as_bytes();
-        // One copy per fragment, not a loop per byte: compile-time
-        // evaluation runs each step through an interpreter.
-        let (head, tail) = rest.split_at_mut(bytes.len());
-        head.copy_from_slice(bytes);
-        rest = tail;
-        i += 1;
-    }
-    assert!(rest.is_empty(), "concat_bytes: wrong length");
-    out
 }
 
 /// The total length of every statement's fragments.
@@ -108,19 +90,13 @@ macro_rules! __concat_sql_all {
 }
 
 /// `concat_sql!(a, b, ...)`: the `&'static str` constants `a`, `b`, ...
-/// joined at compile time.
+/// joined at compile time (one statement of [`__concat_sql_all!`]).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __concat_sql {
-    ($($part:expr),* $(,)?) => {{
-        const PARTS: &[&str] = &[$($part),*];
-        const LEN: usize = $crate::__private::concat_len(PARTS);
-        const BYTES: [u8; LEN] = $crate::__private::concat_bytes::<LEN>(PARTS);
-        match ::core::str::from_utf8(&BYTES) {
-            ::core::result::Result::Ok(joined) => joined,
-            ::core::result::Result::Err(_) => ::core::panic!("SQL fragments are UTF-8"),
-        }
-    }};
+    ($($part:expr),* $(,)?) => {
+        $crate::__concat_sql_all!([$($part),*])[0]
+    };
 }
 
 #[cfg(test)]

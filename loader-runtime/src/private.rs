@@ -3,7 +3,7 @@
 
 pub use crate::__concat_sql as concatcp;
 pub use crate::__concat_sql_all as concat_all;
-pub use crate::concat::{concat_bytes, concat_bytes_all, concat_len, concat_len_all, split_all};
+pub use crate::concat::{concat_bytes_all, concat_len_all, split_all};
 pub use ::core;
 #[cfg(feature = "serde")]
 pub use ::serde;
