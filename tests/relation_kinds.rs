@@ -25,8 +25,9 @@ use loader_runtime::{Db, Entity};
     name = "followers"
 )]
 #[many_to_many(Tag, through = "person_tags", fk = "person_id", target_fk = "tag")]
-#[has_many(Person, fk = "mentor_id", name = "mentees")]
-#[belongs_to(Person, fk = "mentor_id", name = "mentor")]
+// `Self` names the entity itself, as `Person` does above.
+#[has_many(Self, fk = "mentor_id", name = "mentees")]
+#[belongs_to(Self, fk = "mentor_id", name = "mentor")]
 struct Person {
     id: i64,
     name: String,

@@ -536,8 +536,14 @@ fn resolve_relation(
     cx: &Ctxt,
     input: &DeriveInput,
     fields: &[Field<'_>],
-    raw: RawRelation,
+    mut raw: RawRelation,
 ) -> Option<Relation> {
+    // `Self` (a relation to the same entity) is the struct by name: the
+    // generated items are not inside an impl of it.
+    if raw.target.is_ident("Self") {
+        let span = raw.target.segments[0].ident.span();
+        raw.target = Path::from(Ident::new(&input.ident.to_string(), span));
+    }
     let target_name = raw
         .target
         .segments
