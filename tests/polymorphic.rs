@@ -10,6 +10,7 @@ mod common;
 
 use common::backend::{integer_rows, name};
 use common::conn::conns;
+use common::filters::{FilterCase, check_filter, ids_of};
 use loader_runtime::{Db, Entity, Error, Form};
 
 #[derive(Entity, Debug, Clone, PartialEq, serde::Serialize)]
@@ -486,32 +487,19 @@ fn filters_by_the_target_of_each_type() {
     ];
     for conn in conns(fill) {
         let place = format!("{} {}", name(conn.sync()), conn.name());
-        for (what, filter, sql) in &cases {
-            let want: Vec<i64> = integer_rows(conn.sync(), sql)
-                .into_iter()
-                .map(|row| row[0].unwrap())
-                .collect();
-            let got = on!(&conn, wait, |db| {
-                db.reset_query_log();
-                let comments = wait!(Comment::query().filter(|_| filter()).all(db)).unwrap();
-                assert_eq!(db.query_count(), 1, "{place}: {what}");
-                comments.iter().map(|c| c.id).collect::<Vec<_>>()
-            });
-            assert_eq!(got, want, "{place}: {what}");
-            assert!(!want.is_empty(), "{place}: {what}");
+        for &(what, filter, sql) in &cases {
+            let got = check_filter(&conn, &place, &FilterCase { what, filter, sql });
+            assert!(!got.is_empty(), "{place}: {what}");
         }
         // Nested: photos with a comment... whose target is a post (never:
         // a photo's comments target photos), and posts with a comment whose
         // target post is by ada (their own comments).
-        let want: Vec<i64> = integer_rows(
+        let want = ids_of(
             conn.sync(),
             "SELECT p.id FROM posts p WHERE EXISTS (SELECT 1 FROM comments c WHERE c.commentable_id = p.id
                AND c.commentable_type = 'post' AND EXISTS (SELECT 1 FROM posts q WHERE q.id = c.commentable_id
                AND c.commentable_type = 'post' AND q.author_id = 1)) ORDER BY p.id",
-        )
-        .into_iter()
-        .map(|row| row[0].unwrap())
-        .collect();
+        );
         let (posts, photos) = on!(&conn, wait, |db| {
             let posts = wait!(
                 Post::query()

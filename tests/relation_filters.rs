@@ -11,7 +11,8 @@ mod common;
 
 use common::backend::{integer_rows, name};
 use common::conn::conns;
-use loader_runtime::{Db, Entity, Expr, Keyed, Loaded};
+use common::filters::{FilterCase, check_filter, explain, ids_of};
+use loader_runtime::{Db, Entity, Keyed, Loaded};
 
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "users")]
@@ -97,58 +98,43 @@ fn fill(db: &Db) {
     .unwrap();
 }
 
-/// The ids a hand-written query returns.
-fn expected(db: &Db, sql: &str) -> Vec<i64> {
-    integer_rows(db, sql)
-        .into_iter()
-        .map(|row| row[0].unwrap())
-        .collect()
-}
-
 fn ids<E: Keyed<Key = i64>>(rows: &[Loaded<E>]) -> Vec<i64> {
     rows.iter().map(|row| *row.entity().key()).collect()
 }
 
-/// One case: a condition and the same question in SQL.
-struct Case<E: Entity> {
-    what: &'static str,
-    filter: fn() -> Expr<E>,
-    sql: &'static str,
-}
-
-fn user_cases() -> Vec<Case<User>> {
+fn user_cases() -> Vec<FilterCase<User>> {
     vec![
-        Case {
+        FilterCase {
             what: "any published post",
             filter: || User::columns().posts().any(|p| p.published.eq(true)),
             sql: "SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM posts p WHERE p.author_id = u.id AND p.published) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "no published post (users without posts too)",
             filter: || User::columns().posts().none(|p| p.published.eq(true)),
             sql: "SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.author_id = u.id AND p.published) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "every post published (users without posts too)",
             filter: || User::columns().posts().every(|p| p.published.eq(true)),
             sql: "SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.author_id = u.id AND NOT p.published) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "has posts",
             filter: || User::columns().posts().exists(),
             sql: "SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM posts p WHERE p.author_id = u.id) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "has no posts",
             filter: || User::columns().posts().is_empty(),
             sql: "SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.author_id = u.id) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "a public profile (has_one)",
             filter: || User::columns().profile().any(|p| p.public.eq(true)),
             sql: "SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = u.id AND p.public) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "nested: a post with a comment scoring over 5",
             filter: || {
                 User::columns()
@@ -157,7 +143,7 @@ fn user_cases() -> Vec<Case<User>> {
             },
             sql: "SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM posts p WHERE p.author_id = u.id AND EXISTS (SELECT 1 FROM comments c WHERE c.post_id = p.id AND c.score > 5)) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "every comment of every post scores over 5 (a NULL score does not)",
             filter: || {
                 User::columns()
@@ -166,7 +152,7 @@ fn user_cases() -> Vec<Case<User>> {
             },
             sql: "SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.author_id = u.id AND EXISTS (SELECT 1 FROM comments c WHERE c.post_id = p.id AND (c.score > 5) IS NOT TRUE)) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "combined with the root's columns, or and not",
             filter: || {
                 let u = User::columns();
@@ -181,39 +167,39 @@ fn user_cases() -> Vec<Case<User>> {
     ]
 }
 
-fn post_cases() -> Vec<Case<Post>> {
+fn post_cases() -> Vec<FilterCase<Post>> {
     vec![
-        Case {
+        FilterCase {
             what: "author is inactive (belongs_to)",
             filter: || Post::columns().author().is(|u| u.active.eq(false)),
             sql: "SELECT id FROM posts p WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p.author_id AND NOT u.active) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "editor exists (NULL and dangling keys do not)",
             filter: || Post::columns().editor().exists(),
             sql: "SELECT id FROM posts p WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p.editor_id) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "not edited by ada (NULL and dangling editors included)",
             filter: || !Post::columns().editor().is(|u| u.name.eq("ada")),
             sql: "SELECT id FROM posts p WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = p.editor_id AND u.name = 'ada') ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "tagged sql (many_to_many)",
             filter: || Post::columns().tags().any(|t| t.label.eq("sql")),
             sql: "SELECT id FROM posts p WHERE EXISTS (SELECT 1 FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id AND t.label = 'sql') ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "untagged (a dangling link is no tag)",
             filter: || Post::columns().tags().is_empty(),
             sql: "SELECT id FROM posts p WHERE NOT EXISTS (SELECT 1 FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "every tag is rust",
             filter: || Post::columns().tags().every(|t| t.label.eq("rust")),
             sql: "SELECT id FROM posts p WHERE NOT EXISTS (SELECT 1 FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id AND t.label <> 'rust') ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "the author has another published post",
             filter: || {
                 Post::columns()
@@ -226,19 +212,19 @@ fn post_cases() -> Vec<Case<Post>> {
     ]
 }
 
-fn employee_cases() -> Vec<Case<Employee>> {
+fn employee_cases() -> Vec<FilterCase<Employee>> {
     vec![
-        Case {
+        FilterCase {
             what: "a report named jane (self-referential)",
             filter: || Employee::columns().reports().any(|r| r.name.eq("jane")),
             sql: "SELECT id FROM employees e WHERE EXISTS (SELECT 1 FROM employees r WHERE r.reports_to = e.id AND r.name = 'jane') ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "a manager who has a manager (self-referential, two deep)",
             filter: || Employee::columns().manager().is(|m| m.manager().exists()),
             sql: "SELECT id FROM employees e WHERE EXISTS (SELECT 1 FROM employees m WHERE m.id = e.reports_to AND EXISTS (SELECT 1 FROM employees g WHERE g.id = m.reports_to)) ORDER BY id",
         },
-        Case {
+        FilterCase {
             what: "reports who all have reports of their own",
             filter: || {
                 Employee::columns()
@@ -257,35 +243,18 @@ fn each_relation_filter_matches_its_hand_written_sql() {
         let place = format!("{} {}", name(conn.sync()), conn.name());
         let (users, posts, employees) = (user_cases(), post_cases(), employee_cases());
         for case in &users {
-            let want = expected(conn.sync(), case.sql);
-            let got = on!(&conn, wait, |db| {
-                db.reset_query_log();
-                let rows = wait!(User::query().filter(|_| (case.filter)()).all(db)).unwrap();
-                assert_eq!(db.query_count(), 1, "{place}: {}: one statement", case.what);
-                ids(&rows)
-            });
-            assert_eq!(got, want, "{place}: users, {}", case.what);
+            check_filter(&conn, &format!("{place}: users"), case);
         }
         for case in &posts {
-            let want = expected(conn.sync(), case.sql);
-            let got = on!(&conn, wait, |db| ids(&wait!(
-                Post::query().filter(|_| (case.filter)()).all(db)
-            )
-            .unwrap()));
-            assert_eq!(got, want, "{place}: posts, {}", case.what);
+            check_filter(&conn, &format!("{place}: posts"), case);
         }
         for case in &employees {
-            let want = expected(conn.sync(), case.sql);
-            let got = on!(&conn, wait, |db| ids(&wait!(
-                Employee::query().filter(|_| (case.filter)()).all(db)
-            )
-            .unwrap()));
-            assert_eq!(got, want, "{place}: employees, {}", case.what);
+            check_filter(&conn, &format!("{place}: employees"), case);
         }
         // The answers are not all empty or all rows.
         let counts: Vec<usize> = users
             .iter()
-            .map(|c| expected(conn.sync(), c.sql).len())
+            .map(|c| ids_of(conn.sync(), c.sql).len())
             .collect();
         assert!(
             counts.iter().any(|&n| n > 0 && n < 5),
@@ -298,7 +267,7 @@ fn each_relation_filter_matches_its_hand_written_sql() {
 fn relation_filters_inside_preload_scopes_and_counts() {
     for conn in conns(fill) {
         let place = format!("{} {}", name(conn.sync()), conn.name());
-        let want = |sql| expected(conn.sync(), sql);
+        let want = |sql| ids_of(conn.sync(), sql);
         let commented = want(
             "SELECT p.id FROM posts p WHERE EXISTS (SELECT 1 FROM comments c WHERE c.post_id = p.id) ORDER BY p.author_id, p.id",
         );
@@ -368,22 +337,13 @@ fn exists_plans_on_postgres_at_a_hundred_thousand_rows() {
         .all(&db)
         .unwrap();
     let sql = db.query_log()[0].sql.to_string();
-    let expected = expected(
+    let expected = ids_of(
         &db,
         "SELECT id FROM users u WHERE u.active AND EXISTS (SELECT 1 FROM posts p WHERE p.author_id = u.id AND p.published) ORDER BY id",
     );
     assert_eq!(ids(&users), expected);
     assert!(expected.len() > 100, "{}", expected.len());
-    let mut client = db.postgres().unwrap();
-    let mut transaction = client.transaction().unwrap();
-    let plan: Vec<String> = transaction
-        .query(&format!("EXPLAIN {sql}"), &[&true, &true])
-        .unwrap()
-        .iter()
-        .map(|row| row.get::<_, String>(0))
-        .collect();
-    transaction.commit().unwrap();
-    let plan = plan.join("\n");
+    let plan = explain(&db, &sql, &[&true, &true]);
     // PostgreSQL plans EXISTS as a semi-join, or (here, with few published
     // posts) as a join against the distinct keys of the matching posts
     // (HashAggregate): either way each user comes once.

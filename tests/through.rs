@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use common::backend::{integer_rows, name};
 use common::conn::conns;
+use common::filters::{FilterCase, check_filter, explain};
 use loader_runtime::{Db, Entity, Keyed};
 
 #[derive(Entity, Debug, Clone, PartialEq)]
@@ -517,18 +518,8 @@ fn relation_filters_over_chains_match_hand_written_sql() {
     ];
     for conn in conns(fill) {
         let place = format!("{} {}", name(conn.sync()), conn.name());
-        for (what, filter, sql) in &cases {
-            let want: Vec<i64> = integer_rows(conn.sync(), sql)
-                .into_iter()
-                .map(|row| row[0].unwrap())
-                .collect();
-            let got = on!(&conn, wait, |db| {
-                db.reset_query_log();
-                let users = wait!(User::query().filter(|_| filter()).all(db)).unwrap();
-                assert_eq!(db.query_count(), 1, "{place}: {what}: one statement");
-                users.iter().map(|u| u.id).collect::<Vec<_>>()
-            });
-            assert_eq!(got, want, "{place}: {what}");
+        for &(what, filter, sql) in &cases {
+            check_filter(&conn, &place, &FilterCase { what, filter, sql });
         }
         // Employees with someone three levels below who is named laura: a
         // chain of one table, each level aliased apart.
@@ -621,16 +612,7 @@ fn a_filter_through_a_chain_plans_as_semi_joins_on_postgres() {
     let got: Vec<i64> = users.iter().map(|u| u.id).collect();
     assert_eq!(got, expected);
     assert!(expected.len() > 100, "{}", expected.len());
-    let mut client = db.postgres().unwrap();
-    let mut transaction = client.transaction().unwrap();
-    let plan: Vec<String> = transaction
-        .query(&format!("EXPLAIN {sql}"), &[&950i64])
-        .unwrap()
-        .iter()
-        .map(|row| row.get::<_, String>(0))
-        .collect();
-    transaction.commit().unwrap();
-    let plan = plan.join("\n");
+    let plan = explain(&db, &sql, &[&950i64]);
     assert!(
         plan.contains("Semi Join") || plan.contains("HashAggregate") || plan.contains("Unique"),
         "EXISTS planned as a semi-join:\n{plan}"

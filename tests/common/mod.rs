@@ -9,6 +9,7 @@
 
 pub mod backend;
 pub mod conn;
+pub mod filters;
 pub mod proxy;
 
 use loader_runtime::{Backend, Db, Entity};
