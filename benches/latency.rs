@@ -13,6 +13,8 @@
 
 #![allow(clippy::duplicated_attributes)]
 
+#[path = "common/plot.rs"]
+mod plot;
 #[path = "../tests/common/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;
@@ -441,23 +443,8 @@ fn plot(points: &[(&'static str, f64, Duration)], path: &std::path::Path) {
             .filter(|(variant, _, _)| *variant == name)
             .map(|(_, delay, t)| (*delay, t.as_secs_f64() * 1e3))
             .collect();
-        chart
-            .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
-            .unwrap()
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
-        chart
-            .draw_series(data.into_iter().map(|p| Circle::new(p, 3, color.filled())))
-            .unwrap();
+        plot::series(&mut chart, name, color, data);
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::MiddleRight)
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .unwrap();
+    plot::legend(&mut chart, SeriesLabelPosition::MiddleRight, 13);
     root.present().unwrap();
 }

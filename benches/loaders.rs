@@ -20,6 +20,9 @@
 //! target/release/deps/loaders-... --profile has_many 100000 40 [--postgres]
 //! ```
 
+#[path = "common/plot.rs"]
+mod plot;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -1913,29 +1916,9 @@ fn plot(rows: &[Row], path: &Path) {
             .draw()
             .unwrap();
         for (name, color) in series {
-            let data = points(name);
-            if data.is_empty() {
-                continue;
-            }
-            chart
-                .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
-                .unwrap()
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(data.into_iter().map(|p| Circle::new(p, 3, color.filled())))
-                .unwrap();
+            plot::series(&mut chart, name, color, points(name));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .label_font(("sans-serif", 11))
-            .draw()
-            .unwrap();
+        plot::legend(&mut chart, SeriesLabelPosition::UpperRight, 11);
     }
     root.present().unwrap();
 }
