@@ -685,14 +685,21 @@ fn plural(word: &str) -> String {
 
 /// Whether `ty` is written `Option<...>` (with any path prefix).
 pub(crate) fn is_option(ty: &Type) -> bool {
-    let Type::Path(path) = ty else {
-        return false;
-    };
-    path.qself.is_none()
-        && path.path.segments.last().is_some_and(|segment| {
-            segment.ident == "Option"
-                && matches!(segment.arguments, syn::PathArguments::AngleBracketed(_))
-        })
+    !std::ptr::eq(option_inner(ty), ty)
+}
+
+/// `T` of `Option<T>`, else the type itself.
+pub(crate) fn option_inner(ty: &syn::Type) -> &syn::Type {
+    if let syn::Type::Path(path) = ty
+        && path.qself.is_none()
+        && let Some(last) = path.path.segments.last()
+        && last.ident == "Option"
+        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return inner;
+    }
+    ty
 }
 
 fn path_name(path: &Path) -> String {

@@ -148,7 +148,7 @@ pub fn polymorphic(entity: &Entity<'_>, poly: &Polymorphic, names: &Names) -> To
 
     // One `belongs_to` per target: its key is the id when the type column
     // names the target.
-    let key_ty = super::relations::option_inner(entity.fields[poly.fk_field].ty);
+    let key_ty = crate::attr::option_inner(entity.fields[poly.fk_field].ty);
     let part_impls = poly.targets.iter().zip(&parts.part_markers).map(|(target, part)| {
         let raw = &target.path;
         let path = quote!(<#part as #private::Relation>::Target);

@@ -17,9 +17,7 @@ pub fn relation(entity: &Entity<'_>, relation: &Relation, names: &Names) -> Toke
         RelationKind::HasMany { fk_field } | RelationKind::HasOne { fk_field } => {
             has_many(&parts, fk_field)
         }
-        RelationKind::BelongsTo { fk_field, .. } => {
-            belongs_to(&parts, entity.fields[*fk_field].ident)
-        }
+        RelationKind::BelongsTo { fk_field, .. } => belongs_to(&parts, &entity.fields[*fk_field]),
         RelationKind::ManyToMany { through, target_fk } => many_to_many(&parts, through, target_fk),
         RelationKind::HasManyThrough {
             through,
@@ -277,7 +275,7 @@ pub fn marker_type(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
 fn chosen_target(entity: &Entity<'_>, relation: &Relation, marker: &syn::Ident) -> TokenStream {
     match &relation.kind {
         RelationKind::BelongsTo { fk_field, .. } => {
-            let ty = option_inner(entity.fields[*fk_field].ty);
+            let ty = crate::attr::option_inner(entity.fields[*fk_field].ty);
             select(&relation.target, quote!(KEYED), quote!(#ty), marker)
         }
         _ => select(&relation.target, quote!(ENTITY), quote!(i64), marker),
@@ -306,20 +304,6 @@ pub(super) fn select(
             <#private::Probe<#target>>::#probe
         }> as #private::Pick<#target, #key, #marker>>::Target
     }
-}
-
-/// `T` of `Option<T>`, else the type itself.
-pub(super) fn option_inner(ty: &syn::Type) -> &syn::Type {
-    if let syn::Type::Path(path) = ty
-        && path.qself.is_none()
-        && let Some(last) = path.path.segments.last()
-        && last.ident == "Option"
-        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
-        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
-    {
-        return inner;
-    }
-    ty
 }
 
 /// `<Post as Entity>::COLUMNS`, spanned on the target: every use of the
@@ -491,7 +475,8 @@ fn has_many(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
     }
 }
 
-fn belongs_to(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
+fn belongs_to(parts: &Parts<'_>, fk: &crate::model::Field<'_>) -> TokenStream {
+    let fk_field = fk.ident;
     let Parts {
         entity,
         marker,
@@ -509,7 +494,7 @@ fn belongs_to(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
     };
     // An entity without a single-column key is reported here, once; a
     // type that is not an entity is left to `target_check`.
-    let key = option_inner(entity.fields[*fk_field_index(relation)].ty);
+    let key = crate::attr::option_inner(fk.ty);
     let entity_only = select(target, quote!(ENTITY), quote!(#key), marker);
     let fk_column = quote_spanned!(fk_span=> <#owner as ::loader_runtime::__private::Entity>::COLUMNS.#fk_field);
     // Spanned on the target: a target without a single-column key is
@@ -528,13 +513,6 @@ fn belongs_to(parts: &Parts<'_>, fk_field: &syn::Ident) -> TokenStream {
         }
 
         const _: () = ::loader_runtime::__private::keyed::<#entity_only>();
-    }
-}
-
-fn fk_field_index(relation: &Relation) -> &usize {
-    match &relation.kind {
-        RelationKind::BelongsTo { fk_field, .. } => fk_field,
-        _ => unreachable!("only a belongs_to holds its foreign key"),
     }
 }
 

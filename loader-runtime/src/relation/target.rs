@@ -63,6 +63,9 @@ impl<T: ?Sized, K: Key, M: 'static> Pick<T, K, M> for Select<false> {
 /// does not compile: an entity whose key has the type `K` the relation's
 /// foreign key refers to, so that nothing else is reported. `M` is the
 /// relation's marker, so that two stand-ins are never the same type.
+///
+/// No value of it can be made (its field is private and nothing returns
+/// one), so the methods that take one cannot be reached.
 pub struct NotAnEntity<K, M>(PhantomData<fn() -> (K, M)>);
 
 #[diagnostic::do_not_recommend]
@@ -72,8 +75,11 @@ impl<K: Key, M: 'static> Entity for NotAnEntity<K, M> {
     const META: EntityMeta = EntityMeta::placeholder("NotAnEntity");
     const COLUMNS: () = ();
 
-    fn decode(_: &Row<'_>, _: usize) -> Result<Self, FieldError> {
-        unreachable!("a crate naming `NotAnEntity` does not compile")
+    fn decode(_: &Row<'_>, offset: usize) -> Result<Self, FieldError> {
+        Err(FieldError::new(
+            offset,
+            "`NotAnEntity` stands in for a relation target that is not an entity; it has no rows",
+        ))
     }
     fn into_view<P: PreloadList<Self>>(self, _: P::Values) -> Self {
         self
@@ -82,10 +88,10 @@ impl<K: Key, M: 'static> Entity for NotAnEntity<K, M> {
         view
     }
     fn view_values<P: PreloadList<Self>>(_: &Self) -> &P::Values {
-        unreachable!("a crate naming `NotAnEntity` does not compile")
+        unreachable!("no `NotAnEntity` value exists")
     }
     fn view_into_parts<P: PreloadList<Self>>(_: Self) -> (Self, P::Values) {
-        unreachable!("a crate naming `NotAnEntity` does not compile")
+        unreachable!("no `NotAnEntity` value exists")
     }
 }
 
@@ -93,7 +99,7 @@ impl<K: Key, M: 'static> Entity for NotAnEntity<K, M> {
 impl<K: Key, M: 'static> Keyed for NotAnEntity<K, M> {
     type Key = K;
     fn key(&self) -> &K {
-        unreachable!("a crate naming `NotAnEntity` does not compile")
+        unreachable!("no `NotAnEntity` value exists")
     }
 }
 
