@@ -22,6 +22,9 @@
 
 #[path = "common/plot.rs"]
 mod plot;
+#[path = "../tests/common/proxy.rs"]
+#[allow(dead_code)]
+mod proxy;
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -1371,10 +1374,13 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
         }
         eprint!(".");
     }
+    let names: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
+    let round_trips = count_round_trips(url, shape, parents, &names);
     variants
         .iter()
         .zip(times)
-        .map(|((name, _), times)| Row {
+        .zip(round_trips)
+        .map(|(((name, _), times), round_trips)| Row {
             shape,
             parents,
             storage: "postgres",
@@ -1382,6 +1388,47 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
             median: Some(median(times)),
             note: String::new(),
             statements: hand_written_statements(name, shape, statements),
+            round_trips: Some(round_trips),
+        })
+        .collect()
+}
+
+/// The round trips of one warm run of each variant (statements already
+/// prepared, as in the timed runs), on connections through a proxy that
+/// counts them: the client speaking after the server answered. Not timed:
+/// the proxy would add its own latency.
+fn count_round_trips(url: &str, shape: Shape, parents: i64, names: &[&str]) -> Vec<usize> {
+    let parsed: loader_runtime::tokio_postgres::Config = url.parse().unwrap();
+    let port = parsed.get_ports().first().copied().unwrap_or(5432);
+    let proxy = proxy::Proxy::start(&format!("127.0.0.1:{port}"), Duration::ZERO);
+    let proxied = format!(
+        "postgres://{}@127.0.0.1:{}/{}",
+        parsed.get_user().unwrap_or("postgres"),
+        proxy.port,
+        parsed.get_dbname().unwrap_or("postgres")
+    );
+    let mut client = pg::Client::connect(&proxied, pg::NoTls).unwrap();
+    client
+        .batch_execute("SET search_path TO loader_bench")
+        .unwrap();
+    let mut floor = PostgresFloor {
+        client,
+        statements: HashMap::new(),
+    };
+    let db = Db::connect(&proxied).unwrap();
+    db.execute_batch("SET search_path TO loader_bench").unwrap();
+    let mut run = |name: &str| match name {
+        "preload" => preload(&db, shape, parents),
+        "lazy" => lazy(&db, shape, parents),
+        _ => floor.run(shape, parents, name),
+    };
+    names
+        .iter()
+        .map(|name| {
+            black_box(run(name));
+            proxy.take_round_trips();
+            black_box(run(name));
+            proxy.take_round_trips()
         })
         .collect()
 }
@@ -1396,6 +1443,8 @@ struct Row {
     median: Option<Duration>,
     note: String,
     statements: Option<usize>,
+    /// On PostgreSQL, as the counting proxy saw them.
+    round_trips: Option<usize>,
 }
 
 /// Statements per load: the hand-written variants' own, `None` for the
@@ -1503,6 +1552,7 @@ fn measure(
             median: Some(median(times)),
             note: String::new(),
             statements: hand_written_statements(name, shape, statements),
+            round_trips: None,
         })
         .collect();
     if use_diesel.is_some() {
@@ -1514,6 +1564,7 @@ fn measure(
             median: (!diesel_times.is_empty()).then(|| median(diesel_times)),
             note: diesel_note,
             statements: Some(shape.statements()),
+            round_trips: None,
         });
     }
     rows
@@ -1695,8 +1746,8 @@ fn variant_time(rows: &[Row], row: &Row, variant: &str) -> Option<Duration> {
 
 fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
     let mut out = String::from(
-        "| case | storage | variant | median | × best floor | × decode only | statements | preload speed-up vs lazy |\n\
-         |---|---|---|---:|---:|---:|---:|---:|\n",
+        "| case | storage | variant | median | × best floor | × decode only | statements | round trips | preload speed-up vs lazy |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---:|\n",
     );
     let ratio = |m: Option<Duration>, of: Option<Duration>| match (m, of) {
         (Some(m), Some(of)) => format!("{:.2}", m.as_secs_f64() / of.as_secs_f64()),
@@ -1720,8 +1771,9 @@ fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
         } else {
             row.variant.clone()
         };
+        let round_trips = row.round_trips.map_or(String::new(), |n| n.to_string());
         out.push_str(&format!(
-            "| {} | {} | {variant} | {time} | {} | {} | {statements} | {speedup} |\n",
+            "| {} | {} | {variant} | {time} | {} | {} | {statements} | {round_trips} | {speedup} |\n",
             row.shape.describe(row.parents),
             row.storage,
             ratio(row.median, best),
@@ -1820,7 +1872,10 @@ fn document(table: &str) -> String {
          - `diesel`: Diesel 2.3 `belonging_to(&parents)` + `grouped_by` (`benches/diesel-peer`), SQLite only.\n\
          - `preload, tracing on`: the preload with a `tracing` subscriber listening at DEBUG.\n\
          - On PostgreSQL the hand-written code is `postgres`-crate code with prepared statements kept\n\
-           across runs, except those binding a key array, prepared afresh each time as the library does.\n\n\
+           across runs, except those binding a key array, prepared afresh each time as the library does.\n\
+           `round trips` is one warm run of each variant through a proxy that counts the client speaking\n\
+           after the server answered (not timed); the library's sync loads include its read transaction\n\
+           (`BEGIN ... REPEATABLE READ, READ ONLY` and `COMMIT`, for one snapshot across levels).\n\n\
          Machine: {cpu}, {cores} cores (shared, so ratios are more telling than absolute times).\n\n\
          ![time per root, one panel per case and database](benchmarks.svg)\n\n{table}"
     )
