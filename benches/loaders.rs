@@ -1861,8 +1861,9 @@ fn document(table: &str) -> String {
          - `best floor, subquery` (posts → author): the authors `WHERE id IN (SELECT author_id FROM posts)`,\n\
            no keys sent; `floor` binds the distinct keys instead.\n\
          - `best floor, 3 statements` (tags): posts, the join table alone (a covering index, in its key\n\
-           order) and the 50 tags once each, linked by hash and grouped by a counting sort: one statement\n\
-           (a round trip) more than the library. `best floor, join`: the library's one JOIN, by hand,\n\
+           order) and the 50 tags once each, linked by hash and grouped by a counting sort; as many\n\
+           statements as the library, which reads the join table alone too for every row or more than\n\
+           1,000 owners. `best floor, join`: one JOIN (the library's way for a page of owners), by hand,\n\
            each tag decoded once, grouped by a counting sort.\n\
          - `floor`: the library's earlier strategy written by hand, kept to compare with earlier runs:\n\
            children read in foreign-key order and grouped with a HashMap, keys bound as one array.\n\

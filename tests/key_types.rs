@@ -139,8 +139,9 @@ macro_rules! key_type {
                         assert_eq!(in_set.iter().map(|c| c.id).collect::<Vec<_>>(), [2, 3], "{place}: is_in");
                         (graph, count, lazy, found)
                     });
-                    // parents, children, child → parent, child → other, others, linked
-                    assert_eq!(count, 6, "{place}");
+                    // parents, children, child → parent, child → other, others,
+                    // and linked: its join table, then its targets
+                    assert_eq!(count, 7, "{place}");
                     assert_eq!(found.as_deref(), Some("b"), "{place}: find");
                     let mut sorted = graph.clone();
                     sorted.sort_by(|x, y| x.0.cmp(&y.0));

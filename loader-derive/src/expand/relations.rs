@@ -540,7 +540,7 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
                     <#target as ::loader_runtime::__private::Entity>::META.sql;
                 // Every statement in one constant (see `concat_all!`); the
                 // join first, as the others' `from`.
-                const STATEMENTS: [&str; 6] = ::loader_runtime::__private::concat_all!(
+                const STATEMENTS: [&str; 11] = ::loader_runtime::__private::concat_all!(
                     [" FROM ", TARGET.table, " JOIN ", #through_sql, " ON ", #target_key, " = ", TARGET.primary_key],
                     // Ordered by the join table's two keys (the target's key by
                     // the join condition): its primary key's order, so the
@@ -570,6 +570,28 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
                         #through_sql, " ON ", #target_key, " = ", TARGET.primary_key,
                         " WHERE ", #owner_key, " = $1 ORDER BY ", TARGET.primary_key
                     ],
+                    // The join table alone, in its primary key's order, and the
+                    // targets it links to, each once (see `LinksSql`).
+                    [
+                        "SELECT ", #owner_key, ", ", #target_key, " FROM ", #through_sql, " WHERE ",
+                        #owner_key, " IN rarray(?1) ORDER BY ", #owner_key, ", ", #target_key
+                    ],
+                    [
+                        "SELECT ", #owner_key, ", ", #target_key, " FROM ", #through_sql, " WHERE ",
+                        #owner_key, " = ANY($1) ORDER BY ", #owner_key, ", ", #target_key
+                    ],
+                    [
+                        "SELECT ", #owner_key, ", ", #target_key, " FROM ", #through_sql,
+                        " ORDER BY ", #owner_key, ", ", #target_key
+                    ],
+                    [
+                        "SELECT ", TARGET.column_list, " FROM ", TARGET.table, " WHERE ", TARGET.primary_key,
+                        " IN (SELECT ", #target_key, " FROM ", #through_sql, ") ORDER BY ", TARGET.primary_key
+                    ],
+                    [
+                        "SELECT ", TARGET.column_list, " FROM ", TARGET.table, " WHERE ", TARGET.primary_key,
+                        " IN (SELECT ", #target_key, " FROM ", #through_sql, ")"
+                    ],
                 );
                 ::loader_runtime::__private::ManyToManySql {
                     keyed: ::loader_runtime::__private::Sql {
@@ -584,6 +606,15 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
                     owner_key: #owner_key,
                     from: STATEMENTS[0],
                     shared: true,
+                    links: ::core::option::Option::Some(::loader_runtime::__private::LinksSql {
+                        keyed: ::loader_runtime::__private::Sql {
+                            sqlite: STATEMENTS[6],
+                            postgres: STATEMENTS[7],
+                        },
+                        whole: ::loader_runtime::__private::Sql::both(STATEMENTS[8]),
+                        linked: ::loader_runtime::__private::Sql::both(STATEMENTS[9]),
+                        linked_body: STATEMENTS[10],
+                    }),
                 }
             };
         }

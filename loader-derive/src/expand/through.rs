@@ -241,6 +241,7 @@ pub fn has_many_through(
                     owner_key: KEY,
                     from: FROM,
                     shared: !(LINK.unique && LINK.single_owner),
+                    links: ::core::option::Option::None,
                 }
             };
         }

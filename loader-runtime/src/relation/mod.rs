@@ -133,6 +133,25 @@ pub struct ManyToManySql {
     /// each is then decoded once and shared. A `has_many` through
     /// `has_many` relations has none such, and skips the lookup.
     pub shared: bool,
+    /// The join table read alone, for a `many_to_many` (none for a relation
+    /// through others).
+    pub links: Option<LinksSql>,
+}
+
+/// A `many_to_many`'s join table read apart from the targets: its two key
+/// columns only, each target then read once (see
+/// `engine::relation::many_to_many`).
+#[derive(Debug, Clone, Copy)]
+pub struct LinksSql {
+    /// `SELECT <owner key>, <target key>` of the owners whose keys are bound
+    /// to `?1` as one array, ordered by both.
+    pub keyed: Sql,
+    /// The same for every row of the join table.
+    pub whole: Sql,
+    /// The targets some row of the join table links to, ordered by key.
+    pub linked: Sql,
+    /// `linked` without its `ORDER BY`, as the owners of nested levels.
+    pub linked_body: &'static str,
 }
 
 /// A relation whose targets are found through a join: a join table holding

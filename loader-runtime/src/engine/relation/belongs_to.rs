@@ -97,6 +97,7 @@ impl<R: BelongsTo, N: PreloadList<R::Target>, G: Found<R, N>> Kind for Targets<R
                 owners: None,
                 whole: false,
                 per_run: false,
+                follows: false,
             }));
         }
         let Some(owners) = owners.sql else {
@@ -123,6 +124,7 @@ impl<R: BelongsTo, N: PreloadList<R::Target>, G: Found<R, N>> Kind for Targets<R
             sink: Decoded::new(),
             whole: false,
             per_run: true,
+            follows: false,
         }))
     }
 

@@ -92,6 +92,7 @@ impl<R: Counted> Kind for Counting<R> {
             owners: None,
             whole: false,
             per_run,
+            follows: false,
         }))
     }
 

@@ -54,6 +54,21 @@ pub trait Kind: Sized {
         owners: &[Self::Owner],
     ) -> Result<Received<Self::Target, Self::Links>>;
 
+    /// One sink out of those of two statements sent together
+    /// ([`Plan::SendBoth`]); only kinds that plan two statements have one.
+    fn join(first: Self::Sink, second: Self::Sink) -> Result<Self::Sink> {
+        drop((first, second));
+        Err(internal("a preload sent two statements it cannot join"))
+    }
+
+    /// Once a statement's rows are here, the statement they call for, if
+    /// any: a kind that reads in two steps (keys first, then the rows they
+    /// name) plans the second here, its sink carrying what the first read.
+    fn follow(handle: &Self::Handle, sink: Self::Sink, io: &Io) -> Result<Follow<Self::Sink>> {
+        let _ = (handle, io);
+        Ok(Follow::Done(sink))
+    }
+
     /// Each owner's value, from the loaded targets and the links (none
     /// when the level read nothing).
     fn assemble(
@@ -119,6 +134,18 @@ pub enum Plan<S> {
     Wait,
     /// This statement reads the targets.
     Send(Read<S>),
+    /// These two go out in one wave; their sinks are joined
+    /// ([`Kind::join`]) and the second's rows are the targets (its
+    /// `owners` name them for the nested levels).
+    SendBoth(Read<S>, Read<S>),
+}
+
+/// What a level does once a statement's rows are here.
+pub enum Follow<S> {
+    /// Nothing more to read: the sink holds the targets.
+    Done(S),
+    /// This statement reads the rest.
+    Then(Read<S>),
 }
 
 /// The statement that reads a level's targets.
@@ -133,6 +160,8 @@ pub struct Read<S> {
     pub(crate) whole: bool,
     /// Whether it names its owners by a subquery (planned for each run).
     pub(crate) per_run: bool,
+    /// Whether its rows may call for another statement ([`Kind::follow`]).
+    pub(crate) follows: bool,
 }
 
 /// The targets of a level as the kind keeps them.
@@ -145,7 +174,9 @@ pub struct Received<T, L> {
 
 enum Phase {
     Waiting,
-    Sent(Slot),
+    /// The statement sent (two when planned together), and whether its rows
+    /// may call for another.
+    Sent(Slot, Option<Slot>, bool),
     Received,
     Nothing,
 }
@@ -190,13 +221,21 @@ impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
         owners: Owners<'_, K::Owner>,
         io: &mut Io,
     ) -> Result<()> {
-        if let (Phase::Sent(slot), Some(rows)) = (&self.phase, owners.rows) {
-            let sink: K::Sink = io.take(*slot)?;
-            let received = K::receive(handle, sink, rows)?;
-            self.targets = received.targets;
-            self.links = Some(received.links);
-            self.complete = received.complete;
-            self.phase = Phase::Received;
+        if let (&Phase::Sent(first, second, _), Some(rows)) = (&self.phase, owners.rows) {
+            let mut sink: K::Sink = io.take(first)?;
+            if let Some(second) = second {
+                sink = K::join(sink, io.take(second)?)?;
+            }
+            match K::follow(handle, sink, io)? {
+                Follow::Then(read) => self.send(read, None, io),
+                Follow::Done(sink) => {
+                    let received = K::receive(handle, sink, rows)?;
+                    self.targets = received.targets;
+                    self.links = Some(received.links);
+                    self.complete = received.complete;
+                    self.phase = Phase::Received;
+                }
+            }
         }
         if let Phase::Waiting = self.phase {
             self.facts = Facts {
@@ -214,20 +253,13 @@ impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
             match K::plan(handle, owners, io)? {
                 Plan::Wait => {}
                 Plan::Nothing => self.phase = Phase::Nothing,
-                Plan::Send(read) => {
-                    let statement =
-                        Statement::new(read.entity, read.sql, read.params, Box::new(read.sink))
-                            .in_span(&self.span)
-                            .planned_per_run(read.per_run);
-                    self.phase = Phase::Sent(io.send(statement));
-                    self.whole = read.whole;
-                    self.owner_sql = read.owners;
-                }
+                Plan::Send(read) => self.send(read, None, io),
+                Plan::SendBoth(first, second) => self.send(first, Some(second), io),
             }
         }
         let targets = match self.phase {
             Phase::Waiting => return Ok(()),
-            Phase::Sent(_) => None,
+            Phase::Sent(..) => None,
             Phase::Received | Phase::Nothing => Some(self.targets.as_slice()),
         };
         // In the key form the nested levels wait for these rows, and read
@@ -246,9 +278,28 @@ impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
         K::nested(handle).step(&mut self.nested, nested_owners, io)
     }
 
-    /// Whether this level or one below it has not planned its statement.
+    /// Adds `first` (and `second`, in the same wave) to the wave; the
+    /// targets are the rows of the last one.
+    fn send<S: Sink>(&mut self, first: Read<S>, second: Option<Read<S>>, io: &mut Io) {
+        let follows = first.follows || second.as_ref().is_some_and(|read| read.follows);
+        let first_slot = self.send_one(first, io);
+        let second_slot = second.map(|read| self.send_one(read, io));
+        self.phase = Phase::Sent(first_slot, second_slot, follows);
+    }
+
+    fn send_one<S: Sink>(&mut self, read: Read<S>, io: &mut Io) -> Slot {
+        let statement = Statement::new(read.entity, read.sql, read.params, Box::new(read.sink))
+            .in_span(&self.span)
+            .planned_per_run(read.per_run);
+        self.whole = read.whole;
+        self.owner_sql = read.owners;
+        io.send(statement)
+    }
+
+    /// Whether this level or one below it has not planned its statement,
+    /// or may plan another once rows arrive.
     fn waiting(&self) -> bool {
-        matches!(self.phase, Phase::Waiting) || N::waiting(&self.nested)
+        matches!(self.phase, Phase::Waiting | Phase::Sent(_, _, true)) || N::waiting(&self.nested)
     }
 
     /// The targets with their nested preloads, and the links; no links when
@@ -256,7 +307,7 @@ impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
     fn finish(self, nested: &N) -> Result<Finished<T, L, N>> {
         match self.phase {
             Phase::Received | Phase::Nothing => {}
-            Phase::Waiting | Phase::Sent(_) => {
+            Phase::Waiting | Phase::Sent(..) => {
                 return Err(internal("a preload finished before its rows arrived"));
             }
         }
@@ -385,5 +436,6 @@ where
         owners,
         whole,
         per_run,
+        follows: false,
     }
 }
