@@ -7,7 +7,9 @@
 //! * a **lazy accessor**, `user.load_posts(&db)?`, one query per call: the
 //!   N+1 path, visible in [`Db::query_log`](crate::Monitor::query_log);
 //! * a **preload handle**, `User::posts()`, for
-//!   [`Query::preload`]: one query per relation for any number of rows,
+//!   [`Query::preload`]: one query per relation for any number of rows
+//!   (two for a `many_to_many` of many owners: its join table, then each
+//!   target once),
 //!   with the keys bound as one array parameter and the SQL emitted by the
 //!   derive at compile time;
 //! * an **accessor on the loaded value**, `user.posts()`, that only compiles
