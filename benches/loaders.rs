@@ -34,6 +34,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use loader_runtime::AsyncDb;
 use loader_runtime::postgres_driver as pg;
 use loader_runtime::rusqlite::types::Value;
 use loader_runtime::rusqlite::{self, Connection};
@@ -782,58 +783,70 @@ fn floor(conn: &Connection, shape: Shape, parents: i64) -> u64 {
 
 // --------------------------------------------------------------- ours
 
-fn preload(db: &Db, shape: Shape, parents: i64) -> u64 {
-    match shape {
-        Shape::HasManyHalf => User::query()
-            .filter(|u| u.id.le(parents / 2))
-            .preload(User::posts())
-            .all(db)
-            .unwrap()
-            .iter()
-            .fold(0, |sum, u| {
-                u.posts()
-                    .iter()
-                    .fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
-            }),
-        Shape::HasMany => User::query()
-            .preload(User::posts())
-            .all(db)
-            .unwrap()
-            .iter()
-            .fold(0, |sum, u| {
-                u.posts()
-                    .iter()
-                    .fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
-            }),
-        Shape::BelongsTo => Post::query()
-            .preload(Post::author())
-            .all(db)
-            .unwrap()
-            .iter()
-            .fold(0, |sum, p| mix(mix(sum, p.id), p.author().id)),
-        Shape::Nested => User::query()
-            .preload(User::posts().preload(Post::comments()))
-            .all(db)
-            .unwrap()
-            .iter()
-            .fold(0, |sum, u| {
-                u.posts().iter().fold(mix(sum, u.id), |sum, p| {
-                    p.comments()
+/// The preload of each shape, its query run by `$run` (sync or async),
+/// checksummed.
+macro_rules! preload_shape {
+    ($shape:expr, $parents:expr, |$query:ident| $run:expr) => {
+        match $shape {
+            Shape::HasManyHalf => {
+                let $query = User::query()
+                    .filter(|u| u.id.le($parents / 2))
+                    .preload(User::posts());
+                $run.iter().fold(0, |sum, u| {
+                    u.posts()
                         .iter()
-                        .fold(mix(sum, p.id), |sum, c| mix(sum, c.id))
+                        .fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
                 })
-            }),
-        Shape::ManyToMany => Post::query()
-            .preload(Post::tags())
-            .all(db)
-            .unwrap()
-            .iter()
-            .fold(0, |sum, p| {
-                p.tags()
-                    .iter()
-                    .fold(mix(sum, p.id), |sum, t| mix(sum, t.id))
-            }),
-    }
+            }
+            Shape::HasMany => {
+                let $query = User::query().preload(User::posts());
+                $run.iter().fold(0, |sum, u| {
+                    u.posts()
+                        .iter()
+                        .fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
+                })
+            }
+            Shape::BelongsTo => {
+                let $query = Post::query().preload(Post::author());
+                $run.iter()
+                    .fold(0, |sum, p| mix(mix(sum, p.id), p.author().id))
+            }
+            Shape::Nested => {
+                let $query = User::query().preload(User::posts().preload(Post::comments()));
+                $run.iter().fold(0, |sum, u| {
+                    u.posts().iter().fold(mix(sum, u.id), |sum, p| {
+                        p.comments()
+                            .iter()
+                            .fold(mix(sum, p.id), |sum, c| mix(sum, c.id))
+                    })
+                })
+            }
+            Shape::ManyToMany => {
+                let $query = Post::query().preload(Post::tags());
+                $run.iter().fold(0, |sum, p| {
+                    p.tags()
+                        .iter()
+                        .fold(mix(sum, p.id), |sum, t| mix(sum, t.id))
+                })
+            }
+        }
+    };
+}
+
+fn preload(db: &Db, shape: Shape, parents: i64) -> u64 {
+    preload_shape!(shape, parents, |query| query.all(db).unwrap())
+}
+
+/// The same on the async API, on a runtime of the bench's.
+fn preload_async(
+    db: &AsyncDb,
+    runtime: &tokio::runtime::Runtime,
+    shape: Shape,
+    parents: i64,
+) -> u64 {
+    preload_shape!(shape, parents, |query| runtime
+        .block_on(query.all(db))
+        .unwrap())
 }
 
 fn lazy(db: &Db, shape: Shape, parents: i64) -> u64 {
@@ -1335,6 +1348,8 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     });
     let db = Db::connect(url).unwrap();
     db.execute_batch("SET search_path TO loader_bench").unwrap();
+    let runtime = bench_runtime();
+    let async_db = async_db(url);
     let mut variants: Vec<Variant<'_>> = PostgresFloor::names(shape)
         .iter()
         .map(|&name| -> Variant<'_> {
@@ -1346,6 +1361,10 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
         })
         .collect();
     variants.push(("preload", Box::new(|| preload(&db, shape, parents))));
+    variants.push((
+        "preload, async",
+        Box::new(|| preload_async(&async_db, &runtime, shape, parents)),
+    ));
     let lazy_statements = match shape {
         Shape::Nested => parents * 11,
         _ => parents,
@@ -1393,6 +1412,22 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
         .collect()
 }
 
+/// A runtime for the async variant: one thread, which the connection's
+/// task shares with the load, as in a single-threaded server.
+fn bench_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// An async handle on the bench's schema at `url`.
+fn async_db(url: &str) -> AsyncDb {
+    let mut config: loader_runtime::tokio_postgres::Config = url.parse().unwrap();
+    config.options("-c search_path=loader_bench");
+    AsyncDb::from_postgres_config(config).unwrap()
+}
+
 /// The round trips of one warm run of each variant (statements already
 /// prepared, as in the timed runs), on connections through a proxy that
 /// counts them: the client speaking after the server answered. Not timed:
@@ -1417,8 +1452,11 @@ fn count_round_trips(url: &str, shape: Shape, parents: i64, names: &[&str]) -> V
     };
     let db = Db::connect(&proxied).unwrap();
     db.execute_batch("SET search_path TO loader_bench").unwrap();
+    let runtime = bench_runtime();
+    let async_db = async_db(&proxied);
     let mut run = |name: &str| match name {
         "preload" => preload(&db, shape, parents),
+        "preload, async" => preload_async(&async_db, &runtime, shape, parents),
         "lazy" => lazy(&db, shape, parents),
         _ => floor.run(shape, parents, name),
     };
@@ -1781,7 +1819,7 @@ fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
         ));
     }
     out.push_str("\nPreload against the fastest hand-written code, per case (the targets: 1.10 with every row a root, 1.05 with filtered roots):\n\n");
-    out.push_str("| case | SQLite | PostgreSQL |\n|---|---:|---:|\n");
+    out.push_str("| case | SQLite | PostgreSQL | PostgreSQL, async |\n|---|---:|---:|---:|\n");
     let mut cases: Vec<(Shape, i64)> = Vec::new();
     for row in rows {
         if !cases.contains(&(row.shape, row.parents)) {
@@ -1789,23 +1827,24 @@ fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
         }
     }
     for (shape, parents) in cases {
-        let cell = |storage: &str| {
+        let cell = |storage: &str, variant: &str| {
             rows.iter()
                 .find(|r| {
                     r.shape == shape
                         && r.parents == parents
                         && r.storage == storage
-                        && r.variant == "preload"
+                        && r.variant == variant
                 })
                 .map_or(String::new(), |row| {
                     ratio(row.median, best_floor(rows, row))
                 })
         };
         out.push_str(&format!(
-            "| {} | {} | {} |\n",
+            "| {} | {} | {} | {} |\n",
             shape.describe(parents),
-            cell("file"),
-            cell("postgres")
+            cell("file", "preload"),
+            cell("postgres", "preload"),
+            cell("postgres", "preload, async")
         ));
     }
     out.push_str(
@@ -1869,6 +1908,8 @@ fn document(table: &str) -> String {
            children read in foreign-key order and grouped with a HashMap, keys bound as one array.\n\
          - `preload`: `User::query().preload(User::posts())` and the like (`.filter(|u| u.id.le(n / 2))`\n\
            for half the users).\n\
+         - `preload, async`: the same on `AsyncDb` (PostgreSQL only), on a one-thread tokio runtime:\n\
+           each wave's statements pipelined, `BEGIN` and `COMMIT` sent with the first and last.\n\
          - `lazy`: the lazy accessor in a loop (the N+1 path), while that stays under about 10,000 statements.\n\
          - `diesel`: Diesel 2.3 `belonging_to(&parents)` + `grouped_by` (`benches/diesel-peer`), SQLite only.\n\
          - `preload, tracing on`: the preload with a `tracing` subscriber listening at DEBUG.\n\
