@@ -4,7 +4,7 @@
 //! candidate for the fastest code, `floor` (the library's former strategy
 //! by hand), the N+1 loop (`lazy`) and Diesel's idiomatic `belonging_to` +
 //! `grouped_by` (`diesel`, a separate process: see `benches/diesel-peer`);
-//! prints medians and ratios as markdown. Five cases (users × posts, the
+//! prints medians and paired ratios as markdown. Five cases (users × posts, the
 //! same for half the users, posts → author, three levels, posts × tags) at
 //! 1,000, 10,000 and 100,000 roots, on a SQLite file and, with
 //! `LOADER_BENCH_POSTGRES` (or `LOADER_TEST_POSTGRES`) set to a connection
@@ -1404,7 +1404,8 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
             parents,
             storage: "postgres",
             variant: (*name).to_owned(),
-            median: Some(median(times)),
+            median: Some(median(times.clone())),
+            rounds: times,
             note: String::new(),
             statements: hand_written_statements(name, shape, statements),
             round_trips: Some(round_trips),
@@ -1479,6 +1480,9 @@ struct Row {
     storage: &'static str,
     variant: String,
     median: Option<Duration>,
+    /// Each round's time, in order (every variant runs once per round,
+    /// interleaved); empty where the runs were not interleaved (Diesel).
+    rounds: Vec<Duration>,
     note: String,
     statements: Option<usize>,
     /// On PostgreSQL, as the counting proxy saw them.
@@ -1587,7 +1591,8 @@ fn measure(
             parents,
             storage,
             variant: (*name).to_owned(),
-            median: Some(median(times)),
+            median: Some(median(times.clone())),
+            rounds: times,
             note: String::new(),
             statements: hand_written_statements(name, shape, statements),
             round_trips: None,
@@ -1600,6 +1605,8 @@ fn measure(
             storage,
             variant: "diesel".into(),
             median: (!diesel_times.is_empty()).then(|| median(diesel_times)),
+            // In its own process, not interleaved with the others.
+            rounds: Vec::new(),
             note: diesel_note,
             statements: Some(shape.statements()),
             round_trips: None,
@@ -1666,8 +1673,8 @@ fn main() {
     };
     let runs = |parents: i64| match (quick, parents) {
         (true, _) => 5,
-        (false, p) if p >= 100_000 => 5,
-        _ => 11,
+        (false, p) if p >= 100_000 => 7,
+        _ => 15,
     };
     let shapes = [
         Shape::HasMany,
@@ -1763,12 +1770,44 @@ fn main() {
 
 /// The fastest hand-written time of a row's case: the least of `floor` and
 /// every `best floor, ...` candidate.
-fn best_floor(rows: &[Row], row: &Row) -> Option<Duration> {
+/// The fastest hand-written variant of `row`'s case, by median.
+fn best_floor_row<'a>(rows: &'a [Row], row: &Row) -> Option<&'a Row> {
     rows.iter()
         .filter(|r| r.shape == row.shape && r.parents == row.parents && r.storage == row.storage)
         .filter(|r| r.variant == "floor" || r.variant.starts_with("best floor"))
-        .filter_map(|r| r.median)
-        .min()
+        .filter(|r| r.median.is_some())
+        .min_by_key(|r| r.median)
+}
+
+fn best_floor(rows: &[Row], row: &Row) -> Option<Duration> {
+    best_floor_row(rows, row).and_then(|r| r.median)
+}
+
+fn variant_row<'a>(rows: &'a [Row], row: &Row, variant: &str) -> Option<&'a Row> {
+    rows.iter().find(|r| {
+        r.shape == row.shape
+            && r.parents == row.parents
+            && r.storage == row.storage
+            && r.variant == variant
+    })
+}
+
+/// `row`'s time over `of`'s: the median of the ratios of the rounds they
+/// ran side by side, so that a slow spell of the shared machine, which
+/// slows every variant of its round, cancels out; the ratio of the medians
+/// where the runs were not interleaved.
+fn paired(row: &Row, of: &Row) -> Option<f64> {
+    if !row.rounds.is_empty() && row.rounds.len() == of.rounds.len() {
+        let mut ratios: Vec<f64> = row
+            .rounds
+            .iter()
+            .zip(&of.rounds)
+            .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        return Some(ratios[ratios.len() / 2]);
+    }
+    Some(row.median?.as_secs_f64() / of.median?.as_secs_f64())
 }
 
 fn variant_time(rows: &[Row], row: &Row, variant: &str) -> Option<Duration> {
@@ -1787,13 +1826,13 @@ fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
         "| case | storage | variant | median | × best floor | × decode only | statements | round trips | preload speed-up vs lazy |\n\
          |---|---|---|---:|---:|---:|---:|---:|---:|\n",
     );
-    let ratio = |m: Option<Duration>, of: Option<Duration>| match (m, of) {
-        (Some(m), Some(of)) => format!("{:.2}", m.as_secs_f64() / of.as_secs_f64()),
-        _ => String::new(),
+    let ratio = |row: &Row, of: Option<&Row>| {
+        of.and_then(|of| paired(row, of))
+            .map_or(String::new(), |r| format!("{r:.2}"))
     };
     for row in rows {
-        let best = best_floor(rows, row);
-        let decode = variant_time(rows, row, "decode only");
+        let best = best_floor_row(rows, row);
+        let decode = variant_row(rows, row, "decode only");
         let lazy = variant_time(rows, row, "lazy");
         let time = row.median.map_or_else(
             || format!("— {}", row.note),
@@ -1814,8 +1853,8 @@ fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
             "| {} | {} | {variant} | {time} | {} | {} | {statements} | {round_trips} | {speedup} |\n",
             row.shape.describe(row.parents),
             row.storage,
-            ratio(row.median, best),
-            ratio(row.median, decode),
+            ratio(row, best),
+            ratio(row, decode),
         ));
     }
     out.push_str("\nPreload against the fastest hand-written code, per case (the targets: 1.10 with every row a root, 1.05 with filtered roots):\n\n");
@@ -1835,9 +1874,7 @@ fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
                         && r.storage == storage
                         && r.variant == variant
                 })
-                .map_or(String::new(), |row| {
-                    ratio(row.median, best_floor(rows, row))
-                })
+                .map_or(String::new(), |row| ratio(row, best_floor_row(rows, row)))
         };
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
@@ -1878,10 +1915,13 @@ fn document(table: &str) -> String {
     format!(
         "# Benchmarks\n\n\
          Regenerate with `LOADER_BENCH_POSTGRES=postgres://... cargo bench --bench loaders -- --write-docs`\n\
-         (every case at 1,000, 10,000 and 100,000 roots; about ten minutes) or `-- --quick --write-docs`\n\
-         (1,000 and 10,000, 5 runs). Each variant runs interleaved with the others in one process (Diesel\n\
-         in its own process, timed inside it, after a warm-up run) on the same SQLite file (WAL) or\n\
-         PostgreSQL database (loopback TCP, 64-bit keys); the table gives medians. Every variant\n\
+         (every case at 1,000, 10,000 and 100,000 roots, 15 rounds, 7 at 100,000; about fifteen minutes)\n\
+         or `-- --quick --write-docs` (1,000 and 10,000, 5 rounds). Each round runs every variant once,\n\
+         interleaved, in one process (Diesel in its own process, timed inside it, after a warm-up run) on\n\
+         the same SQLite file (WAL) or PostgreSQL database (loopback TCP, 64-bit keys). The table gives\n\
+         each variant's median time; a ratio is the median of the ratios of the rounds (a variant's time\n\
+         over the other's in the same round), so that a slow spell of the shared machine, which slows a\n\
+         whole round, cancels out (Diesel's, not interleaved, is the ratio of medians). Every variant\n\
          checksums the graph it built and must agree with `floor` (but `decode only`, which builds none).\n\n\
          The cases: users with their posts (`has_many`), the same for half the users (`id <= n/2`: the\n\
          keyed statements of filtered roots), posts with their author (`belongs_to`), users → posts →\n\
@@ -1941,11 +1981,12 @@ fn plot(rows: &[Row], path: &Path) {
     let root = SVGBackend::new(path, (1000, 330 * shapes.len() as u32)).into_drawing_area();
     root.fill(&WHITE).unwrap();
     let panels = root.split_evenly((shapes.len(), storages.len()));
-    let series: [(&str, RGBColor); 6] = [
+    let series: [(&str, RGBColor); 7] = [
         ("decode only", RGBColor(150, 150, 150)),
         ("best floor", BLACK),
         ("floor", RGBColor(200, 140, 0)),
         ("preload", BLUE),
+        ("preload, async", RGBColor(140, 60, 200)),
         ("lazy", RED),
         ("diesel", GREEN),
     ];
