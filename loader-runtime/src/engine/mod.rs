@@ -40,8 +40,10 @@ use crate::sql::Backend;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Form {
     /// By their keys, bound as one array, once their rows have arrived: one
-    /// wave of statements per level (sibling relations share one), and the
-    /// database evaluates each level's conditions once.
+    /// wave of statements per level (sibling relations share one; a
+    /// `many_to_many` of more than 1,000 owners takes two, its join table
+    /// and then the targets it names), and the database evaluates each
+    /// level's conditions once.
     Keys,
     /// By their statement, as a subquery (`fk IN (SELECT pk FROM (...))`):
     /// every statement goes out in the first wave, at the price of the
