@@ -1115,6 +1115,9 @@ fn pg_tag(r: &pg::Row) -> Tag {
 /// (as a hand-written loader would), except those binding a key array,
 /// prepared afresh each time like the library's (a kept one may get a
 /// generic plan; see ../shared/PERFORMANCE.md).
+/// The hand-written variant that reads one snapshot (PostgreSQL only).
+const SNAPSHOT: &str = "hand-written, one snapshot";
+
 struct PostgresFloor {
     client: pg::Client,
     statements: HashMap<&'static str, pg::Statement>,
@@ -1185,7 +1188,28 @@ impl PostgresFloor {
         }
     }
 
+    /// The usual fastest hand-written strategy of `shape`, inside a
+    /// `REPEATABLE READ, READ ONLY` transaction: every statement reads one
+    /// snapshot, as the library's do, for two more round trips.
+    fn in_snapshot(&mut self, shape: Shape, parents: i64) -> u64 {
+        let variant = match shape {
+            Shape::HasMany | Shape::Nested => "best floor",
+            Shape::HasManyHalf => "best floor, keys",
+            Shape::BelongsTo => "best floor, subquery",
+            Shape::ManyToMany => "best floor, 3 statements",
+        };
+        self.client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .unwrap();
+        let sum = self.run(shape, parents, variant);
+        self.client.batch_execute("COMMIT").unwrap();
+        sum
+    }
+
     fn run(&mut self, shape: Shape, parents: i64, variant: &str) -> u64 {
+        if variant == SNAPSHOT {
+            return self.in_snapshot(shape, parents);
+        }
         const POSTS: &str = "SELECT id, author_id, title FROM posts ORDER BY id";
         const POSTS_BY_AUTHOR: &str =
             "SELECT id, author_id, title FROM posts ORDER BY author_id, id";
@@ -1352,6 +1376,7 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     let async_db = async_db(url);
     let mut variants: Vec<Variant<'_>> = PostgresFloor::names(shape)
         .iter()
+        .chain([&SNAPSHOT])
         .map(|&name| -> Variant<'_> {
             let floor = &floor;
             (
@@ -1493,7 +1518,10 @@ struct Row {
 /// N+1 loop, the query log's count for the library's.
 fn hand_written_statements(name: &str, shape: Shape, library: usize) -> Option<usize> {
     match name {
-        "best floor, 3 statements" | "decode only" if shape == Shape::ManyToMany => Some(3),
+        "best floor, 3 statements" | "decode only" | SNAPSHOT if shape == Shape::ManyToMany => {
+            Some(3)
+        }
+        SNAPSHOT => Some(shape.statements()),
         "lazy" => None,
         _ if name == "floor" || name.starts_with("best floor") || name == "decode only" => {
             Some(shape.statements())
@@ -1948,6 +1976,10 @@ fn document(table: &str) -> String {
            children read in foreign-key order and grouped with a HashMap, keys bound as one array.\n\
          - `preload`: `User::query().preload(User::posts())` and the like (`.filter(|u| u.id.le(n / 2))`\n\
            for half the users).\n\
+         - `hand-written, one snapshot` (PostgreSQL): the usual fastest hand-written code of the case\n\
+           inside `BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY` ... `COMMIT`, so that every\n\
+           statement reads one snapshot as the library's do: not a floor candidate, it shows what that\n\
+           guarantee costs (two round trips).\n\
          - `preload, async`: the same on `AsyncDb` (PostgreSQL only), on a one-thread tokio runtime:\n\
            each wave's statements pipelined, `BEGIN` and `COMMIT` sent with the first and last.\n\
          - `lazy`: the lazy accessor in a loop (the N+1 path), while that stays under about 10,000 statements.\n\
