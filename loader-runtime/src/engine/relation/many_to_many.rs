@@ -251,7 +251,7 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
                     let params = vec![Param::Array(keys)];
                     return Ok(Plan::Send(links_read::<R::Owner, R::Target>(sql, params)));
                 }
-                _ => return Ok(Plan::Send(joined::<R, N>(handle, filter, io))),
+                _ => {}
             }
         }
         Ok(Plan::Send(joined::<R, N>(handle, filter, io)))
