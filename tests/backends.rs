@@ -111,31 +111,10 @@ fn postgres_pool() {
     assert!(DbManager::postgres("postgres://[bad").is_err());
 }
 
-/// On PostgreSQL, statements that bind a key set run unnamed, with the
-/// parameter types of a statement prepared once (so each run is planned for
-/// the keys it gets, never with a generic plan): the kept twin is never
-/// executed. The others are prepared once per connection and reused.
-#[test]
-fn postgres_runs_key_set_statements_unnamed() {
-    if !common::backend::prepared_statements() {
-        eprintln!("skipped: the test server's URL turns prepared statements off");
-        return;
-    }
-    let Some(db) = common::backend::postgres() else {
-        return;
-    };
-    common::fill_blog(&db, 20, 2, 1);
-    for _ in 0..7 {
-        let posts = Post::query()
-            .filter(|p| p.id.gt(3))
-            .preload(Post::author().preload(User::posts()))
-            .all(&db)
-            .unwrap();
-        assert_eq!(posts.len(), 37);
-        User::all(&db).unwrap()[0].load_posts(&db).unwrap();
-    }
-    let kept = db
-        .postgres()
+/// The prepared statements of `db`'s session and how often each ran as a
+/// kept statement (the query about them left out).
+fn kept_statements(db: &Db) -> Vec<(String, i64)> {
+    db.postgres()
         .unwrap()
         .query(
             "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements",
@@ -145,7 +124,41 @@ fn postgres_runs_key_set_statements_unnamed() {
         .iter()
         .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
         .filter(|(sql, _)| !sql.contains("pg_prepared_statements"))
-        .collect::<Vec<_>>();
+        .collect()
+}
+
+/// On PostgreSQL every statement text is prepared once per connection. One
+/// that binds more than 1,000 keys then runs unnamed, with the parameter
+/// types of that prepared twin, so each run is planned for the keys it gets
+/// and never with a generic plan (the twin never executes); a page of keys
+/// runs the kept statement, which saves planning it again.
+#[test]
+fn postgres_runs_large_key_set_statements_unnamed() {
+    if !common::backend::prepared_statements() {
+        eprintln!("skipped: the test server's URL turns prepared statements off");
+        return;
+    }
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    // 1,100 users with one post each, the post's id its author's.
+    common::fill_blog(&db, 1_100, 1, 0);
+    let load = |db: &Db, posts: i64| {
+        let loaded = Post::query()
+            .filter(|p| p.id.le(posts))
+            .preload(Post::author().preload(User::posts()))
+            .all(db)
+            .unwrap();
+        assert_eq!(loaded.len() as i64, posts);
+        assert!(loaded.iter().all(|p| p.author().posts()[0].id == p.id));
+    };
+
+    // A page: 20 authors' keys, twice over (authors, then their posts).
+    for _ in 0..7 {
+        load(&db, 20);
+        User::all(&db).unwrap()[0].load_posts(&db).unwrap();
+    }
+    let kept = kept_statements(&db);
     let key_sets: Vec<_> = kept
         .iter()
         .filter(|(sql, _)| sql.contains("ANY($1)"))
@@ -153,22 +166,45 @@ fn postgres_runs_key_set_statements_unnamed() {
     assert_eq!(
         key_sets.len(),
         2,
-        "each key-set statement is described once: {kept:?}"
+        "each key-set statement is prepared once: {kept:?}"
     );
     assert!(
-        key_sets.iter().all(|(_, runs)| *runs == 0),
-        "no key-set statement ran as a kept statement: {kept:?}"
+        key_sets.iter().all(|(_, runs)| *runs == 7),
+        "a page of keys runs the kept statement: {kept:?}"
     );
-    let kept: Vec<String> = kept.into_iter().map(|(sql, _)| sql).collect();
-    let lazy = kept
+    let others: Vec<&String> = kept
         .iter()
-        .filter(|sql| sql.contains("\"posts\".\"author_id\" = $1"))
-        .count();
-    assert_eq!(lazy, 1, "the lazy statement is prepared once: {kept:?}");
+        .map(|(sql, _)| sql)
+        .filter(|sql| !sql.contains("ANY($1)"))
+        .collect();
     assert_eq!(
-        kept.iter().filter(|sql| !sql.contains("ANY($1)")).count(),
+        others
+            .iter()
+            .filter(|sql| sql.contains("\"posts\".\"author_id\" = $1"))
+            .count(),
+        1,
+        "the lazy statement is prepared once: {kept:?}"
+    );
+    assert_eq!(
+        others.len(),
         3,
         "filtered root, every user, lazy posts: {kept:?}"
+    );
+
+    // 1,100 keys, on a session of its own: planned for each run.
+    let large = common::backend::postgres_session(&common::backend::current_schema());
+    for _ in 0..7 {
+        load(&large, 1_100);
+    }
+    let kept = kept_statements(&large);
+    let key_sets: Vec<_> = kept
+        .iter()
+        .filter(|(sql, _)| sql.contains("ANY($1)"))
+        .collect();
+    assert_eq!(key_sets.len(), 2, "{kept:?}");
+    assert!(
+        key_sets.iter().all(|(_, runs)| *runs == 0),
+        "no key set of more than 1,000 keys ran as a kept statement: {kept:?}"
     );
 }
 

@@ -304,8 +304,9 @@ async fn run_wave(
             continue;
         };
         if statement.plans_per_run() {
-            // Unnamed, so it is planned for these keys (never a generic
-            // plan), with the types the kept twin was described with.
+            // A large key set: unnamed, so it is planned for these keys
+            // (never a generic plan), with the types the kept twin was
+            // described with.
             let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
                 .iter()
                 .zip(prepared.params())

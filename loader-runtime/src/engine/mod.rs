@@ -51,6 +51,16 @@ pub enum Form {
     Subquery,
 }
 
+/// Up to how many keys a key-set statement runs its kept (named) statement
+/// on PostgreSQL rather than being planned again for each run: a page's
+/// keys gain nothing from a plan of their own, and planning one cost about
+/// 0.1 ms (1,000 posts' 100 authors: 1.18-1.25x the fastest hand-written
+/// code re-planned, 1.04-1.18x kept, sync; 1.13-1.16x against 1.00-1.02x
+/// async, `benches/loaders.rs --shape belongs_to --postgres-only`). The
+/// kept statement sees no larger key set, so its generic plan, if
+/// PostgreSQL adopts one, is made for a page of keys.
+pub(crate) const KEPT_PLAN_KEYS: usize = 1_000;
+
 /// One statement for a backend to run, with the sink its rows go to.
 pub struct Statement {
     pub(crate) entity: &'static str,
@@ -93,18 +103,19 @@ impl Statement {
     }
 
     /// Whether PostgreSQL must plan it for the values of each run rather
-    /// than reuse a kept plan: it binds a key set, or names its owners by a
-    /// subquery whose size its values decide (`LIMIT $2`). A kept (named)
-    /// statement may switch to a generic plan after five runs, which for a
-    /// large key array can be a sequential scan plus a sort that spills to
-    /// disk, and for a subquery a hash join over the whole child table.
+    /// than reuse a kept plan: it binds a key set of more than
+    /// [`KEPT_PLAN_KEYS`] keys, or names its owners by a subquery whose size
+    /// its values decide (`LIMIT $2`). A kept (named) statement may switch
+    /// to a generic plan after five runs, which for a large key array can be
+    /// a sequential scan plus a sort that spills to disk, and for a subquery
+    /// a hash join over the whole child table.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn plans_per_run(&self) -> bool {
         self.per_run
             || self
                 .params
                 .iter()
-                .any(|param| matches!(param, Param::Array(_)))
+                .any(|param| matches!(param, Param::Array(keys) if keys.len() > KEPT_PLAN_KEYS))
     }
 
     /// How many values it binds, counting an array's elements.

@@ -1,14 +1,15 @@
 //! The PostgreSQL backend (cargo feature `postgres`), on the synchronous
 //! `postgres` crate.
 //!
-//! Statements without an array parameter (lazy loads, `find`, whole-table
-//! reads, scoped roots) are prepared once and kept, so a lazy load costs one
-//! round trip. Statements that bind a key set run unnamed, with the
-//! parameter types of their kept twin: a kept (named) statement may switch
-//! to a generic plan after five runs, which for a large key array can be a
-//! sequential scan plus a sort that spills to disk (see PERFORMANCE.md in
-//! the project's shared notes); an unnamed one is always planned for the
-//! keys it gets.
+//! Statements without a large array parameter (lazy loads, `find`,
+//! whole-table reads, scoped roots, a page's keys) are prepared once and
+//! kept, so a lazy load costs one round trip. Statements that bind more
+//! than [`KEPT_PLAN_KEYS`](crate::engine::KEPT_PLAN_KEYS) keys run unnamed,
+//! with the parameter types of their kept twin: a kept (named) statement
+//! may switch to a generic plan after five runs, which for a large key
+//! array can be a sequential scan plus a sort that spills to disk (see
+//! PERFORMANCE.md in the project's shared notes); an unnamed one is always
+//! planned for the keys it gets.
 
 pub(crate) mod bind;
 pub(crate) mod decode;
@@ -286,8 +287,8 @@ impl PgConn {
     /// Runs one statement, feeding its sink; returns the number of rows.
     ///
     /// Every statement text is prepared once per connection. One that binds
-    /// a key set then runs as an unnamed statement with the parameter types
-    /// learnt then (Parse, Bind and Execute in one round trip), so the
+    /// a large key set then runs as an unnamed statement with the parameter
+    /// types learnt then (Parse, Bind and Execute in one round trip), so the
     /// server plans it for the keys it gets; the others run the kept
     /// statement. The rows are received whole first: streaming them
     /// (`query_raw`) costs a runtime entry per row, which measured 10–25%
