@@ -60,15 +60,13 @@ enum Rows {
 pub struct Joined<O: Keyed, T: Keyed> {
     rows: Rows,
     owner_keys: Vec<O::Key>,
-    /// Each link's target: its index in `targets` for a JOIN, in
-    /// `target_keys` for links read apart.
+    /// Each link's target: its index in `targets` for a JOIN; for links
+    /// read apart, the order in which its key was first named.
     target_of: Vec<usize>,
     targets: Vec<T>,
     /// For a JOIN, each target's index in `targets`; for links read apart,
-    /// in `target_keys`.
+    /// each named key's order of first naming.
     target_index: KeyMap<T::Key, usize>,
-    /// The distinct target keys the links name, in the order first named.
-    target_keys: Vec<T::Key>,
     /// Whether a target can come in several rows (shared by owners).
     shared: bool,
 }
@@ -81,7 +79,6 @@ impl<O: Keyed, T: Keyed> Joined<O, T> {
             target_of: Vec::new(),
             targets: Vec::new(),
             target_index: KeyMap::default(),
-            target_keys: Vec::new(),
             shared,
         }
     }
@@ -94,15 +91,8 @@ impl<O: Keyed, T: Keyed> Joined<O, T> {
         let Some(target_key) = target_key else {
             return Ok(());
         };
-        let index = match self.target_index.get(&target_key) {
-            Some(&index) => index,
-            None => {
-                self.target_keys.push(target_key.clone());
-                self.target_index
-                    .insert(target_key, self.target_keys.len() - 1);
-                self.target_keys.len() - 1
-            }
-        };
+        let named = self.target_index.len();
+        let index = *self.target_index.entry(target_key).or_insert(named);
         self.owner_keys.push(owner_key);
         self.target_of.push(index);
         Ok(())
@@ -241,15 +231,14 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
                 }
                 OwnerFilter::All => {
                     let sql = links.whole.text(io.backend);
-                    return Ok(Plan::Send(links_read::<R::Owner, R::Target>(
-                        sql,
-                        Vec::new(),
-                    )));
+                    let read = links_read::<R::Owner, R::Target>(sql, Vec::new(), true);
+                    return Ok(Plan::Send(read));
                 }
                 OwnerFilter::Keys(keys) if keys.len() > JOIN_OWNERS => {
                     let sql = links.keyed.text(io.backend);
                     let params = vec![Param::Array(keys)];
-                    return Ok(Plan::Send(links_read::<R::Owner, R::Target>(sql, params)));
+                    let read = links_read::<R::Owner, R::Target>(sql, params, true);
+                    return Ok(Plan::Send(read));
                 }
                 _ => {}
             }
@@ -264,12 +253,12 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
     }
 
     fn follow(_: &With<R, N>, mut sink: Self::Sink, io: &Io) -> Result<Follow<Self::Sink>> {
-        if sink.rows != Rows::Links || sink.target_keys.is_empty() {
+        if sink.rows != Rows::Links || sink.target_index.is_empty() {
             return Ok(Follow::Done(sink));
         }
         // Each target the links name, once, by key.
         let target = &<R::Target as Entity>::META;
-        let keys = key_array(sink.target_keys.iter());
+        let keys = key_array(sink.target_index.keys());
         sink.rows = Rows::Targets;
         Ok(Follow::Then(Read {
             entity: target.name,
@@ -304,7 +293,9 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
                 _ => owner_index.get(key).copied(),
             };
             previous = Some((key, owner));
-            if let (Some(owner), true) = (owner, target != MISSING) {
+            if let Some(owner) = owner
+                && target != MISSING
+            {
                 owner_of.push(owner);
                 kept.push(target);
             }
@@ -377,8 +368,12 @@ fn joined<R: ManyToMany, N: PreloadList<R::Target>>(
 }
 
 /// The join table's rows (`sql`), whose target keys the next statement
-/// reads.
-fn links_read<O: Keyed, T: Keyed>(sql: &'static str, params: Vec<Param>) -> Read<Joined<O, T>> {
+/// reads (`follows`), or a statement sent with them.
+fn links_read<O: Keyed, T: Keyed>(
+    sql: &'static str,
+    params: Vec<Param>,
+    follows: bool,
+) -> Read<Joined<O, T>> {
     Read {
         entity: T::META.name,
         sql: sql.into(),
@@ -387,7 +382,7 @@ fn links_read<O: Keyed, T: Keyed>(sql: &'static str, params: Vec<Param>) -> Read
         owners: None,
         whole: false,
         per_run: false,
-        follows: true,
+        follows,
     }
 }
 
@@ -401,8 +396,7 @@ fn both<O: Keyed, T: Keyed>(links: LinksSql, io: &Io) -> Plan<Joined<O, T>> {
         params: Vec::new(),
         table: target.sql.table,
     });
-    let mut first = links_read(links.whole.text(io.backend), Vec::new());
-    first.follows = false;
+    let first = links_read(links.whole.text(io.backend), Vec::new(), false);
     let second = Read {
         entity: target.name,
         sql: links.linked.text(io.backend).into(),
@@ -424,7 +418,7 @@ const MISSING: usize = usize::MAX;
 /// there), and the targets.
 fn resolve<O: Keyed, T: Keyed>(mut sink: Joined<O, T>) -> (Vec<O::Key>, Vec<usize>, Vec<T>) {
     // Where each named key's target is among the rows read.
-    let mut position = vec![MISSING; sink.target_keys.len()];
+    let mut position = vec![MISSING; sink.target_index.len()];
     for (index, target) in sink.targets.iter().enumerate() {
         if let Some(&named) = sink.target_index.get(target.key()) {
             position[named] = index;
