@@ -240,6 +240,71 @@ fn a_page_of_posts_keeps_one_join() {
     }
 }
 
+/// A scope on the preload (its filter and order are on the tags) keeps the
+/// one JOIN for every post, and applies.
+#[test]
+fn a_scoped_preload_of_every_post_keeps_one_join() {
+    for conn in conns(fill) {
+        let place = conn.name();
+        let (graph, log) = on!(&conn, wait, |db| {
+            db.reset_query_log();
+            let posts = wait!(
+                Post::query()
+                    .preload(
+                        Post::tags()
+                            .filter(|t| t.id.le(10))
+                            .order_by(|t| t.id.desc())
+                    )
+                    .all(db)
+            )
+            .unwrap();
+            let graph: BTreeMap<i64, Vec<i64>> = posts
+                .iter()
+                .map(|p| (p.id, p.tags().iter().map(|t| t.id).collect()))
+                .collect();
+            (graph, db.query_log())
+        });
+        assert_eq!(log.len(), 2, "{place}: {log:#?}");
+        assert!(
+            log[1].sql.contains(" JOIN \"post_tags\""),
+            "{place}: {}",
+            log[1].sql
+        );
+        let expected: BTreeMap<i64, Vec<i64>> = joined_by_hand(conn.sync(), POSTS)
+            .into_iter()
+            .map(|(post, tags)| {
+                let mut tags: Vec<i64> = tags.into_iter().filter(|&t| t <= 10).collect();
+                tags.reverse();
+                (post, tags)
+            })
+            .collect();
+        assert_eq!(graph, expected, "{place}");
+    }
+}
+
+/// A join-table key that cannot be read as the target's key type is an
+/// error naming the target and the column, not a panic or a silent drop
+/// (SQLite, whose columns take any value).
+#[test]
+fn an_unreadable_key_in_the_join_table_is_a_decode_error() {
+    let db = Db::open_in_memory().unwrap();
+    fill(&db);
+    db.execute_batch("INSERT INTO post_tags VALUES (8, 'not a key')")
+        .unwrap();
+    match Post::query().preload(Post::tags()).all(&db) {
+        Err(loader_runtime::Error::Decode {
+            entity,
+            column,
+            sql,
+            ..
+        }) => {
+            assert_eq!((entity, column), ("Tag", "target key of the join table"));
+            assert!(sql.contains("FROM \"post_tags\""), "{sql}");
+        }
+        other => panic!("expected a decode error, got {:?}", other.map(|p| p.len())),
+    }
+}
+
 #[test]
 fn preloaded_tags_equal_lazy_tags() {
     for conn in conns(fill) {
