@@ -788,18 +788,12 @@ fn floor(conn: &Connection, shape: Shape, parents: i64) -> u64 {
 macro_rules! preload_shape {
     ($shape:expr, $parents:expr, |$query:ident| $run:expr) => {
         match $shape {
-            Shape::HasManyHalf => {
-                let $query = User::query()
-                    .filter(|u| u.id.le($parents / 2))
-                    .preload(User::posts());
-                $run.iter().fold(0, |sum, u| {
-                    u.posts()
-                        .iter()
-                        .fold(mix(sum, u.id), |sum, p| mix(sum, p.id))
-                })
-            }
-            Shape::HasMany => {
-                let $query = User::query().preload(User::posts());
+            Shape::HasMany | Shape::HasManyHalf => {
+                let mut roots = User::query();
+                if $shape == Shape::HasManyHalf {
+                    roots = roots.filter(|u| u.id.le($parents / 2));
+                }
+                let $query = roots.preload(User::posts());
                 $run.iter().fold(0, |sum, u| {
                     u.posts()
                         .iter()
