@@ -35,10 +35,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use loader_runtime::AsyncDb;
-use loader_runtime::postgres_driver as pg;
 use loader_runtime::rusqlite::types::Value;
 use loader_runtime::rusqlite::{self, Connection};
 use loader_runtime::{Db, Entity};
+use postgres as pg;
 
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "users")]

@@ -375,7 +375,7 @@ fn hand_keyset(db: &Db) -> u64 {
 /// A row of either driver, read by position.
 enum RawRow<'a> {
     Sqlite(&'a loader_runtime::rusqlite::Row<'a>),
-    Postgres(&'a loader_runtime::postgres_driver::Row),
+    Postgres(&'a loader_runtime::tokio_postgres::Row),
 }
 
 impl RawRow<'_> {
@@ -403,7 +403,7 @@ fn query<T>(db: &Db, sql: &str, read: impl Fn(&RawRow<'_>) -> T) -> Vec<T> {
         }
         return out;
     }
-    let mut client = db.postgres().unwrap();
+    let client = db.postgres().unwrap();
     let statement = client.prepare(sql).unwrap();
     client
         .query(&statement, &[])
@@ -427,7 +427,7 @@ fn query_keys<T>(db: &Db, sql: &str, keys: &[i64], read: impl Fn(&RawRow<'_>) ->
         }
         return out;
     }
-    let mut client = db.postgres().unwrap();
+    let client = db.postgres().unwrap();
     client
         .query(&format!("{sql} = ANY($1)"), &[&keys])
         .unwrap()

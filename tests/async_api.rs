@@ -270,8 +270,8 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
         3,
         "roots; posts and counts; comments"
     );
-    // The sync client cannot pipeline: one round trip per statement, plus
-    // BEGIN and COMMIT (key-set statements no longer need a prepare each).
+    // The sync client sends its waves the same way: pipelined, BEGIN and
+    // COMMIT with them.
     let config = postgres_config(&schema, Some(proxy.port));
     let url = format!(
         "postgres://{}@127.0.0.1:{}/{}",
@@ -287,11 +287,15 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
         }
         let warm = page().all(&sync).unwrap();
         assert_eq!(format!("{warm:?}"), format!("{expected:?}"));
+        all.all(&sync).unwrap();
         proxy.take_round_trips();
-        page().all(&sync).unwrap();
-        proxy.take_round_trips()
+        let loaded = page().all(&sync).unwrap();
+        assert_eq!(format!("{loaded:?}"), format!("{expected:?}"));
+        let page_trips = proxy.take_round_trips();
+        assert_eq!(all.all(&sync).unwrap().len(), 40);
+        (page_trips, proxy.take_round_trips())
     });
-    assert_eq!(sync_trips, 2 + 5, "BEGIN, 5 statements, COMMIT");
+    assert_eq!(sync_trips, (1, 3), "a page at once; then level by level");
 }
 
 /// A preload whose future is dropped half way (a timeout) leaves the pool

@@ -226,17 +226,37 @@ fn postgres_type_mismatches_are_errors() {
     }
 }
 
-/// While the user holds the raw client, the library's statements fail with
-/// an error that says so.
+/// The raw client and the library share one connection: the user may hold
+/// it while the library runs, and its calls inside an async runtime, where
+/// waiting would block the runtime's thread, are an `Err` rather than a
+/// panic.
 #[test]
-fn a_borrowed_postgres_client_is_an_error() {
+fn the_raw_postgres_client_shares_the_connection() {
     let Some(db) = common::backend::postgres() else {
         return;
     };
     db.execute_batch(SCHEMA).unwrap();
     let client = db.postgres().unwrap();
-    let error = User::all(&db).unwrap_err();
-    assert!(error.to_string().contains("borrowed"), "{error}");
-    drop(client);
-    assert!(User::all(&db).unwrap().is_empty());
+    client
+        .execute(
+            "INSERT INTO users (id, username) VALUES ($1, $2)",
+            &[&1_i32, &"ada"],
+        )
+        .unwrap();
+    let users = User::all(&db).unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(
+        client
+            .query_one("SELECT count(*) FROM users", &[])
+            .unwrap()
+            .get::<_, i64>(0),
+        1
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let error = runtime
+        .block_on(async { client.query("SELECT 1", &[]) })
+        .unwrap_err();
+    assert!(error.to_string().contains("AsyncDb"), "{error}");
 }

@@ -140,8 +140,8 @@ impl From<rusqlite::Error> for Error {
 }
 
 #[cfg(feature = "postgres")]
-impl From<postgres::Error> for Error {
-    fn from(error: postgres::Error) -> Self {
+impl From<tokio_postgres::Error> for Error {
+    fn from(error: tokio_postgres::Error) -> Self {
         Error::Database(crate::backend::postgres::PgError::boxed(error))
     }
 }

@@ -160,6 +160,8 @@ pub mod __private;
 
 #[cfg(feature = "async")]
 pub use async_db::{AsyncDb, AsyncTransaction, BoxFuture, DEFAULT_BATCH_DELAY, RelationLoader};
+#[cfg(feature = "postgres")]
+pub use backend::postgres::PgClient;
 pub use column::{Column, SqlValue};
 pub use db::Db;
 pub use diagnostics::NPlusOne;
@@ -250,14 +252,14 @@ pub use loader_derive::SqlType;
 pub use rusqlite;
 
 /// Re-exported (cargo feature `postgres`) so users can build a
-/// `postgres::Client` or `postgres::Config` for [`Db::from_postgres_client`]
-/// with the version this crate was built with.
+/// `tokio_postgres::Config` for [`Db::connect_postgres`] or
+/// [`AsyncDb::from_postgres_config`], and bind values through
+/// [`Db::postgres`], with the version this crate was built with.
 #[cfg(feature = "postgres")]
-pub use postgres as postgres_driver;
+pub use tokio_postgres;
 
 /// Re-exported (cargo features `postgres` and `async`) so users can build a
-/// `tokio_postgres::Config` for [`AsyncDb::from_postgres_config`], or a
-/// pool for [`AsyncDb::from_postgres_pool`], with the versions this crate
+/// pool for [`AsyncDb::from_postgres_pool`] with the version this crate
 /// was built with.
 #[cfg(all(feature = "postgres", feature = "async"))]
-pub use {deadpool_postgres, tokio_postgres};
+pub use deadpool_postgres;

@@ -46,7 +46,7 @@ enum Target {
     File(PathBuf),
     /// The configuration, and whether statements are prepared.
     #[cfg(feature = "postgres")]
-    Postgres(Box<postgres::Config>, bool),
+    Postgres(Box<tokio_postgres::Config>, bool),
 }
 
 impl DbManager {
@@ -85,9 +85,10 @@ impl DbManager {
         Ok(manager)
     }
 
-    /// Connections made with a `postgres::Config` built in code.
+    /// Connections made with a `tokio_postgres::Config` built in code
+    /// (without TLS).
     #[cfg(feature = "postgres")]
-    pub fn postgres_config(config: postgres::Config) -> Self {
+    pub fn postgres_config(config: tokio_postgres::Config) -> Self {
         DbManager {
             target: Target::Postgres(Box::new(config), true),
             init: None,
@@ -139,8 +140,7 @@ impl r2d2::ManageConnection for DbManager {
             }
             #[cfg(feature = "postgres")]
             Target::Postgres(config, prepare) => {
-                crate::backend::refuse_inside_async_runtime()?;
-                let db = Db::from_postgres_client(config.connect(postgres::NoTls)?);
+                let db = Db::connect_postgres(config, tokio_postgres::NoTls)?;
                 if *prepare {
                     db
                 } else {

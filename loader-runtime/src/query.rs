@@ -126,11 +126,10 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     }
 
     /// Chooses how the preloads' statements name their owners, instead of
-    /// letting the connection decide. By default a synchronous `Db` uses
-    /// [`Form::Keys`] (a round trip costs it nothing on SQLite, and the
-    /// synchronous PostgreSQL client cannot pipeline), and an `AsyncDb` on
-    /// PostgreSQL uses [`Form::Subquery`] for few roots (a `limit` of at
-    /// most 1,000, or `find`), so that the whole tree is one round trip,
+    /// letting the connection decide. By default SQLite uses [`Form::Keys`]
+    /// (a round trip costs nothing there), and PostgreSQL (`Db` and
+    /// `AsyncDb` alike) uses [`Form::Subquery`] for few roots (a `limit` of
+    /// at most 1,000, or `find`), so that the whole tree is one round trip,
     /// and [`Form::Keys`] otherwise, so that the server does not evaluate
     /// the roots' conditions again for each level of a large load. The
     /// results are the same either way.

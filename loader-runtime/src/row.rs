@@ -17,7 +17,7 @@ pub struct Row<'a> {
 enum Inner<'a> {
     Sqlite(&'a rusqlite::Row<'a>),
     #[cfg(feature = "postgres")]
-    Postgres(&'a postgres::Row),
+    Postgres(&'a tokio_postgres::Row),
 }
 
 impl<'a> Row<'a> {
@@ -28,7 +28,7 @@ impl<'a> Row<'a> {
     }
 
     #[cfg(feature = "postgres")]
-    pub(crate) fn postgres(row: &'a postgres::Row) -> Self {
+    pub(crate) fn postgres(row: &'a tokio_postgres::Row) -> Self {
         Row {
             inner: Inner::Postgres(row),
         }

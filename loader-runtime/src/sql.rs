@@ -6,7 +6,7 @@
 pub enum Backend {
     /// SQLite, embedded (rusqlite, bundled).
     Sqlite,
-    /// PostgreSQL, over the `postgres` crate (cargo feature `postgres`).
+    /// PostgreSQL, over tokio-postgres (cargo feature `postgres`).
     Postgres,
 }
 

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use loader_runtime::postgres_driver::types::ToSql;
+use loader_runtime::tokio_postgres::types::ToSql;
 use loader_runtime::{Backend, Db};
 
 /// The variable that enables the PostgreSQL runs.
@@ -174,7 +174,7 @@ pub fn place(db: &Db) -> String {
     messages
         .iter()
         .find_map(|message| match message {
-            loader_runtime::postgres_driver::SimpleQueryMessage::Row(row) => {
+            loader_runtime::tokio_postgres::SimpleQueryMessage::Row(row) => {
                 row.get(0).map(str::to_owned)
             }
             _ => None,
@@ -236,12 +236,11 @@ pub fn execute(db: &Db, sql: &str, params: &[&dyn Bind]) {
                 params.iter().map(|p| *p as &(dyn ToSql + Sync)).collect();
             // In a transaction, so that a pooler in transaction mode keeps
             // the statement the driver prepares on one server connection.
-            let mut client = db.postgres().expect("PostgreSQL client");
-            let mut transaction = client.transaction().expect("BEGIN");
-            transaction
-                .execute(sql, &values)
-                .unwrap_or_else(|error| panic!("{sql}: {error:?}"));
-            transaction.commit().expect("COMMIT");
+            db.transaction(|db| {
+                let client = db.postgres().expect("PostgreSQL client");
+                client.execute(sql, &values)
+            })
+            .unwrap_or_else(|error| panic!("{sql}: {error:?}"));
         }
         _ => {
             db.sqlite()
@@ -261,13 +260,10 @@ pub fn execute(db: &Db, sql: &str, params: &[&dyn Bind]) {
 pub fn integer_rows(db: &Db, sql: &str) -> Vec<Vec<Option<i64>>> {
     match db.backend() {
         Backend::Postgres => {
-            use loader_runtime::postgres_driver::types::Type;
-            let mut client = db.postgres().expect("PostgreSQL client");
-            let mut transaction = client.transaction().expect("BEGIN");
-            let rows = transaction
-                .query(sql, &[])
+            use loader_runtime::tokio_postgres::types::Type;
+            let rows = db
+                .transaction(|db| db.postgres().expect("PostgreSQL client").query(sql, &[]))
                 .unwrap_or_else(|error| panic!("{sql}: {error:?}"));
-            transaction.commit().expect("COMMIT");
             rows.iter()
                 .map(|row| {
                     (0..row.len())

@@ -45,16 +45,15 @@ pub fn check_filter<E: Keyed<Key = i64>>(
 pub fn explain(
     db: &Db,
     sql: &str,
-    params: &[&(dyn loader_runtime::postgres_driver::types::ToSql + Sync)],
+    params: &[&(dyn loader_runtime::tokio_postgres::types::ToSql + Sync)],
 ) -> String {
-    let mut client = db.postgres().unwrap();
-    let mut transaction = client.transaction().unwrap();
-    let plan: Vec<String> = transaction
-        .query(&format!("EXPLAIN {sql}"), params)
-        .unwrap()
-        .iter()
-        .map(|row| row.get::<_, String>(0))
-        .collect();
-    transaction.commit().unwrap();
+    let rows = db
+        .transaction(|db| {
+            db.postgres()
+                .unwrap()
+                .query(&format!("EXPLAIN {sql}"), params)
+        })
+        .unwrap();
+    let plan: Vec<String> = rows.iter().map(|row| row.get::<_, String>(0)).collect();
     plan.join("\n")
 }

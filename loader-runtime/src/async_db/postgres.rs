@@ -1,23 +1,12 @@
-//! PostgreSQL for async code: each wave of a job is sent pipelined on one
-//! pooled tokio-postgres connection, with `BEGIN` in the first wave and
-//! `COMMIT` in the last, so a tree planned in one wave is one round trip.
-
-use std::future::Future;
-use std::pin::Pin;
-use std::time::Instant;
+//! PostgreSQL for async code: jobs on connections of a deadpool pool, each
+//! job's waves sent pipelined by the backend's [`wave`] runner.
 
 use deadpool_postgres::{Object, Pool};
-use futures_util::future::join_all;
-use tokio_postgres::Row as PgRow;
-use tokio_postgres::types::{ToSql, Type};
 
-use crate::backend::postgres::bind::{PgParam, TextParam};
-use crate::backend::postgres::{PgError, unknown_types};
-use crate::engine::{Form, Io, Job, Sink, Statement};
+use crate::backend::postgres::{PgError, wave};
+use crate::engine::Job;
 use crate::error::{Error, Result};
 use crate::monitor::Monitor;
-use crate::row::Row;
-use crate::sql::Backend;
 
 /// A pooled connection that is closed, not returned to the pool, unless
 /// the job on it finished: a future dropped with statements in flight
@@ -89,12 +78,7 @@ pub(super) async fn execute_batch(pool: &Pool, monitor: &Monitor, sql: &str) -> 
     batch.map_err(|e| Error::Database(PgError::boxed(e)))
 }
 
-/// Runs `job` on one pooled connection.
-///
-/// A kept statement that went stale (a column's type changed under it:
-/// "cached plan must not change result type") fails the job; the
-/// connection's kept statements are dropped and the job runs once more,
-/// from the start, in a snapshot of its own.
+/// Runs `job` on one pooled connection (see [`wave::run`]).
 pub(super) async fn run<J: Job>(
     pool: &Pool,
     monitor: &Monitor,
@@ -105,66 +89,11 @@ pub(super) async fn run<J: Job>(
         monitor.lazy_load(load)?;
     }
     let mut checkout = checkout(pool, monitor).await?;
-    let (mut result, mut idle) = run_on(checkout.client(), monitor, &mut job, false, prepare).await;
-    let stale = result.as_ref().err().is_some_and(Error::is_stale_statement);
-    if stale && idle && job.restart() {
-        checkout.client().statement_cache.clear();
-        (result, idle) = run_on(checkout.client(), monitor, &mut job, false, prepare).await;
-    }
+    let (result, idle) = wave::run(checkout.client(), monitor, &mut job, false, prepare).await;
     // A connection left idle goes back to the pool; one whose transaction
     // could not be ended, or whose future was dropped on the way, is closed.
     checkout.finished = idle;
     result
-}
-
-/// Runs `job` on `client`, in a read transaction of its own when it has
-/// several statements unless `inside` one already; says whether the
-/// connection was left as it was found.
-async fn run_on<J: Job>(
-    client: &Object,
-    monitor: &Monitor,
-    job: &mut J,
-    inside: bool,
-    prepare: bool,
-) -> (Result<J::Output>, bool) {
-    // Few roots: name every level by subquery and send the tree at once.
-    let form = job.form().unwrap_or(if job.few_roots() {
-        Form::Subquery
-    } else {
-        Form::Keys
-    });
-    let mut io = Io::new(Backend::Postgres, form, monitor.tracks_usage());
-    let snapshot = job.snapshot() && !inside;
-    let mut open = false;
-    let result = loop {
-        let output = match job.step(&mut io) {
-            Ok(output) => output,
-            Err(error) => break Err(error),
-        };
-        if let Some(output) = output {
-            break Ok(output);
-        }
-        let wave = io.take_wave();
-        if let Err(error) = wave
-            .iter()
-            .try_for_each(|statement| monitor.before(statement))
-        {
-            break Err(error);
-        }
-        let begin = snapshot && !open;
-        let commit = snapshot && job.planned_all();
-        // Once sent, a wave with `COMMIT` ends the transaction whatever
-        // failed in it (an aborted transaction's `COMMIT` rolls back).
-        open = (open || begin) && !commit;
-        match run_wave(client, monitor, wave, begin, commit, prepare).await {
-            Ok(sinks) => io.receive(sinks),
-            Err(error) => break Err(error),
-        }
-    };
-    if open && client.batch_execute("ROLLBACK").await.is_err() {
-        return (result, false);
-    }
-    (result, true)
 }
 
 /// A connection holding a transaction of the user's (`AsyncDb::begin`).
@@ -208,7 +137,8 @@ impl Transaction {
         let mut slot = self.conn.lock().await;
         let checkout = slot.take().ok_or_else(lost)?;
         let mut job = job;
-        let (result, idle) = run_on(checkout.client(), monitor, &mut job, true, self.prepare).await;
+        let (result, idle) =
+            wave::run(checkout.client(), monitor, &mut job, true, self.prepare).await;
         if idle {
             *slot = Some(checkout);
         }
@@ -235,141 +165,4 @@ impl Transaction {
         checkout.finished = true;
         Ok(())
     }
-}
-
-type Reply<'a> =
-    Pin<Box<dyn Future<Output = Result<Vec<PgRow>, tokio_postgres::Error>> + Send + 'a>>;
-
-/// Sends every statement of `wave` (and `BEGIN`/`COMMIT` around them)
-/// before reading any reply, then feeds each statement's rows to its sink.
-/// The first failure in statement order is the error.
-async fn run_wave(
-    client: &Object,
-    monitor: &Monitor,
-    wave: Vec<Statement>,
-    begin: bool,
-    commit: bool,
-    prepare: bool,
-) -> Result<Vec<Box<dyn Sink>>> {
-    // Each text is described once per connection (the pool's cache): the
-    // first run of a text costs one more round trip, pipelined too.
-    let mut statements = Vec::with_capacity(wave.len());
-    if prepare {
-        let prepared = join_all(wave.iter().map(|s| client.prepare_cached(&s.sql))).await;
-        for (statement, prepared) in wave.iter().zip(prepared) {
-            statements.push(Some(
-                prepared.map_err(|e| statement.query_error(PgError::boxed(e)))?,
-            ));
-        }
-    } else {
-        statements.resize(wave.len(), None);
-    }
-    let params: Vec<Vec<PgParam<'_>>> = wave
-        .iter()
-        .map(|statement| statement.params.iter().map(PgParam::new).collect())
-        .collect();
-    let text_params: Vec<Vec<TextParam<'_>>> = if prepare {
-        Vec::new()
-    } else {
-        wave.iter()
-            .map(|statement| {
-                statement
-                    .params
-                    .iter()
-                    .map(|param| TextParam(PgParam::new(param)))
-                    .collect()
-            })
-            .collect()
-    };
-    let start = Instant::now();
-    let mut replies: Vec<Reply<'_>> = Vec::with_capacity(wave.len() + 2);
-    if begin {
-        replies.push(Box::pin(async move {
-            client
-                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .await
-                .map(|()| Vec::new())
-        }));
-    }
-    for (index, ((statement, prepared), params)) in
-        wave.iter().zip(&statements).zip(&params).enumerate()
-    {
-        let Some(prepared) = prepared else {
-            // Nothing prepared: unnamed, the values typed by the server.
-            let typed = unknown_types(&text_params[index]);
-            let sql: &str = &statement.sql;
-            replies.push(Box::pin(
-                async move { client.query_typed(sql, &typed).await },
-            ));
-            continue;
-        };
-        if statement.plans_per_run() {
-            // A large key set: unnamed, so it is planned for these keys
-            // (never a generic plan), with the types the kept twin was
-            // described with.
-            let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
-                .iter()
-                .zip(prepared.params())
-                .map(|(param, ty)| (param as &(dyn ToSql + Sync), ty.clone()))
-                .collect();
-            let sql: &str = &statement.sql;
-            replies.push(Box::pin(
-                async move { client.query_typed(sql, &typed).await },
-            ));
-        } else {
-            let values: Vec<&(dyn ToSql + Sync)> = params
-                .iter()
-                .map(|param| param as &(dyn ToSql + Sync))
-                .collect();
-            replies.push(Box::pin(
-                async move { client.query(prepared, &values).await },
-            ));
-        }
-    }
-    if commit {
-        replies.push(Box::pin(async move {
-            client.batch_execute("COMMIT").await.map(|()| Vec::new())
-        }));
-    }
-    let mut replies = join_all(replies).await.into_iter();
-    let elapsed = start.elapsed();
-    if begin && let Some(Err(error)) = replies.next() {
-        return Err(Error::Database(PgError::boxed(error)));
-    }
-    drop(params);
-    let mut sinks = Vec::with_capacity(wave.len());
-    let mut failure = None;
-    for (mut statement, reply) in wave.into_iter().zip(replies.by_ref()) {
-        let bound_values = statement.bound_values();
-        let rows = match reply {
-            Ok(rows) => rows,
-            Err(error) => {
-                monitor.after(&statement, bound_values, 0, elapsed);
-                failure.get_or_insert(statement.query_error(PgError::boxed(error)));
-                continue;
-            }
-        };
-        statement.sink.reserve(rows.len());
-        let mut read = Ok(());
-        for row in &rows {
-            read = statement.sink.row(&Row::postgres(row), &statement.sql);
-            if read.is_err() {
-                break;
-            }
-        }
-        monitor.after(&statement, bound_values, rows.len(), elapsed);
-        match read {
-            Ok(()) => sinks.push(statement.sink),
-            Err(error) => {
-                failure.get_or_insert(error);
-            }
-        }
-    }
-    if let Some(error) = failure {
-        return Err(error);
-    }
-    if let Some(Err(error)) = replies.next() {
-        return Err(Error::Database(PgError::boxed(error)));
-    }
-    Ok(sinks)
 }

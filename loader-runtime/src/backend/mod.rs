@@ -11,7 +11,7 @@ pub(crate) mod sqlite;
 pub(crate) fn refuse_inside_async_runtime() -> crate::error::Result<()> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(crate::error::Error::Database(
-            "the synchronous `Db` cannot talk to PostgreSQL on a thread that runs an async (tokio) runtime: it would block the runtime's thread (and the `postgres` crate panics there). Use `AsyncDb` in async code, or run the synchronous `Db` on a thread of your own".into(),
+            "the synchronous `Db` cannot talk to PostgreSQL on a thread that runs an async (tokio) runtime: it would block the runtime's thread. Use `AsyncDb` in async code, or run the synchronous `Db` on a thread of your own".into(),
         ));
     }
     Ok(())

@@ -38,7 +38,8 @@ const STATEMENT_CACHE_CAPACITY: usize = 128;
 ///
 /// The same entities and preloads run on PostgreSQL (cargo feature
 /// `postgres`): open the `Db` with [`Db::connect`] and a `postgres://` URL
-/// instead, or wrap a `postgres::Client` with `Db::from_postgres_client`.
+/// instead, or with `Db::connect_postgres` and a configuration built in
+/// code (TLS).
 ///
 /// A `Db` is `Send` but not `Sync`, like the connection it wraps: use one per
 /// thread, or a pool of them. It dereferences to its [`Monitor`], whose
@@ -75,8 +76,8 @@ impl Db {
     ///
     /// * `postgres://user@host:port/database` or `postgresql://...` (or a
     ///   `host=... dbname=...` key-value string): PostgreSQL, without TLS;
-    ///   needs the cargo feature `postgres`. For TLS, connect a
-    ///   `postgres::Client` yourself and use `Db::from_postgres_client`.
+    ///   needs the cargo feature `postgres`. For TLS, use
+    ///   `Db::connect_postgres`.
     /// * `sqlite::memory:` or `:memory:`: a private in-memory SQLite database;
     /// * `sqlite://path`, `sqlite:path` or a plain path: a SQLite file,
     ///   created if missing (a path that looks like `host=...` needs the
@@ -91,7 +92,7 @@ impl Db {
     /// ```
     pub fn connect(url: &str) -> Result<Db> {
         if Db::is_postgres_url(url) {
-            return Db::connect_postgres(url);
+            return Db::connect_postgres_url(url);
         }
         match url {
             ":memory:" | "sqlite::memory:" | "sqlite://:memory:" => Db::open_in_memory(),
@@ -117,11 +118,10 @@ impl Db {
     }
 
     #[cfg(feature = "postgres")]
-    fn connect_postgres(url: &str) -> Result<Db> {
-        crate::backend::refuse_inside_async_runtime()?;
+    fn connect_postgres_url(url: &str) -> Result<Db> {
         let (url, prepared) = crate::backend::postgres::take_prepared_option(url);
-        let client = postgres::Client::connect(&url, postgres::NoTls)?;
-        let db = Db::postgres_connected(client, true);
+        let config: tokio_postgres::Config = url.parse()?;
+        let db = Db::connect_postgres(&config, tokio_postgres::NoTls)?;
         Ok(if prepared {
             db
         } else {
@@ -145,32 +145,46 @@ impl Db {
     }
 
     #[cfg(not(feature = "postgres"))]
-    fn connect_postgres(_url: &str) -> Result<Db> {
+    fn connect_postgres_url(_url: &str) -> Result<Db> {
         Err(Error::Database(
             "this is a PostgreSQL URL, but loader-runtime was built without its `postgres` feature: add `features = [\"postgres\"]` to the dependency".into(),
         ))
     }
 
-    /// Wraps a connected PostgreSQL client (cargo feature `postgres`); use
-    /// it to connect with TLS or with a `postgres::Config` built in code.
+    /// Connects to PostgreSQL with a configuration built in code and a TLS
+    /// connector (cargo feature `postgres`): `tokio_postgres::NoTls` for
+    /// none, or one of the TLS crates made for tokio-postgres
+    /// (`postgres-native-tls`, `tokio-postgres-rustls`). [`Db::connect`]
+    /// with a URL does the same without TLS.
     ///
-    /// A preload outside a transaction opens its own snapshot and ends it.
-    /// Inside a transaction begun with [`Db::transaction`], or with your own
-    /// `BEGIN` (through [`Db::execute_batch`] or `Db::postgres`, or before
-    /// the client was handed over), it reads in that one: after SQL of
-    /// yours, the library asks the server once whether a transaction is
-    /// open (`SELECT now() = statement_timestamp()`), one round trip.
+    /// ```no_run
+    /// use loader_runtime::{Db, tokio_postgres};
+    ///
+    /// let mut config = tokio_postgres::Config::new();
+    /// config.host("127.0.0.1").user("postgres").dbname("test");
+    /// let db = Db::connect_postgres(&config, tokio_postgres::NoTls)?;
+    /// # Ok::<(), loader_runtime::Error>(())
+    /// ```
+    ///
+    /// The `Db` drives its connection on a runtime of its own (one thread:
+    /// the caller's, while it waits), so it sends a preload's statements
+    /// pipelined as [`AsyncDb`](crate::AsyncDb) does. A preload outside a
+    /// transaction reads one snapshot of its own, `BEGIN` and `COMMIT`
+    /// travelling with its first and last statements. Inside a transaction
+    /// begun with [`Db::transaction`], or with your own `BEGIN` (through
+    /// [`Db::execute_batch`] or `Db::postgres`), it reads in that one: after
+    /// SQL of yours, the library asks the server once whether a transaction
+    /// is open (`SELECT now() = statement_timestamp()`), one round trip.
     #[cfg(feature = "postgres")]
-    pub fn from_postgres_client(client: postgres::Client) -> Db {
-        Db::postgres_connected(client, false)
-    }
-
-    /// Wraps `client`; `fresh` when the library connected it itself.
-    #[cfg(feature = "postgres")]
-    pub(crate) fn postgres_connected(client: postgres::Client, fresh: bool) -> Db {
-        Db::new(Conn::Postgres(Box::new(
-            crate::backend::postgres::PgConn::new(client, fresh),
-        )))
+    pub fn connect_postgres<T>(config: &tokio_postgres::Config, tls: T) -> Result<Db>
+    where
+        T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + 'static + Send,
+        T::TlsConnect: Send,
+        T::Stream: Send,
+        <T::TlsConnect as tokio_postgres::tls::TlsConnect<tokio_postgres::Socket>>::Future: Send,
+    {
+        let conn = crate::backend::postgres::PgConn::connect(config, tls)?;
+        Ok(Db::new(Conn::Postgres(Box::new(conn))))
     }
 
     /// Checks that the connection answers (`SELECT 1`), as the library's own
@@ -243,16 +257,14 @@ impl Db {
         }
     }
 
-    /// The PostgreSQL client, for raw SQL with bound values (cargo feature
-    /// `postgres`); `None` on SQLite, or while the library is using it.
-    /// Statements run on it directly are not counted or logged. Do not keep
-    /// it borrowed while calling the library: its statements would fail
-    /// with an error saying so.
+    /// The PostgreSQL connection, for raw SQL with bound values (cargo
+    /// feature `postgres`); `None` on SQLite. Statements run on it directly
+    /// are not counted or logged; see [`PgClient`](crate::PgClient).
     #[cfg(feature = "postgres")]
-    pub fn postgres(&self) -> Option<std::cell::RefMut<'_, postgres::Client>> {
+    pub fn postgres(&self) -> Option<crate::PgClient<'_>> {
         match &self.conn {
             Conn::Sqlite(_) => None,
-            Conn::Postgres(conn) => conn.raw_client(),
+            Conn::Postgres(conn) => Some(crate::PgClient::new(conn)),
         }
     }
 

@@ -49,7 +49,7 @@ impl Db {
         &self,
         block: impl FnOnce(&Db) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let Some(transaction) = self.begin(false)? else {
+        let Some(transaction) = self.begin()? else {
             return block(self);
         };
         let result = block(self)?;
@@ -57,11 +57,11 @@ impl Db {
         Ok(result)
     }
 
-    /// Begins a transaction unless one is open: a read-only snapshot
-    /// (`REPEATABLE READ` on PostgreSQL) for a preload, or a read-write one.
-    /// Dropping the returned guard without committing rolls back.
-    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
-    pub(crate) fn begin(&self, snapshot: bool) -> Result<Option<Transaction<'_>>> {
+    /// Begins a transaction unless one is open (on SQLite, also a
+    /// preload's snapshot; a PostgreSQL preload's travels with its
+    /// statements). Dropping the returned guard without committing rolls
+    /// back.
+    pub(crate) fn begin(&self) -> Result<Option<Transaction<'_>>> {
         let begun = match &self.conn {
             Conn::Sqlite(conn) => {
                 if conn.is_autocommit() {
@@ -72,7 +72,7 @@ impl Db {
                 }
             }
             #[cfg(feature = "postgres")]
-            Conn::Postgres(conn) => conn.begin(snapshot)?,
+            Conn::Postgres(conn) => conn.begin()?,
         };
         // Not `then_some`: a guard built and dropped would roll back.
         Ok(begun.then(|| Transaction {

@@ -22,7 +22,7 @@ impl Field for DateTime<Utc> {
     fn from_postgres(value: PgValue<'_>) -> Result<Self, BoxError> {
         #[cfg(feature = "postgres")]
         return match *value.ty() {
-            postgres::types::Type::TIMESTAMP => {
+            tokio_postgres::types::Type::TIMESTAMP => {
                 value.decode::<NaiveDateTime>().map(|at| at.and_utc())
             }
             _ => super::field::postgres_or_text::<DateTime<Utc>>(value),

@@ -33,10 +33,10 @@ impl Field for Decimal {
     fn from_postgres(value: PgValue<'_>) -> Result<Self, BoxError> {
         #[cfg(feature = "postgres")]
         return match *value.ty() {
-            postgres::types::Type::NUMERIC => value.decode::<Decimal>(),
-            postgres::types::Type::INT2
-            | postgres::types::Type::INT4
-            | postgres::types::Type::INT8 => i64::from_postgres(value).map(Decimal::from),
+            tokio_postgres::types::Type::NUMERIC => value.decode::<Decimal>(),
+            tokio_postgres::types::Type::INT2
+            | tokio_postgres::types::Type::INT4
+            | tokio_postgres::types::Type::INT8 => i64::from_postgres(value).map(Decimal::from),
             _ => parse(&String::from_postgres(value)?),
         };
         #[cfg(not(feature = "postgres"))]

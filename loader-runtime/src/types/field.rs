@@ -69,7 +69,7 @@ pub trait Field: ToValue + Sized {
 #[derive(Clone, Copy)]
 pub struct PgValue<'a> {
     #[cfg(feature = "postgres")]
-    ty: &'a postgres::types::Type,
+    ty: &'a tokio_postgres::types::Type,
     #[cfg(feature = "postgres")]
     raw: &'a [u8],
     #[cfg(not(feature = "postgres"))]
@@ -79,7 +79,7 @@ pub struct PgValue<'a> {
 
 #[cfg(feature = "postgres")]
 impl<'a> PgValue<'a> {
-    pub(crate) fn new(ty: &'a postgres::types::Type, raw: &'a [u8]) -> Self {
+    pub(crate) fn new(ty: &'a tokio_postgres::types::Type, raw: &'a [u8]) -> Self {
         PgValue {
             ty,
             raw,
@@ -88,7 +88,7 @@ impl<'a> PgValue<'a> {
     }
 
     /// The column's PostgreSQL type.
-    pub fn ty(&self) -> &'a postgres::types::Type {
+    pub fn ty(&self) -> &'a tokio_postgres::types::Type {
         self.ty
     }
 
@@ -97,9 +97,9 @@ impl<'a> PgValue<'a> {
         self.raw
     }
 
-    /// Reads the value with the `postgres` crate's own `FromSql` for `T`,
+    /// Reads the value with tokio-postgres's own `FromSql` for `T`,
     /// or fails naming both types if `T` does not accept the column's.
-    pub fn decode<T: postgres::types::FromSql<'a>>(&self) -> Result<T, BoxError> {
+    pub fn decode<T: tokio_postgres::types::FromSql<'a>>(&self) -> Result<T, BoxError> {
         if T::accepts(self.ty) {
             T::from_sql(self.ty, self.raw)
         } else {
@@ -193,13 +193,13 @@ std_fields! {
     Vec<u8> => bytea,
 }
 
-/// Reads through the `postgres` crate's `FromSql` for `T`, or, from a text
+/// Reads through tokio-postgres's `FromSql` for `T`, or, from a text
 /// column, through rusqlite's parsing of the same text (dates stored as
 /// text read alike on both databases).
 #[cfg(all(feature = "postgres", any(feature = "chrono", feature = "time")))]
 pub(crate) fn postgres_or_text<T>(value: PgValue<'_>) -> Result<T, BoxError>
 where
-    T: FromSql + for<'r> postgres::types::FromSql<'r>,
+    T: FromSql + for<'r> tokio_postgres::types::FromSql<'r>,
 {
     if crate::backend::postgres::decode::is_text_type(value.ty()) {
         sqlite(ValueRef::Text(value.raw()))

@@ -86,7 +86,7 @@ fn sqlite_document(value: ValueRef<'_>) -> Result<std::borrow::Cow<'_, [u8]>, Bo
 /// are, `jsonb` after its version byte.
 #[cfg(feature = "postgres")]
 fn postgres_document(value: PgValue<'_>) -> Result<&[u8], BoxError> {
-    use postgres::types::Type;
+    use tokio_postgres::types::Type;
     let raw = value.raw();
     match *value.ty() {
         Type::JSONB => match raw.split_first() {

@@ -14,15 +14,15 @@
 use std::error::Error as StdError;
 
 use bytes::BytesMut;
-use postgres::types::{Format, IsNull, Kind, ToSql, Type, to_sql_checked};
 use postgres_protocol::types as wire;
+use tokio_postgres::types::{Format, IsNull, Kind, ToSql, Type, to_sql_checked};
 
 use super::decode::is_text_type;
 use crate::row::BoxError;
 use crate::scope::Param;
 use crate::types::Value;
 
-/// A parameter as the `postgres` crate binds it.
+/// A parameter as tokio-postgres binds it.
 #[derive(Debug)]
 pub(crate) enum PgParam<'a> {
     Value(&'a Value),
@@ -205,7 +205,7 @@ fn value_to_sql(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, 
     Ok(IsNull::No)
 }
 
-/// A value of a feature's type in binary, through the `postgres` crate's
+/// A value of a feature's type in binary, through tokio-postgres's
 /// own `ToSql` (or rust_decimal's); `None` if that does not accept `ty`.
 /// Without `out`, only whether it does (asked for each member of a key set
 /// before it is written, so nothing is encoded twice).
@@ -298,7 +298,7 @@ fn range(i: i64, ty: &Type) -> Box<dyn StdError + Send + Sync> {
 #[cfg(test)]
 mod tests {
     use bytes::BytesMut;
-    use postgres::types::{Format, ToSql, Type};
+    use tokio_postgres::types::{Format, ToSql, Type};
 
     use super::{PgParam, text_array};
     use crate::types::Value;

@@ -7,8 +7,8 @@
 //! PostgreSQL one declared with `int`, `numeric` and `timestamp`.
 
 use bytes::BytesMut;
-use postgres::types::{FromSql, Kind, Type};
 use postgres_protocol::types as wire;
+use tokio_postgres::types::{FromSql, Kind, Type};
 
 use crate::row::{BoxError, quote_text};
 use crate::types::{Field, PgValue};
@@ -31,7 +31,7 @@ impl<'a> FromSql<'a> for Raw<'a> {
 }
 
 /// Column `index` of `row` as a `T`.
-pub(crate) fn get<T: Field>(row: &postgres::Row, index: usize) -> Result<T, BoxError> {
+pub(crate) fn get<T: Field>(row: &tokio_postgres::Row, index: usize) -> Result<T, BoxError> {
     let ty = row
         .columns()
         .get(index)
@@ -211,7 +211,7 @@ fn civil_date(days_since_2000: i64) -> String {
 }
 
 /// Column `index` as it would be written in SQL, for error messages.
-pub(crate) fn display(row: &postgres::Row, index: usize) -> Option<String> {
+pub(crate) fn display(row: &tokio_postgres::Row, index: usize) -> Option<String> {
     if let Ok(value) = get::<Option<i64>>(row, index) {
         return Some(value.map_or_else(|| "NULL".to_owned(), |i| i.to_string()));
     }

@@ -1,5 +1,6 @@
-//! The PostgreSQL backend (cargo feature `postgres`), on the synchronous
-//! `postgres` crate.
+//! The PostgreSQL backend (cargo feature `postgres`), on tokio-postgres,
+//! for both the synchronous `Db` ([`PgConn`]) and `AsyncDb`: both send a
+//! job's waves through [`wave`].
 //!
 //! Statements without a large array parameter (lazy loads, `find`,
 //! whole-table reads, scoped roots, a page's keys) are prepared once and
@@ -12,32 +13,39 @@
 //! planned for the keys it gets.
 
 pub(crate) mod bind;
+mod client;
 pub(crate) mod decode;
+pub(crate) mod wave;
 
-use std::cell::{Cell, RefCell, RefMut};
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::future::Future;
 
-use postgres::Client;
-use postgres::types::ToSql;
+use deadpool_postgres::ClientWrapper;
+use tokio_postgres::Socket;
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::types::ToSql;
 
-use crate::engine::Statement;
+pub use client::PgClient;
+
+use crate::engine::Job;
 use crate::error::{Error, Result};
-use crate::row::{BoxError, Row};
+use crate::monitor::Monitor;
+use crate::row::BoxError;
 
-/// A `postgres::Error` whose message includes what the server or the
+/// A `tokio_postgres::Error` whose message includes what the server or the
 /// conversion said (the driver's own says only "db error" or "error
 /// serializing parameter 0" and keeps the rest in its source).
 #[derive(Debug)]
 pub(crate) struct PgError {
     message: String,
-    error: postgres::Error,
+    error: tokio_postgres::Error,
 }
 
 /// Whether `error` says that a kept statement went stale: its result's
 /// columns changed type since it was prepared (`ALTER TABLE ... TYPE` while
 /// the connection kept it). The statement must be prepared again.
-pub(crate) fn is_stale_statement(error: &postgres::Error) -> bool {
-    error.code() == Some(&postgres::error::SqlState::FEATURE_NOT_SUPPORTED)
+pub(crate) fn is_stale_statement(error: &tokio_postgres::Error) -> bool {
+    error.code() == Some(&tokio_postgres::error::SqlState::FEATURE_NOT_SUPPORTED)
         && error.as_db_error().is_some_and(|db| {
             db.message()
                 .contains("cached plan must not change result type")
@@ -53,7 +61,7 @@ impl PgError {
             .is_some_and(|error| is_stale_statement(&error.error))
     }
 
-    pub(crate) fn boxed(error: postgres::Error) -> BoxError {
+    pub(crate) fn boxed(error: tokio_postgres::Error) -> BoxError {
         let mut message = error.to_string();
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
@@ -61,7 +69,7 @@ impl PgError {
             message.push_str(&cause.to_string());
             source = cause.source();
         }
-        use postgres::error::SqlState;
+        use tokio_postgres::error::SqlState;
         if matches!(
             error.code(),
             Some(&SqlState::INVALID_SQL_STATEMENT_NAME | &SqlState::DUPLICATE_PSTATEMENT)
@@ -86,22 +94,18 @@ impl std::error::Error for PgError {
     }
 }
 
-/// Feeds the rows of `statement` to its sink; returns how many there were.
-pub(crate) fn feed(statement: &mut Statement, rows: &[postgres::Row]) -> Result<usize> {
-    statement.sink.reserve(rows.len());
-    for row in rows {
-        statement.sink.row(&Row::postgres(row), &statement.sql)?;
-    }
-    Ok(rows.len())
-}
-
 /// `params`, each declared `unknown` for the server to type.
 pub(crate) fn unknown_types<'a>(
     params: &'a [bind::TextParam<'a>],
-) -> Vec<(&'a (dyn ToSql + Sync), postgres::types::Type)> {
+) -> Vec<(&'a (dyn ToSql + Sync), tokio_postgres::types::Type)> {
     params
         .iter()
-        .map(|param| (param as &(dyn ToSql + Sync), postgres::types::Type::UNKNOWN))
+        .map(|param| {
+            (
+                param as &(dyn ToSql + Sync),
+                tokio_postgres::types::Type::UNKNOWN,
+            )
+        })
         .collect()
 }
 
@@ -144,15 +148,17 @@ pub(crate) fn take_prepared_option(url: &str) -> (String, bool) {
     (rest, prepared)
 }
 
-/// How many prepared statements a connection keeps.
-const STATEMENT_CACHE_CAPACITY: usize = 256;
-
-/// A PostgreSQL client with its statement cache and what the library knows
-/// of its transaction.
+/// A PostgreSQL connection for the synchronous `Db`: a tokio-postgres
+/// client whose connection task runs on a current-thread runtime of its
+/// own, driven only while the `Db` waits for a reply (as the `postgres`
+/// crate does), so a preload's waves go out pipelined, through the same
+/// [`wave`] runner as `AsyncDb`'s. It keeps what the library knows of its
+/// transaction.
 pub(crate) struct PgConn {
     /// Always `Some` until dropped.
-    client: RefCell<Option<Client>>,
-    statements: RefCell<HashMap<String, postgres::Statement>>,
+    runtime: Option<tokio::runtime::Runtime>,
+    /// The client, with its cache of prepared statements.
+    client: ClientWrapper,
     /// A transaction the library began is open.
     in_transaction: Cell<bool>,
     /// Whether statements are prepared (and kept) before they run.
@@ -164,23 +170,94 @@ pub(crate) struct PgConn {
 }
 
 impl PgConn {
-    /// Wraps `client`; `fresh` if the library just connected it (a client
-    /// handed over by the user may be inside a transaction).
-    pub(crate) fn new(client: Client, fresh: bool) -> Self {
-        PgConn {
-            client: RefCell::new(Some(client)),
-            statements: RefCell::new(HashMap::new()),
+    /// Connects with `config` and `tls`, on a runtime of the connection's
+    /// own.
+    pub(crate) fn connect<T>(config: &tokio_postgres::Config, tls: T) -> Result<Self>
+    where
+        T: MakeTlsConnect<Socket> + 'static + Send,
+        T::TlsConnect: Send,
+        T::Stream: Send,
+        <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+    {
+        crate::backend::refuse_inside_async_runtime()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Database(Box::new(e)))?;
+        let (client, connection) = runtime
+            .block_on(config.connect(tls))
+            .map_err(|e| Error::Database(PgError::boxed(e)))?;
+        let task = runtime.spawn(async move {
+            // The error, if any, reaches the caller through the client's
+            // next statement ("connection closed").
+            let _ = connection.await;
+        });
+        Ok(PgConn {
+            runtime: Some(runtime),
+            client: ClientWrapper::new(client, task),
             in_transaction: Cell::new(false),
-            raw_used: Cell::new(!fresh),
+            raw_used: Cell::new(false),
             prepared: Cell::new(true),
-        }
+        })
+    }
+
+    /// Waits for `future`, driving the connection meanwhile; an `Err` on a
+    /// thread that runs an async runtime, where waiting would block it.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> Result<F::Output> {
+        crate::backend::refuse_inside_async_runtime()?;
+        // Taken only by `drop`.
+        let runtime = self.runtime.as_ref().unwrap_or_else(|| unreachable!());
+        Ok(runtime.block_on(future))
     }
 
     /// The client, for the user's own statements.
-    pub(crate) fn raw_client(&self) -> Option<RefMut<'_, Client>> {
+    pub(crate) fn raw_client(&self) -> &tokio_postgres::Client {
         self.raw_used.set(true);
-        let client = self.client.try_borrow_mut().ok()?;
-        RefMut::filter_map(client, Option::as_mut).ok()
+        &self.client
+    }
+
+    /// Runs `job`: inside the caller's transaction if one is open, else in
+    /// a snapshot of its own when it has several statements; each wave
+    /// pipelined (see [`wave`]). Only the sending is waited for on the
+    /// connection's runtime: rows are decoded, and the query log's hooks
+    /// run, on the caller's thread as it is.
+    pub(crate) fn run_job<J: Job>(&self, job: &mut J, monitor: &Monitor) -> Result<J::Output> {
+        let inside = self.in_callers_transaction();
+        let (result, idle) = self.run_once(job, monitor, inside);
+        if wave::retry(&result, idle, inside, job) {
+            self.client.statement_cache.clear();
+            return self.run_once(job, monitor, inside).0;
+        }
+        result
+    }
+
+    /// One run of `job`; says whether the connection was left idle.
+    fn run_once<J: Job>(
+        &self,
+        job: &mut J,
+        monitor: &Monitor,
+        inside: bool,
+    ) -> (Result<J::Output>, bool) {
+        let prepare = self.prepared.get();
+        let mut waves = wave::Waves::new(job, monitor, inside);
+        let result = loop {
+            let mut next = match waves.next(monitor) {
+                Ok(wave::Step::Send(wave)) => wave,
+                Ok(wave::Step::Done(output)) => break Ok(output),
+                Err(error) => break Err(error),
+            };
+            let replies = self
+                .block_on(wave::send(&self.client, &mut next, prepare))
+                .and_then(|replies| replies);
+            match wave::receive(monitor, next, replies) {
+                Ok(sinks) => waves.receive(sinks),
+                Err(error) => break Err(error),
+            }
+        };
+        if waves.open() && self.batch_execute("ROLLBACK").is_err() {
+            return (result, false);
+        }
+        (result, true)
     }
 
     /// Whether a transaction of the caller's is open (one begun with
@@ -202,16 +279,9 @@ impl PgConn {
         }
     }
 
-    /// Forgets every kept statement (they went stale after a schema change).
-    pub(crate) fn forget_statements(&self) {
-        self.statements.borrow_mut().clear();
-    }
-
     /// Whether the connection is known to be gone.
     pub(crate) fn is_closed(&self) -> bool {
-        self.client
-            .try_borrow()
-            .is_ok_and(|client| client.as_ref().is_none_or(Client::is_closed))
+        self.client.is_closed()
     }
 
     /// Runs the user's own statements.
@@ -220,29 +290,14 @@ impl PgConn {
         self.batch_execute(sql)
     }
 
-    /// The client, unless the user holds it (`Db::postgres`), or this
-    /// thread runs an async runtime (the `postgres` crate would panic).
-    pub(crate) fn client(&self) -> Result<RefMut<'_, Client>> {
-        crate::backend::refuse_inside_async_runtime()?;
-        let client = self.client.try_borrow_mut().map_err(|_| {
-            Error::Database(
-                "the PostgreSQL client is borrowed (a `Db::postgres()` guard is still alive) while the library needs it"
-                    .into(),
-            )
-        })?;
-        RefMut::filter_map(client, Option::as_mut)
-            .map_err(|_| Error::Database("the PostgreSQL client is closed".into()))
-    }
-
     pub(crate) fn batch_execute(&self, sql: &str) -> Result<()> {
-        self.client()?
-            .batch_execute(sql)
+        self.block_on(self.client.batch_execute(sql))?
             .map_err(|e| Error::Database(PgError::boxed(e)))
     }
 
     /// Begins a transaction unless one is open (the library's, or one the
     /// user began with their own SQL); returns whether it did.
-    pub(crate) fn begin(&self, snapshot: bool) -> Result<bool> {
+    pub(crate) fn begin(&self) -> Result<bool> {
         if self.in_transaction.get() {
             return Ok(false);
         }
@@ -252,11 +307,7 @@ impl PgConn {
             }
             self.raw_used.set(false);
         }
-        self.batch_execute(if snapshot {
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-        } else {
-            "BEGIN"
-        })?;
+        self.batch_execute("BEGIN")?;
         self.in_transaction.set(true);
         Ok(true)
     }
@@ -268,11 +319,13 @@ impl PgConn {
     /// and abort it.)
     fn in_users_transaction(&self) -> Result<bool> {
         let messages = self
-            .client()?
-            .simple_query("SELECT now() = statement_timestamp()")
+            .block_on(
+                self.client
+                    .simple_query("SELECT now() = statement_timestamp()"),
+            )?
             .map_err(|e| Error::Database(PgError::boxed(e)))?;
         let fresh = messages.iter().find_map(|message| match message {
-            postgres::SimpleQueryMessage::Row(row) => row.get(0),
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0),
             _ => None,
         });
         Ok(fresh != Some("t"))
@@ -284,93 +337,25 @@ impl PgConn {
         self.batch_execute(sql)
     }
 
-    /// Runs one statement, feeding its sink; returns the number of rows.
-    ///
-    /// Every statement text is prepared once per connection. One that binds
-    /// a large key set then runs as an unnamed statement with the parameter
-    /// types learnt then (Parse, Bind and Execute in one round trip), so the
-    /// server plans it for the keys it gets; the others run the kept
-    /// statement. The rows are received whole first: streaming them
-    /// (`query_raw`) costs a runtime entry per row, which measured 10–25%
-    /// slower on 10,000–100,000 rows, for a saving of the undecoded rows'
-    /// bytes.
-    pub(crate) fn run(&self, statement: &mut Statement) -> Result<usize> {
-        let mut client = self.client()?;
-        if !self.prepared.get() {
-            let params: Vec<bind::TextParam<'_>> = statement
-                .params
-                .iter()
-                .map(|param| bind::TextParam(bind::PgParam::new(param)))
-                .collect();
-            let rows = client
-                .query_typed(&statement.sql, &unknown_types(&params))
-                .map_err(|e| statement.query_error(PgError::boxed(e)))?;
-            drop(params);
-            drop(client);
-            return feed(statement, &rows);
-        }
-        let prepared = self
-            .cached(&mut client, &statement.sql)
-            .map_err(|e| statement.query_error(PgError::boxed(e)))?;
-        let params: Vec<bind::PgParam<'_>> =
-            statement.params.iter().map(bind::PgParam::new).collect();
-        let rows = if statement.plans_per_run() {
-            let typed: Vec<(&(dyn ToSql + Sync), postgres::types::Type)> = params
-                .iter()
-                .zip(prepared.params())
-                .map(|(param, ty)| (param as &(dyn ToSql + Sync), ty.clone()))
-                .collect();
-            client.query_typed(&statement.sql, &typed)
-        } else {
-            let values: Vec<&(dyn ToSql + Sync)> = params
-                .iter()
-                .map(|param| param as &(dyn ToSql + Sync))
-                .collect();
-            client.query(&prepared, &values)
-        }
-        .map_err(|e| statement.query_error(PgError::boxed(e)))?;
-        drop(params);
-        drop(client);
-        feed(statement, &rows)
-    }
-
     /// Runs every statement unnamed, with its values in text format for
     /// the server to type (see [`bind::TextParam`]), never a prepared
     /// statement: what a pooler in transaction mode needs.
     pub(crate) fn without_prepared_statements(&self) {
         self.prepared.set(false);
-        self.statements.borrow_mut().clear();
-    }
-
-    fn cached(
-        &self,
-        client: &mut Client,
-        sql: &str,
-    ) -> Result<postgres::Statement, postgres::Error> {
-        let mut statements = self.statements.borrow_mut();
-        if let Some(statement) = statements.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = client.prepare(sql)?;
-        if statements.len() >= STATEMENT_CACHE_CAPACITY {
-            statements.clear();
-        }
-        statements.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
+        self.client.statement_cache.clear();
     }
 }
 
 impl Drop for PgConn {
-    /// The `postgres` crate closes its connection by blocking on its own
-    /// runtime, which panics on a thread that runs an async runtime (and
-    /// aborts the process when it happens during unwinding): there, the
-    /// client is closed on a thread of its own.
+    /// Closes the socket with the runtime (the server ends an idle
+    /// session on it, or rolls back an open transaction); on a thread that
+    /// runs an async runtime, where a runtime may not be dropped, without
+    /// waiting for its tasks.
     fn drop(&mut self) {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            let client = self.client.get_mut().take();
-            let _ = std::thread::Builder::new()
-                .name("loader-pg-close".into())
-                .spawn(move || drop(client));
+        if let Some(runtime) = self.runtime.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            runtime.shutdown_background();
         }
     }
 }
