@@ -17,7 +17,7 @@
 //! cargo bench --bench loaders -- --postgres-only
 //! cargo bench --bench loaders -- --shape has_many_half
 //! # for a sampling profiler: only the preload, repeated
-//! target/release/deps/loaders-... --profile has_many 100000 40 [--postgres]
+//! target/release/deps/loaders-... --profile has_many 100000 40 [--postgres [--async]]
 //! ```
 
 #[path = "common/plot.rs"]
@@ -1354,6 +1354,146 @@ impl PostgresFloor {
     }
 }
 
+/// The hand-written variant on tokio-postgres (PostgreSQL only).
+const PIPELINED: &str = "best floor, pipelined";
+
+/// The best floor's statements written by hand on tokio-postgres, every
+/// statement of a load sent before any reply is read (they are
+/// independent: whole tables, or the roots' condition repeated in a
+/// subquery), so a load is one round trip: the fastest hand-written code
+/// an async service could run, and the strictest reference for the
+/// library's pipelined loads.
+struct PipelinedFloor {
+    client: loader_runtime::tokio_postgres::Client,
+    statements: HashMap<&'static str, loader_runtime::tokio_postgres::Statement>,
+}
+
+type PgParams<'a> = &'a [&'a (dyn pg::types::ToSql + Sync)];
+
+impl PipelinedFloor {
+    /// Connects on `runtime` (whose thread drives the connection while the
+    /// bench waits).
+    fn connect(runtime: &tokio::runtime::Runtime, url: &str) -> Self {
+        runtime.block_on(async {
+            let (client, connection) =
+                loader_runtime::tokio_postgres::connect(url, loader_runtime::tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+            tokio::spawn(connection);
+            client
+                .batch_execute("SET search_path TO loader_bench")
+                .await
+                .unwrap();
+            PipelinedFloor {
+                client,
+                statements: HashMap::new(),
+            }
+        })
+    }
+
+    /// Runs `queries` pipelined, each statement prepared once and kept.
+    async fn queries<const N: usize>(
+        &mut self,
+        queries: [(&'static str, PgParams<'_>); N],
+    ) -> [Vec<pg::Row>; N] {
+        for (sql, _) in &queries {
+            if !self.statements.contains_key(sql) {
+                let statement = self.client.prepare(sql).await.unwrap();
+                self.statements.insert(sql, statement);
+            }
+        }
+        let replies = futures_util::future::join_all(
+            queries
+                .iter()
+                .map(|(sql, params)| self.client.query(&self.statements[sql], params)),
+        )
+        .await;
+        let rows: Vec<Vec<pg::Row>> = replies.into_iter().map(Result::unwrap).collect();
+        rows.try_into().unwrap_or_else(|_| unreachable!())
+    }
+
+    fn run(&mut self, runtime: &tokio::runtime::Runtime, shape: Shape, parents: i64) -> u64 {
+        const USERS: &str = "SELECT id, username FROM users ORDER BY id";
+        const POSTS: &str = "SELECT id, author_id, title FROM posts ORDER BY id";
+        let half = parents / 2;
+        runtime.block_on(async {
+            match shape {
+                Shape::HasMany => {
+                    let [users, posts] = self.queries([(USERS, &[]), (POSTS, &[])]).await;
+                    counting_sort_graph(
+                        users.iter().map(pg_user).collect(),
+                        posts.iter().map(pg_post).collect(),
+                    )
+                }
+                Shape::HasManyHalf => {
+                    let [users, posts] = self
+                        .queries([
+                            (
+                                "SELECT id, username FROM users WHERE id <= $1 ORDER BY id",
+                                &[&half],
+                            ),
+                            (
+                                "SELECT id, author_id, title FROM posts
+                                 WHERE author_id IN (SELECT id FROM users WHERE id <= $1) ORDER BY id",
+                                &[&half],
+                            ),
+                        ])
+                        .await;
+                    counting_sort_graph(
+                        users.iter().map(pg_user).collect(),
+                        posts.iter().map(pg_post).collect(),
+                    )
+                }
+                Shape::BelongsTo => {
+                    let [posts, users] = self
+                        .queries([
+                            (POSTS, &[]),
+                            (
+                                "SELECT id, username FROM users WHERE id IN (SELECT author_id FROM posts) ORDER BY id",
+                                &[],
+                            ),
+                        ])
+                        .await;
+                    let posts: Vec<Post> = posts.iter().map(pg_post).collect();
+                    posts_with_shared_authors(&posts, users.iter().map(pg_user).collect())
+                }
+                Shape::Nested => {
+                    let [users, posts, comments] = self
+                        .queries([
+                            (USERS, &[]),
+                            (POSTS, &[]),
+                            ("SELECT id, post_id, body FROM comments ORDER BY id", &[]),
+                        ])
+                        .await;
+                    nested_graph(
+                        users.iter().map(pg_user).collect(),
+                        posts.iter().map(pg_post).collect(),
+                        comments.iter().map(pg_comment).collect(),
+                    )
+                }
+                Shape::ManyToMany => {
+                    let [posts, tags, links] = self
+                        .queries([
+                            (POSTS, &[]),
+                            ("SELECT id, name FROM tags ORDER BY id", &[]),
+                            (
+                                "SELECT post_id, tag_id FROM post_tags ORDER BY post_id, tag_id",
+                                &[],
+                            ),
+                        ])
+                        .await;
+                    let posts: Vec<Post> = posts.iter().map(pg_post).collect();
+                    posts_with_tags(
+                        &posts,
+                        tags.iter().map(pg_tag).collect(),
+                        links.iter().map(|r| (r.get(0), r.get(1))).collect(),
+                    )
+                }
+            }
+        })
+    }
+}
+
 /// The hand-written variants, preload and (while the N+1 loop stays under
 /// about 10,000 statements) lazy on PostgreSQL over loopback, interleaved,
 /// each checked against the floor's checksum.
@@ -1368,6 +1508,7 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     db.execute_batch("SET search_path TO loader_bench").unwrap();
     let runtime = bench_runtime();
     let async_db = async_db(url);
+    let pipelined = std::cell::RefCell::new(PipelinedFloor::connect(&runtime, url));
     let mut variants: Vec<Variant<'_>> = PostgresFloor::names(shape)
         .iter()
         .chain([&SNAPSHOT])
@@ -1379,6 +1520,10 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
             )
         })
         .collect();
+    variants.push((
+        PIPELINED,
+        Box::new(|| pipelined.borrow_mut().run(&runtime, shape, parents)),
+    ));
     variants.push(("preload", Box::new(|| preload(&db, shape, parents))));
     variants.push((
         "preload, async",
@@ -1474,7 +1619,9 @@ fn count_round_trips(url: &str, shape: Shape, parents: i64, names: &[&str]) -> V
     db.execute_batch("SET search_path TO loader_bench").unwrap();
     let runtime = bench_runtime();
     let async_db = async_db(&proxied);
+    let mut pipelined = PipelinedFloor::connect(&runtime, &proxied);
     let mut run = |name: &str| match name {
+        PIPELINED => pipelined.run(&runtime, shape, parents),
         "preload" => preload(&db, shape, parents),
         "preload, async" => preload_async(&async_db, &runtime, shape, parents),
         "lazy" => lazy(&db, shape, parents),
@@ -1512,7 +1659,9 @@ struct Row {
 /// N+1 loop, the query log's count for the library's.
 fn hand_written_statements(name: &str, shape: Shape, library: usize) -> Option<usize> {
     match name {
-        "best floor, 3 statements" | "decode only" | SNAPSHOT if shape == Shape::ManyToMany => {
+        "best floor, 3 statements" | "decode only" | SNAPSHOT | PIPELINED
+            if shape == Shape::ManyToMany =>
+        {
             Some(3)
         }
         SNAPSHOT => Some(shape.statements()),
@@ -1647,7 +1796,8 @@ fn main() {
     }
     // `--profile <shape> <parents> <runs>`: only the preload, repeated, on
     // a SQLite file, for a sampling profiler (`perf record -g`).
-    // With `--postgres` after them, on the server of `LOADER_BENCH_POSTGRES`.
+    // With `--postgres` after them, on the server of `LOADER_BENCH_POSTGRES`;
+    // with `--postgres --async`, on `AsyncDb` there.
     if let [flag, shape, parents, runs, rest @ ..] = args.as_slice()
         && flag == "--profile"
     {
@@ -1668,9 +1818,18 @@ fn main() {
         } else {
             Db::open(database(&dir, shape, parents)).unwrap()
         };
+        let runs: usize = runs.parse().unwrap();
         let start = Instant::now();
-        for _ in 0..runs.parse::<usize>().unwrap() {
-            black_box(preload(&db, shape, parents));
+        if rest.iter().any(|a| a == "--async") {
+            let url = postgres_url().expect("LOADER_BENCH_POSTGRES");
+            let (runtime, async_db) = (bench_runtime(), async_db(&url));
+            for _ in 0..runs {
+                black_box(preload_async(&async_db, &runtime, shape, parents));
+            }
+        } else {
+            for _ in 0..runs {
+                black_box(preload(&db, shape, parents));
+            }
         }
         eprintln!("{:?}", start.elapsed());
         let _ = std::fs::remove_dir_all(&dir);
@@ -1966,6 +2125,9 @@ fn document(table: &str) -> String {
            statements as the library, which reads the join table alone too for every row or more than\n\
            1,000 owners. `best floor, join`: one JOIN (the library's way for a page of owners), by hand,\n\
            each tag decoded once, grouped by a counting sort.\n\
+         - `best floor, pipelined` (PostgreSQL): the best floor's statements (for half the users, the\n\
+           subquery form) on tokio-postgres, every statement of a load sent before any reply is read:\n\
+           one round trip per load, the fastest code an async service could write by hand.\n\
          - `floor`: the library's earlier strategy written by hand, kept to compare with earlier runs:\n\
            children read in foreign-key order and grouped with a HashMap, keys bound as one array.\n\
          - `preload`: `User::query().preload(User::posts())` and the like (`.filter(|u| u.id.le(n / 2))`\n\
@@ -1974,16 +2136,16 @@ fn document(table: &str) -> String {
            inside `BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY` ... `COMMIT`, so that every\n\
            statement reads one snapshot as the library's do: not a floor candidate, it shows what that\n\
            guarantee costs (two round trips).\n\
-         - `preload, async`: the same on `AsyncDb` (PostgreSQL only), on a one-thread tokio runtime:\n\
-           each wave's statements pipelined, `BEGIN` and `COMMIT` sent with the first and last.\n\
+         - `preload, async`: the same on `AsyncDb` (PostgreSQL only), on a one-thread tokio runtime.\n\
          - `lazy`: the lazy accessor in a loop (the N+1 path), while that stays under about 10,000 statements.\n\
          - `diesel`: Diesel 2.3 `belonging_to(&parents)` + `grouped_by` (`benches/diesel-peer`), SQLite only.\n\
          - `preload, tracing on`: the preload with a `tracing` subscriber listening at DEBUG.\n\
-         - On PostgreSQL the hand-written code is `postgres`-crate code with prepared statements kept\n\
+         - On PostgreSQL the hand-written code is `postgres`-crate code (but `best floor, pipelined`) with prepared statements kept\n\
            across runs, except those binding a key array, prepared afresh each time as the library does.\n\
            `round trips` is one warm run of each variant through a proxy that counts the client speaking\n\
-           after the server answered (not timed); the library's sync loads include its read transaction\n\
-           (`BEGIN ... REPEATABLE READ, READ ONLY` and `COMMIT`, for one snapshot across levels).\n\n\
+           after the server answered (not timed). The library's loads (`Db` and `AsyncDb` alike) send\n\
+           each wave pipelined, with their read transaction (`BEGIN ... REPEATABLE READ, READ ONLY` and\n\
+           `COMMIT`, for one snapshot across levels) travelling with the first and last wave.\n\n\
          Machine: {cpu}, {cores} cores (shared, so ratios are more telling than absolute times).\n\n\
          ![time per root, one panel per case and database](benchmarks.svg)\n\n{table}"
     )
