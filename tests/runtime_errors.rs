@@ -237,21 +237,21 @@ fn the_raw_postgres_client_shares_the_connection() {
     };
     db.execute_batch(SCHEMA).unwrap();
     let client = db.postgres().unwrap();
-    client
-        .execute(
+    // The library reads the user's uncommitted row: one connection, one
+    // transaction (which also keeps a pooler in transaction mode on one
+    // server connection for the statement the driver prepares).
+    let rolled_back = db.transaction(|db| {
+        client.execute(
             "INSERT INTO users (id, username) VALUES ($1, $2)",
             &[&1_i32, &"ada"],
-        )
-        .unwrap();
-    let users = User::all(&db).unwrap();
-    assert_eq!(users.len(), 1);
-    assert_eq!(
-        client
-            .query_one("SELECT count(*) FROM users", &[])
-            .unwrap()
-            .get::<_, i64>(0),
-        1
-    );
+        )?;
+        assert_eq!(User::all(db)?.len(), 1);
+        let count = client.query_one("SELECT count(*) FROM users", &[])?;
+        assert_eq!(count.get::<_, i64>(0), 1);
+        Err::<(), _>(Error::Database("roll back".into()))
+    });
+    assert!(matches!(rolled_back, Err(Error::Database(_))));
+    assert!(User::all(&db).unwrap().is_empty());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
