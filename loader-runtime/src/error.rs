@@ -150,9 +150,9 @@ impl Error {
     /// Whether this is the failure of a kept PostgreSQL statement that went
     /// stale (its result's columns changed type since it was prepared):
     /// running the job again on freshly prepared statements recovers.
+    #[cfg(feature = "postgres")]
     pub(crate) fn is_stale_statement(&self) -> bool {
         match self {
-            #[cfg(feature = "postgres")]
             Error::Query { source, .. } | Error::Database(source) => {
                 crate::backend::postgres::PgError::is_stale(source)
             }

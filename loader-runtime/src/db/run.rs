@@ -21,7 +21,7 @@ impl Db {
     /// async handle's, when this `Db` is one of its SQLite workers).
     ///
     /// On PostgreSQL each wave goes out pipelined (see
-    /// [`wave::run`](crate::backend::postgres::wave::run), shared with
+    /// [`Waves`](crate::backend::postgres::wave::Waves), shared with
     /// `AsyncDb`). On SQLite, where a round trip costs nothing, waves go
     /// out one statement at a time and the job names owners by their keys
     /// unless it asks otherwise.

@@ -115,9 +115,11 @@ pub(crate) fn retry<J: Job, O>(result: &Result<O>, idle: bool, inside: bool, job
     stale && idle && !inside && job.restart()
 }
 
-/// Runs `job` on a pooled `client` (see [`Waves`], [`retry`]); says
+/// Runs `job` on a pooled `client` (see [`Waves`], [`retry`]): `AsyncDb`'s
+/// driver; says
 /// whether the connection was left as it was found (a connection whose
 /// transaction could not be ended is not).
+#[cfg(feature = "async")]
 pub(crate) async fn run<J: Job>(
     client: &ClientWrapper,
     monitor: &Monitor,
@@ -135,6 +137,7 @@ pub(crate) async fn run<J: Job>(
 
 /// One run of `job` on `client`: the async driver of [`Waves`] (the
 /// synchronous one is `PgConn::run_once`).
+#[cfg(feature = "async")]
 async fn run_once<J: Job>(
     client: &ClientWrapper,
     monitor: &Monitor,
