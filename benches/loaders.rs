@@ -17,7 +17,7 @@
 //! cargo bench --bench loaders -- --postgres-only
 //! cargo bench --bench loaders -- --shape has_many_half
 //! # for a sampling profiler: only the preload, repeated
-//! target/release/deps/loaders-... --profile has_many 100000 40 [--postgres [--async]]
+//! target/release/deps/loaders-... --profile has_many 100000 40 [--floor | --postgres [--async]]
 //! ```
 
 #[path = "common/plot.rs"]
@@ -1797,7 +1797,8 @@ fn main() {
     // `--profile <shape> <parents> <runs>`: only the preload, repeated, on
     // a SQLite file, for a sampling profiler (`perf record -g`).
     // With `--postgres` after them, on the server of `LOADER_BENCH_POSTGRES`;
-    // with `--postgres --async`, on `AsyncDb` there.
+    // with `--postgres --async`, on `AsyncDb` there; with `--floor` (SQLite),
+    // the hand-written `floor` instead of the preload.
     if let [flag, shape, parents, runs, rest @ ..] = args.as_slice()
         && flag == "--profile"
     {
@@ -1820,7 +1821,12 @@ fn main() {
         };
         let runs: usize = runs.parse().unwrap();
         let start = Instant::now();
-        if rest.iter().any(|a| a == "--async") {
+        if rest.iter().any(|a| a == "--floor") {
+            let conn = db.sqlite().expect("`--floor` profiles the SQLite floor");
+            for _ in 0..runs {
+                black_box(floor(conn, shape, parents));
+            }
+        } else if rest.iter().any(|a| a == "--async") {
             let url = postgres_url().expect("LOADER_BENCH_POSTGRES");
             let (runtime, async_db) = (bench_runtime(), async_db(&url));
             for _ in 0..runs {

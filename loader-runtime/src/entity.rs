@@ -120,7 +120,8 @@ pub struct EntitySql {
     /// One row by primary key (one parameter per key column).
     pub select_by_key: Sql,
     /// The rows whose primary key is in the array bound to the first
-    /// parameter, ordered by primary key; empty for a composite key.
+    /// parameter, in no particular order (each row is matched to its key;
+    /// an `ORDER BY` cost SQLite a sort); empty for a composite key.
     pub select_by_keys: Sql,
 }
 

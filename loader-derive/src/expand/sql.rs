@@ -52,8 +52,8 @@ pub fn entity_statements(entity: &Entity<'_>) -> EntityStatements {
     };
     let select_by_keys = if key_columns.len() == 1 {
         Dialects {
-            sqlite: format!("{select} WHERE {primary_key} IN rarray(?1) ORDER BY {primary_key}"),
-            postgres: format!("{select} WHERE {primary_key} = ANY($1) ORDER BY {primary_key}"),
+            sqlite: format!("{select} WHERE {primary_key} IN rarray(?1)"),
+            postgres: format!("{select} WHERE {primary_key} = ANY($1)"),
         }
     } else {
         Dialects {
