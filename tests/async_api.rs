@@ -189,7 +189,7 @@ async fn preloads_run_in_spawned_tasks() {
 }
 
 /// The sync `Db` on PostgreSQL inside a runtime is an `Err` that points to
-/// the async API (the `postgres` crate would panic), and dropping it there
+/// the async API (waiting there would block the runtime), and dropping it there
 /// is safe; an r2d2 pool used from a spawned task fails the same way
 /// rather than aborting the process.
 #[tokio::test(flavor = "multi_thread")]
