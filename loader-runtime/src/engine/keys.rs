@@ -15,8 +15,44 @@ pub(crate) type KeySet<K> = std::collections::HashSet<K, foldhash::fast::RandomS
 /// for `= ANY($1)` on PostgreSQL): one statement for any number of keys,
 /// and no bound-variable limit. Measured against IN lists of 500 bound
 /// values, it is as fast or faster (see `benches/loaders.rs`).
+///
+/// Integer and text keys go in ascending order (see [`sort_keys`]).
 pub(crate) fn key_array<'k, K: ToValue + 'k>(keys: impl Iterator<Item = &'k K>) -> Vec<Value> {
-    keys.map(ToValue::to_value).collect()
+    let mut values: Vec<Value> = keys.map(ToValue::to_value).collect();
+    sort_keys(&mut values);
+    values
+}
+
+/// Puts an array of integer keys, or of text keys, in ascending order
+/// (others stay as they are; the order never changes a result). SQLite
+/// reads an `IN` array into a temporary index, which takes keys in order
+/// far faster than scattered, and a set of distinct keys comes out of its
+/// hash set scattered: 10,000 posts' 1,000 authors, tight loop on a SQLite
+/// file, 1.76 ms per load scattered, 1.61 ms sorted (the fastest
+/// hand-written code: 1.58 ms, `benches/loaders.rs --profile belongs_to
+/// 10000 2000 [--floor]`). PostgreSQL sorts an `= ANY` array itself.
+fn sort_keys(values: &mut [Value]) {
+    fn int(value: &Value) -> Option<i64> {
+        match value {
+            Value::Int(int) => Some(*int),
+            _ => None,
+        }
+    }
+    fn text(value: &Value) -> Option<&str> {
+        match value {
+            Value::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+    if values.iter().all(|value| int(value).is_some()) {
+        if !values.is_sorted_by_key(int) {
+            values.sort_unstable_by_key(int);
+        }
+    } else if values.iter().all(|value| text(value).is_some())
+        && !values.is_sorted_by(|a, b| text(a) <= text(b))
+    {
+        values.sort_unstable_by(|a, b| text(a).cmp(&text(b)));
+    }
 }
 
 /// Each owner's position, by key.
@@ -95,7 +131,27 @@ fn runs(owner_of: &[usize], owners: usize) -> Option<Vec<(usize, usize)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::group_runs;
+    use super::{group_runs, key_array};
+    use crate::types::Value;
+
+    /// A key set bound as an array goes in ascending order when its keys
+    /// are integers or text, whatever order the set gave them in; other
+    /// keys keep theirs.
+    #[test]
+    fn key_arrays_of_integers_or_text_are_sorted() {
+        let ints: Vec<Value> = key_array([7_i64, -2, 5, 1].iter());
+        assert_eq!(ints, [-2, 1, 5, 7].map(Value::Int));
+        let texts: Vec<Value> = key_array(
+            ["b", "C", "a"]
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .iter(),
+        );
+        assert_eq!(texts, ["C", "a", "b"].map(|t| Value::Text(t.to_owned())));
+        let floats: Vec<Value> = key_array([2.0_f64, 1.0].iter());
+        assert_eq!(floats, [2.0, 1.0].map(Value::Float));
+    }
 
     #[test]
     fn grouped_items_keep_their_order() {
