@@ -17,8 +17,9 @@ mod client;
 pub(crate) mod decode;
 pub(crate) mod wave;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::pin::Pin;
 
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres::Socket;
@@ -148,8 +149,11 @@ pub(crate) fn take_prepared_option(url: &str) -> (String, bool) {
     (rest, prepared)
 }
 
+/// A connection's I/O future, whatever its TLS stream.
+type Driver = Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + Send>>;
+
 /// A PostgreSQL connection for the synchronous `Db`: a tokio-postgres
-/// client whose connection task runs on a current-thread runtime of its
+/// client whose connection is polled on a current-thread runtime of its
 /// own, driven only while the `Db` waits for a reply (as the `postgres`
 /// crate does), so a preload's waves go out pipelined, through the same
 /// [`wave`] runner as `AsyncDb`'s. It keeps what the library knows of its
@@ -157,6 +161,10 @@ pub(crate) fn take_prepared_option(url: &str) -> (String, bool) {
 pub(crate) struct PgConn {
     /// Always `Some` until dropped.
     runtime: Option<tokio::runtime::Runtime>,
+    /// The connection's I/O, polled beside each future the `Db` waits for
+    /// (not a task of the runtime's: a task would cost a wake-up and a
+    /// switch per message); `None` once it ended.
+    connection: RefCell<Option<Driver>>,
     /// The client, with its cache of prepared statements.
     client: ClientWrapper,
     /// A transaction the library began is open.
@@ -187,13 +195,12 @@ impl PgConn {
         let (client, connection) = runtime
             .block_on(config.connect(tls))
             .map_err(|e| Error::Database(PgError::boxed(e)))?;
-        let task = runtime.spawn(async move {
-            // The error, if any, reaches the caller through the client's
-            // next statement ("connection closed").
-            let _ = connection.await;
-        });
+        // The wrapper aborts its connection's task when dropped; here the
+        // connection is polled in place, so the task is an empty one.
+        let task = runtime.spawn(async {});
         Ok(PgConn {
             runtime: Some(runtime),
+            connection: RefCell::new(Some(Box::pin(connection))),
             client: ClientWrapper::new(client, task),
             in_transaction: Cell::new(false),
             raw_used: Cell::new(false),
@@ -203,11 +210,30 @@ impl PgConn {
 
     /// Waits for `future`, driving the connection meanwhile; an `Err` on a
     /// thread that runs an async runtime, where waiting would block it.
+    ///
+    /// The connection is polled first, then `future`, on each wake-up:
+    /// both wake the same waker, so a request `future` queues is written
+    /// on the next turn. 10,000 lazy loads over loopback took 78–79 µs
+    /// each this way, 80–81 µs with the connection as a task of its own.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> Result<F::Output> {
         crate::backend::refuse_inside_async_runtime()?;
         // Taken only by `drop`.
         let runtime = self.runtime.as_ref().unwrap_or_else(|| unreachable!());
-        Ok(runtime.block_on(future))
+        // Not reentrant: a nested call would have been refused above.
+        let mut connection = self.connection.try_borrow_mut().map_err(|_| {
+            Error::Database("the PostgreSQL connection is already waited for".into())
+        })?;
+        let mut future = std::pin::pin!(future);
+        Ok(runtime.block_on(std::future::poll_fn(|cx| {
+            if let Some(driver) = connection.as_mut()
+                && driver.as_mut().poll(cx).is_ready()
+            {
+                // Closed (by the server, or an I/O error): the client's
+                // statements now fail with "connection closed".
+                *connection = None;
+            }
+            future.as_mut().poll(cx)
+        })))
     }
 
     /// The client, for the user's own statements.
