@@ -248,6 +248,16 @@ fn the_raw_postgres_client_shares_the_connection() {
         assert_eq!(User::all(db)?.len(), 1);
         let count = client.query_one("SELECT count(*) FROM users", &[])?;
         assert_eq!(count.get::<_, i64>(0), 1);
+        let by_id = client.prepare("SELECT username FROM users WHERE id = $1")?;
+        let found = client.query_opt(&by_id, &[&1_i32])?;
+        assert_eq!(
+            found.map(|row| row.get::<_, String>(0)).as_deref(),
+            Some("ada")
+        );
+        assert!(client.query_opt(&by_id, &[&2_i32])?.is_none());
+        // The rest of tokio-postgres, waited for on the same connection.
+        let rows = client.block_on(client.client().query(&by_id, &[&1_i32]))??;
+        assert_eq!(rows.len(), 1);
         Err::<(), _>(Error::Database("roll back".into()))
     });
     assert!(matches!(rolled_back, Err(Error::Database(_))));

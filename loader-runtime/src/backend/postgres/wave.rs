@@ -116,9 +116,8 @@ pub(crate) fn retry<J: Job, O>(result: &Result<O>, idle: bool, inside: bool, job
 }
 
 /// Runs `job` on a pooled `client` (see [`Waves`], [`retry`]): `AsyncDb`'s
-/// driver; says
-/// whether the connection was left as it was found (a connection whose
-/// transaction could not be ended is not).
+/// driver. Says whether the connection was left as it was found (a
+/// connection whose transaction could not be ended is not).
 #[cfg(feature = "async")]
 pub(crate) async fn run<J: Job>(
     client: &ClientWrapper,
