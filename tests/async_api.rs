@@ -270,6 +270,19 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
         3,
         "roots; posts and counts; comments"
     );
+    // Every root: the tables read whole go out with the roots.
+    let every = User::query()
+        .preload(User::posts().preload(Post::comments()))
+        .preload(User::posts().count());
+    every.all(&db).await.unwrap();
+    proxy.take_round_trips();
+    let loaded = every.all(&db).await.unwrap();
+    assert_eq!(loaded.len(), 50);
+    assert_eq!(
+        proxy.take_round_trips(),
+        1,
+        "users, posts, comments and counts at once"
+    );
     // The sync client sends its waves the same way: pipelined, BEGIN and
     // COMMIT with them.
     let config = postgres_config(&schema, Some(proxy.port));
@@ -288,14 +301,23 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
         let warm = page().all(&sync).unwrap();
         assert_eq!(format!("{warm:?}"), format!("{expected:?}"));
         all.all(&sync).unwrap();
+        every.all(&sync).unwrap();
         proxy.take_round_trips();
         let loaded = page().all(&sync).unwrap();
         assert_eq!(format!("{loaded:?}"), format!("{expected:?}"));
         let page_trips = proxy.take_round_trips();
         assert_eq!(all.all(&sync).unwrap().len(), 40);
-        (page_trips, proxy.take_round_trips())
+        let level_trips = proxy.take_round_trips();
+        let loaded = every.all(&sync).unwrap();
+        assert_eq!(loaded.len(), 50);
+        assert_eq!(loaded.iter().map(|u| u.posts().len()).sum::<usize>(), 150);
+        (page_trips, level_trips, proxy.take_round_trips())
     });
-    assert_eq!(sync_trips, (1, 3), "a page at once; then level by level");
+    assert_eq!(
+        sync_trips,
+        (1, 3, 1),
+        "a page at once; then level by level; every root at once"
+    );
 }
 
 /// A preload whose future is dropped half way (a timeout) leaves the pool
@@ -309,7 +331,10 @@ async fn a_cancelled_preload_leaves_the_pool_usable() {
     let mut config = postgres_config(&schema, Some(proxy.port));
     config.connect_timeout(Duration::from_secs(5));
     let db = common::backend::async_db(config);
-    let query = User::query().preload(User::posts().preload(Post::comments()));
+    // Filtered roots, so that the load takes three waves to cut between.
+    let query = User::query()
+        .filter(|u| u.id.gt(0))
+        .preload(User::posts().preload(Post::comments()));
     let expected = blocking(|| {
         query
             .all(&common::backend::postgres_session(&schema))

@@ -36,7 +36,9 @@ fn preload_posts_of_all_users(users: i64) {
         .unwrap();
         assert_eq!(loaded.len() as i64, users);
         assert!(loaded.iter().all(|user| user.posts().len() == 2));
-        let expected = if users == 0 { 1 } else { 2 };
+        // No users, no posts query, unless it went out with the users.
+        let pipelined = common::backend::pipelines(db.sync());
+        let expected = if users == 0 && !pipelined { 1 } else { 2 };
         assert_eq!(db.query_count(), expected, "preload over {users} users");
     }
 }
@@ -55,13 +57,24 @@ fn preload_costs_one_query_per_relation() {
     }
 }
 
+/// Where waiting for the parents costs nothing (SQLite), none means no
+/// child query; where a wave is one round trip (PostgreSQL), a child table
+/// read whole went out with the parents, and a keyed one still waits.
 #[test]
 fn no_parents_means_no_child_query() {
     for db in blogs(0, 0, 0) {
         let query = User::query().preload(User::posts().preload(Post::comments()));
         let users = on!(&db, wait, |db| wait!(query.all(db))).unwrap();
         assert!(users.is_empty());
-        assert_eq!(db.query_count(), 1);
+        let pipelined = common::backend::pipelines(db.sync());
+        assert_eq!(db.query_count(), if pipelined { 3 } else { 1 });
+        db.reset_query_log();
+        let filtered = User::query()
+            .filter(|u| u.id.gt(0))
+            .preload(User::posts().preload(Post::comments()));
+        let users = on!(&db, wait, |db| wait!(filtered.all(db))).unwrap();
+        assert!(users.is_empty());
+        assert_eq!(db.query_count(), 1, "{}", db.name());
     }
 }
 
@@ -76,11 +89,21 @@ fn several_relations_at_one_level_cost_one_query_each() {
         assert_eq!(posts.len(), 30);
         assert_eq!(db.query_count(), 4);
         let sql: Vec<String> = db.query_log().iter().map(|r| r.sql.to_string()).collect();
-        assert!(sql[1].contains("FROM \"users\""), "author first: {sql:?}");
-        assert!(sql[2].contains("FROM \"users\""), "then editor: {sql:?}");
+        // Declared order, except that where a wave is one round trip the
+        // comments, read whole, went out with the posts.
+        let (author, comments) = if common::backend::pipelines(db.sync()) {
+            (2, 1)
+        } else {
+            (1, 3)
+        };
+        assert!(sql[author].contains("FROM \"users\""), "author: {sql:?}");
         assert!(
-            sql[3].contains("FROM \"comments\""),
-            "then comments: {sql:?}"
+            sql[author + 1].contains("FROM \"users\""),
+            "then editor: {sql:?}"
+        );
+        assert!(
+            sql[comments].contains("FROM \"comments\""),
+            "comments: {sql:?}"
         );
     }
 }

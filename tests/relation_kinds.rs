@@ -258,6 +258,13 @@ fn relation_kinds_with_no_owners_run_no_query() {
             .all(&db)
             .unwrap();
         assert!(people.is_empty());
-        assert_eq!(db.query_count(), 1);
+        // Where a wave is one round trip, the tables read whole (profiles,
+        // the join tables with their targets) went out with the roots.
+        let expected = if common::backend::pipelines(&db) {
+            6
+        } else {
+            1
+        };
+        assert_eq!(db.query_count(), expected, "{}", common::backend::name(&db));
     }
 }

@@ -297,6 +297,13 @@ pub fn name(db: &Db) -> &'static str {
     }
 }
 
+/// Whether this backend sends a wave's statements in one round trip
+/// (PostgreSQL): a child table read whole then goes out with its owners,
+/// so it is read even when they turn out to be none.
+pub fn pipelines(db: &Db) -> bool {
+    db.backend() == Backend::Postgres
+}
+
 /// How a statement of this backend binds a key set.
 pub fn key_set(db: &Db) -> &'static str {
     match db.backend() {

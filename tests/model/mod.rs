@@ -786,7 +786,10 @@ fn check_on(db: &Conn, data: &Data) -> Result<(), TestCaseError> {
                                 shape.name,
                                 preload_statements
                             );
-                            if preloaded.is_empty() {
+                            // Where a wave is one round trip, tables read
+                            // whole went out with the roots.
+                            if preloaded.is_empty() && !crate::common::backend::pipelines(db.sync())
+                            {
                                 prop_assert_eq!(preload_statements, 1);
                             }
                         }

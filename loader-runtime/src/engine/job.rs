@@ -258,12 +258,14 @@ where
             Phase::Received => {}
         }
         // In the key form the preloads wait for the roots (and run nothing
-        // when there are none); in the subquery form they go out with them.
+        // when there are none), except that where a wave is one round trip
+        // a child table read whole goes out with them; in the subquery form
+        // every preload goes out with them.
         let received = matches!(self.phase, Phase::Received);
         let owners = match io.form {
             Form::Keys => Owners {
                 rows: received.then_some(self.rows.as_slice()),
-                whole: received && self.whole,
+                whole: (received || io.pipelines()) && self.whole,
                 sql: None,
                 span: &self.span,
             },

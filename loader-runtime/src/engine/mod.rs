@@ -43,7 +43,11 @@ pub enum Form {
     /// wave of statements per level (sibling relations share one; a
     /// `many_to_many` of more than 1,000 owners takes two, its join table
     /// and then the targets it names), and the database evaluates each
-    /// level's conditions once.
+    /// level's conditions once. A level whose owners are every row of their
+    /// table reads its own table whole, with no keys: on PostgreSQL it goes
+    /// out in its owners' wave (one round trip for both, sent even if the
+    /// owners turn out to be none); SQLite waits for them, as it costs
+    /// nothing there.
     Keys,
     /// By their statement, as a subquery (`fk IN (SELECT pk FROM (...))`):
     /// every statement goes out in the first wave, at the price of the
@@ -203,6 +207,14 @@ impl Io {
     /// Whether the wave being planned is empty.
     pub(crate) fn wave_is_empty(&self) -> bool {
         self.wave.is_empty()
+    }
+
+    /// Whether the statements of one wave share a round trip (PostgreSQL
+    /// pipelines them), so that a statement gains by going out with its
+    /// owners' even when it could wait for their rows. On SQLite a wave's
+    /// statements run one after another in process: waiting costs nothing.
+    pub(crate) fn pipelines(&self) -> bool {
+        self.backend == Backend::Postgres
     }
 }
 

@@ -263,10 +263,13 @@ impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
             Phase::Received | Phase::Nothing => Some(self.targets.as_slice()),
         };
         // In the key form the nested levels wait for these rows, and read
-        // their tables whole only if this level kept every row of its own;
-        // in the subquery form they go out now, named by this statement.
+        // their tables whole only if this level kept every row of its own,
+        // or, where a wave is one round trip, if it read its table whole
+        // (they go out with it, and rows of owners it dropped are dropped
+        // in turn); in the subquery form they go out now, named by this
+        // statement.
         let (whole, sql) = match io.form {
-            Form::Keys => (self.whole && self.complete, None),
+            Form::Keys => (self.whole && (self.complete || io.pipelines()), None),
             Form::Subquery => (self.whole, self.owner_sql.as_ref()),
         };
         let nested_owners = Owners {
