@@ -1509,11 +1509,28 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     let runtime = bench_runtime();
     let async_db = async_db(url);
     let pipelined = std::cell::RefCell::new(PipelinedFloor::connect(&runtime, url));
+    // Each hand-written variant on a connection of its own, as each of the
+    // library's has: variants sharing one would find its server process
+    // awake and its caches warm from the one before.
+    let floors: Vec<std::cell::RefCell<PostgresFloor>> = PostgresFloor::names(shape)
+        .iter()
+        .chain([&SNAPSHOT])
+        .map(|_| {
+            let mut client = pg::Client::connect(url, pg::NoTls).unwrap();
+            client
+                .batch_execute("SET search_path TO loader_bench")
+                .unwrap();
+            std::cell::RefCell::new(PostgresFloor {
+                client,
+                statements: HashMap::new(),
+            })
+        })
+        .collect();
     let mut variants: Vec<Variant<'_>> = PostgresFloor::names(shape)
         .iter()
         .chain([&SNAPSHOT])
-        .map(|&name| -> Variant<'_> {
-            let floor = &floor;
+        .zip(&floors)
+        .map(|(&name, floor)| -> Variant<'_> {
             (
                 name,
                 Box::new(move || floor.borrow_mut().run(shape, parents, name)),
@@ -1545,8 +1562,9 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     );
     let statements = db.query_count();
     let mut times = vec![Vec::new(); variants.len()];
-    for _ in 0..runs {
-        for (index, (name, run)) in variants.iter().enumerate() {
+    for round in 0..runs {
+        for index in round_order(variants.len(), round) {
+            let (name, run) = &variants[index];
             let start = Instant::now();
             let sum = black_box(run());
             times[index].push(start.elapsed());
@@ -1721,8 +1739,9 @@ fn measure(
     let mut times = vec![Vec::new(); variants.len()];
     let mut diesel_times = Vec::new();
     let mut diesel_note = String::new();
-    for _ in 0..runs {
-        for (index, (name, run)) in variants.iter().enumerate() {
+    for round in 0..runs {
+        for index in round_order(variants.len(), round) {
+            let (name, run) = &variants[index];
             let start = Instant::now();
             let sum = black_box(run());
             times[index].push(start.elapsed());
@@ -1861,7 +1880,7 @@ fn main() {
     let runs = |parents: i64| match (quick, parents) {
         (true, _) => 5,
         (false, p) if p >= 100_000 => 7,
-        _ => 15,
+        _ => 21,
     };
     let shapes = [
         Shape::HasMany,
@@ -1984,17 +2003,46 @@ fn variant_row<'a>(rows: &'a [Row], row: &Row, variant: &str) -> Option<&'a Row>
 /// slows every variant of its round, cancels out; the ratio of the medians
 /// where the runs were not interleaved.
 fn paired(row: &Row, of: &Row) -> Option<f64> {
-    if !row.rounds.is_empty() && row.rounds.len() == of.rounds.len() {
-        let mut ratios: Vec<f64> = row
-            .rounds
-            .iter()
-            .zip(&of.rounds)
-            .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        return Some(ratios[ratios.len() / 2]);
+    match round_ratios(row, of) {
+        Some(ratios) => Some(ratios[ratios.len() / 2]),
+        None => Some(row.median?.as_secs_f64() / of.median?.as_secs_f64()),
     }
-    Some(row.median?.as_secs_f64() / of.median?.as_secs_f64())
+}
+
+/// The ratios of `row`'s rounds to `of`'s, sorted; `None` where the two
+/// did not run side by side.
+fn round_ratios(row: &Row, of: &Row) -> Option<Vec<f64>> {
+    if row.rounds.is_empty() || row.rounds.len() != of.rounds.len() {
+        return None;
+    }
+    let mut ratios: Vec<f64> = row
+        .rounds
+        .iter()
+        .zip(&of.rounds)
+        .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    Some(ratios)
+}
+
+/// The paired ratio with the middle half of the rounds' ratios (first to
+/// third quartile), e.g. `1.02 (0.97–1.08)`: how far one round may stray
+/// from the median on this machine.
+fn ratio_with_spread(row: &Row, of: &Row) -> String {
+    match round_ratios(row, of) {
+        Some(ratios) => {
+            let at = |q: usize| ratios[(ratios.len() - 1) * q / 4];
+            format!("{:.2} ({:.2}–{:.2})", at(2), at(1), at(3))
+        }
+        None => paired(row, of).map_or(String::new(), |r| format!("{r:.2}")),
+    }
+}
+
+/// The order of the variants in round `round`: rotated by one each round,
+/// so that none always runs first (after the previous round's slowest) or
+/// right after the variant that shares its connection.
+fn round_order(variants: usize, round: usize) -> impl Iterator<Item = usize> {
+    (0..variants).map(move |index| (index + round) % variants)
 }
 
 fn variant_time(rows: &[Row], row: &Row, variant: &str) -> Option<Duration> {
@@ -2044,7 +2092,7 @@ fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
             ratio(row, decode),
         ));
     }
-    out.push_str("\nPreload against the fastest hand-written code, per case (the targets: 1.10 with every row a root, 1.05 with filtered roots):\n\n");
+    out.push_str("\nPreload against the fastest hand-written code, per case (the targets: 1.10 with every row a root, 1.05 with filtered roots); in brackets the middle half of the rounds' own ratios, first to third quartile, which shows how far this shared machine moves a cell:\n\n");
     out.push_str("| case | SQLite | PostgreSQL | PostgreSQL, async |\n|---|---:|---:|---:|\n");
     let mut cases: Vec<(Shape, i64)> = Vec::new();
     for row in rows {
@@ -2061,7 +2109,9 @@ fn markdown(rows: &[Row], memory: &[(i64, u64, u64, Option<u64>)]) -> String {
                         && r.storage == storage
                         && r.variant == variant
                 })
-                .map_or(String::new(), |row| ratio(row, best_floor_row(rows, row)))
+                .map_or(String::new(), |row| {
+                    best_floor_row(rows, row).map_or(String::new(), |of| ratio_with_spread(row, of))
+                })
         };
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
@@ -2102,9 +2152,9 @@ fn document(table: &str) -> String {
     format!(
         "# Benchmarks\n\n\
          Regenerate with `LOADER_BENCH_POSTGRES=postgres://... cargo bench --bench loaders -- --write-docs`\n\
-         (every case at 1,000, 10,000 and 100,000 roots, 15 rounds, 7 at 100,000; about fifteen minutes)\n\
+         (every case at 1,000, 10,000 and 100,000 roots, 21 rounds, 7 at 100,000; about fifteen minutes)\n\
          or `-- --quick --write-docs` (1,000 and 10,000, 5 rounds). Each round runs every variant once,\n\
-         interleaved, in one process (Diesel in its own process, timed inside it, after a warm-up run) on\n\
+         interleaved (the order rotated by one each round), in one process (Diesel in its own process, timed inside it, after a warm-up run) on\n\
          the same SQLite file (WAL) or PostgreSQL database (loopback TCP, 64-bit keys). The table gives\n\
          each variant's median time; a ratio is the median of the ratios of the rounds (a variant's time\n\
          over the other's in the same round), so that a slow spell of the shared machine, which slows a\n\
@@ -2148,6 +2198,7 @@ fn document(table: &str) -> String {
          - `preload, tracing on`: the preload with a `tracing` subscriber listening at DEBUG.\n\
          - On PostgreSQL the hand-written code is `postgres`-crate code (but `best floor, pipelined`) with prepared statements kept\n\
            across runs, except those binding a key array, prepared afresh each time as the library does.\n\
+           Each variant has a connection of its own (the sync `preload` shares its `Db` with `lazy`).\n\
            `round trips` is one warm run of each variant through a proxy that counts the client speaking\n\
            after the server answered (not timed). The library's loads (`Db` and `AsyncDb` alike) send\n\
            each wave pipelined, with their read transaction (`BEGIN ... REPEATABLE READ, READ ONLY` and\n\
