@@ -3,18 +3,20 @@
 //! and `AsyncDb` (a pooled connection): [`Waves`] says what to send, each
 //! wave's statements are sent pipelined with `BEGIN` in the first wave and
 //! `COMMIT` in the last ([`send`]), so a tree planned in one wave is one
-//! round trip, and [`receive`] feeds the rows to the sinks. The drivers
-//! only wait for [`send`]; the rows are read, and the query log's hooks
-//! run, outside it (for the synchronous `Db`: outside its runtime).
+//! round trip, each statement's rows fed to its sink as they arrive; then
+//! [`receive`] logs the wave. The drivers only wait for [`send`]; the query
+//! log's hooks run outside it (for the synchronous `Db`: outside its
+//! runtime).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::ClientWrapper;
+use futures_util::TryStreamExt;
 use futures_util::future::join_all;
-use tokio_postgres::Row as PgRow;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::RowStream;
+use tokio_postgres::types::ToSql;
 
 use super::bind::{PgParam, TextParam};
 use super::{PgError, unknown_types};
@@ -22,6 +24,7 @@ use crate::engine::{Form, Io, Job, Sink, Statement};
 use crate::error::{Error, Result};
 use crate::monitor::Monitor;
 use crate::row::Row;
+use crate::scope::Param;
 use crate::sql::Backend;
 
 /// A job's progress on one connection: the next wave to send, and whether
@@ -163,17 +166,27 @@ async fn run_once<J: Job>(
     (result, true)
 }
 
-/// The replies to one wave, in the order it was sent.
+/// The replies to one wave, in the order it was sent: how many rows each
+/// statement returned into its sink, or why it failed.
 pub(crate) struct Replies {
-    replies: std::vec::IntoIter<Result<Vec<PgRow>, tokio_postgres::Error>>,
+    replies: std::vec::IntoIter<std::result::Result<usize, Failure>>,
     elapsed: Duration,
 }
 
-type Reply<'a> =
-    Pin<Box<dyn Future<Output = Result<Vec<PgRow>, tokio_postgres::Error>> + Send + 'a>>;
+/// Why a statement of a wave failed.
+pub(crate) enum Failure {
+    /// The server's error (or the connection's).
+    Server(tokio_postgres::Error),
+    /// A row its sink could not decode, after this many rows.
+    Row(Error, usize),
+}
+
+type Reply<'a> = Pin<Box<dyn Future<Output = std::result::Result<usize, Failure>> + Send + 'a>>;
 
 /// Sends every statement of `wave` (and `BEGIN`/`COMMIT` around them)
-/// before reading any reply; returns the replies, undecoded. An `Err` if a
+/// before reading any reply, then feeds each statement's rows to its sink
+/// as they arrive, so the rows are decoded while the server still sends
+/// the rest (and no undecoded copy of a result is held). An `Err` if a
 /// statement could not be prepared (then nothing was sent).
 ///
 /// The wave is taken `&mut`, so that the future is `Send`: a statement's
@@ -198,23 +211,6 @@ pub(crate) async fn send(
     } else {
         prepared_statements.resize(wave.len(), None);
     }
-    let params: Vec<Vec<PgParam<'_>>> = wave
-        .iter()
-        .map(|statement| statement.params.iter().map(PgParam::new).collect())
-        .collect();
-    let text_params: Vec<Vec<TextParam<'_>>> = if prepare {
-        Vec::new()
-    } else {
-        wave.iter()
-            .map(|statement| {
-                statement
-                    .params
-                    .iter()
-                    .map(|param| TextParam(PgParam::new(param)))
-                    .collect()
-            })
-            .collect()
-    };
     let start = Instant::now();
     let mut replies: Vec<Reply<'_>> = Vec::with_capacity(wave.len() + 2);
     if begin {
@@ -222,50 +218,46 @@ pub(crate) async fn send(
             client
                 .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .await
-                .map(|()| Vec::new())
+                .map(|()| 0)
+                .map_err(Failure::Server)
         }));
     }
-    for (index, ((statement, prepared), params)) in wave
-        .iter()
-        .zip(&prepared_statements)
-        .zip(&params)
-        .enumerate()
-    {
-        let Some(prepared) = prepared else {
-            // Nothing prepared: unnamed, the values typed by the server.
-            let typed = unknown_types(&text_params[index]);
-            let sql: &str = &statement.sql;
-            replies.push(Box::pin(
-                async move { client.query_typed(sql, &typed).await },
-            ));
-            continue;
-        };
-        if statement.plans_per_run() {
-            // A large key set: unnamed, so it is planned for these keys
-            // (never a generic plan), with the types the kept twin was
-            // described with.
-            let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
-                .iter()
-                .zip(prepared.params())
-                .map(|(param, ty)| (param as &(dyn ToSql + Sync), ty.clone()))
-                .collect();
-            let sql: &str = &statement.sql;
-            replies.push(Box::pin(
-                async move { client.query_typed(sql, &typed).await },
-            ));
-        } else {
-            let values: Vec<&(dyn ToSql + Sync)> = params
-                .iter()
-                .map(|param| param as &(dyn ToSql + Sync))
-                .collect();
-            replies.push(Box::pin(
-                async move { client.query(prepared, &values).await },
-            ));
-        }
+    for (statement, prepared) in wave.iter_mut().zip(prepared_statements) {
+        let per_run = statement.plans_per_run();
+        let Statement {
+            sql, params, sink, ..
+        } = statement;
+        let (sql, params): (&str, &[Param]) = (sql, params);
+        replies.push(Box::pin(async move {
+            let values: Vec<PgParam<'_>> = params.iter().map(PgParam::new).collect();
+            let rows = match prepared {
+                // Nothing prepared: unnamed, the values typed by the server.
+                None => {
+                    let text: Vec<TextParam<'_>> = values.into_iter().map(TextParam).collect();
+                    client.query_typed_raw(sql, unknown_types(&text)).await
+                }
+                // A large key set: unnamed, so it is planned for these keys
+                // (never a generic plan), with the types the kept twin was
+                // described with.
+                Some(prepared) if per_run => {
+                    let typed = values
+                        .iter()
+                        .zip(prepared.params())
+                        .map(|(value, ty)| (value as &(dyn ToSql + Sync), ty.clone()));
+                    client.query_typed_raw(sql, typed).await
+                }
+                Some(prepared) => client.query_raw(&prepared, values.iter()).await,
+            };
+            feed(rows.map_err(Failure::Server)?, sink.as_mut(), sql).await
+        }));
     }
     if commit {
         replies.push(Box::pin(async move {
-            client.batch_execute("COMMIT").await.map(|()| Vec::new())
+            client
+                .batch_execute("COMMIT")
+                .await
+                .map(|()| 0)
+                .map_err(Failure::Server)
         }));
     }
     let replies = join_all(replies).await.into_iter();
@@ -275,8 +267,32 @@ pub(crate) async fn send(
     })
 }
 
-/// Feeds each statement's rows to its sink and logs it; returns the
-/// sinks. The first failure in the order sent is the error.
+/// Feeds the rows of `stream` to `sink` as they arrive; after a row it
+/// cannot decode, reads the rest without decoding them, so the wave's later
+/// replies still arrive.
+async fn feed(
+    stream: RowStream,
+    sink: &mut dyn Sink,
+    sql: &str,
+) -> std::result::Result<usize, Failure> {
+    let mut stream = std::pin::pin!(stream);
+    let (mut rows, mut undecodable) = (0, None);
+    while let Some(row) = stream.try_next().await.map_err(Failure::Server)? {
+        rows += 1;
+        if undecodable.is_none()
+            && let Err(error) = sink.row(&Row::postgres(&row), sql)
+        {
+            undecodable = Some(error);
+        }
+    }
+    match undecodable {
+        Some(error) => Err(Failure::Row(error, rows)),
+        None => Ok(rows),
+    }
+}
+
+/// Logs each statement of a sent wave; returns the filled sinks. The first
+/// failure in the order sent is the error.
 pub(crate) fn receive(
     monitor: &Monitor,
     wave: Wave,
@@ -287,34 +303,25 @@ pub(crate) fn receive(
         elapsed,
     } = replies?;
     if wave.begin
-        && let Some(Err(error)) = replies.next()
+        && let Some(Err(failure)) = replies.next()
     {
-        return Err(Error::Database(PgError::boxed(error)));
+        return Err(unattributed(failure));
     }
     let mut sinks = Vec::with_capacity(wave.statements.len());
     let mut failure = None;
-    for (mut statement, reply) in wave.statements.into_iter().zip(replies.by_ref()) {
+    for (statement, reply) in wave.statements.into_iter().zip(replies.by_ref()) {
         let bound_values = statement.bound_values();
-        let rows = match reply {
-            Ok(rows) => rows,
-            Err(error) => {
+        match reply {
+            Ok(rows) => {
+                monitor.after(&statement, bound_values, rows, elapsed);
+                sinks.push(statement.sink);
+            }
+            Err(Failure::Server(error)) => {
                 monitor.after(&statement, bound_values, 0, elapsed);
                 failure.get_or_insert(statement.query_error(PgError::boxed(error)));
-                continue;
             }
-        };
-        statement.sink.reserve(rows.len());
-        let mut read = Ok(());
-        for row in &rows {
-            read = statement.sink.row(&Row::postgres(row), &statement.sql);
-            if read.is_err() {
-                break;
-            }
-        }
-        monitor.after(&statement, bound_values, rows.len(), elapsed);
-        match read {
-            Ok(()) => sinks.push(statement.sink),
-            Err(error) => {
+            Err(Failure::Row(error, rows)) => {
+                monitor.after(&statement, bound_values, rows, elapsed);
                 failure.get_or_insert(error);
             }
         }
@@ -322,8 +329,16 @@ pub(crate) fn receive(
     if let Some(error) = failure {
         return Err(error);
     }
-    if let Some(Err(error)) = replies.next() {
-        return Err(Error::Database(PgError::boxed(error)));
+    if let Some(Err(failure)) = replies.next() {
+        return Err(unattributed(failure));
     }
     Ok(sinks)
+}
+
+/// The error of `BEGIN` or `COMMIT`, which belong to no statement.
+fn unattributed(failure: Failure) -> Error {
+    match failure {
+        Failure::Server(error) => Error::Database(PgError::boxed(error)),
+        Failure::Row(error, _) => error,
+    }
 }
