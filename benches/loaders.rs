@@ -1598,7 +1598,11 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     if matches!(shape, Shape::HasManyHalf | Shape::BelongsTo) {
         variants.push((
             STREAMED_KEYS,
-            Box::new(|| streamed_keys.borrow_mut().run_keyed(&runtime, shape, parents)),
+            Box::new(|| {
+                streamed_keys
+                    .borrow_mut()
+                    .run_keyed(&runtime, shape, parents)
+            }),
         ));
     }
     variants.push(("preload", Box::new(|| preload(&db, shape, parents))));
