@@ -12,8 +12,6 @@ use crate::row::Row;
 /// Owned and `Send`: it travels with its statement to whatever runs it (a
 /// SQLite worker thread, a PostgreSQL pipeline) and back to the job.
 pub trait Sink: Send + 'static {
-    /// How many rows follow, when the backend knows it before the first.
-    fn reserve(&mut self, _rows: usize) {}
     /// One row of the result; `sql` is the statement's text, for errors.
     fn row(&mut self, row: &Row<'_>, sql: &str) -> Result<()>;
     /// The sink as `Any`, for the job to take its concrete type back.
@@ -32,13 +30,6 @@ impl<T> Decoded<T> {
 }
 
 impl<T: Entity> Sink for Decoded<T> {
-    fn reserve(&mut self, rows: usize) {
-        // Where the row count comes first (PostgreSQL), the vector is sized
-        // once: growing it by doubling copied a 100,000-row result about
-        // twice over.
-        self.rows.reserve_exact(rows);
-    }
-
     fn row(&mut self, row: &Row<'_>, sql: &str) -> Result<()> {
         self.rows.push(decode::<T>(row, 0, sql)?);
         Ok(())

@@ -121,16 +121,6 @@ where
 }
 
 impl<O: Keyed, T: Keyed> Sink for Joined<O, T> {
-    fn reserve(&mut self, rows: usize) {
-        match self.rows {
-            Rows::Targets => self.targets.reserve_exact(rows),
-            Rows::Joined | Rows::Links => {
-                self.owner_keys.reserve_exact(rows);
-                self.target_of.reserve_exact(rows);
-            }
-        }
-    }
-
     fn row(&mut self, row: &Row<'_>, sql: &str) -> Result<()> {
         if self.rows == Rows::Targets {
             self.targets.push(decode(row, 0, sql)?);
