@@ -79,6 +79,48 @@ fn text_in_an_integer_field_of_a_preloaded_child() {
             ),
             other => panic!("expected Error::Decode, got {other:?}"),
         }
+        // The connection is left as it was (on PostgreSQL the posts went
+        // out in the users' wave, with COMMIT): mended, the same load works.
+        db.execute_batch("UPDATE posts SET editor_id = NULL")
+            .unwrap();
+        let users = User::query().preload(User::posts()).all(&db).unwrap();
+        assert_eq!(users[0].posts()[0].id, 7);
+    }
+}
+
+/// A row that cannot be decoded in the first statement of a wave: the
+/// error names it, the rest of the wave is still read (on PostgreSQL the
+/// users, posts and COMMIT are one pipelined round trip), and the
+/// connection serves the next load.
+#[test]
+fn undecodable_root_with_its_children_in_the_same_wave() {
+    for db in databases() {
+        db.execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL,
+                                 editor_id INTEGER, title TEXT NOT NULL);
+             INSERT INTO users VALUES (1, 'ada'), (2, NULL), (3, 'alan');
+             INSERT INTO posts VALUES (7, 1, NULL, 'seven'), (8, 3, NULL, 'eight');",
+        )
+        .unwrap();
+        let query = User::query().preload(User::posts());
+        match query.all(&db).unwrap_err() {
+            Error::Decode {
+                entity,
+                column,
+                key,
+                ..
+            } => assert_eq!(
+                (entity, column, key.as_deref()),
+                ("User", "username", Some("2"))
+            ),
+            other => panic!("expected Error::Decode, got {other:?}"),
+        }
+        db.execute_batch("UPDATE users SET username = 'grace' WHERE id = 2")
+            .unwrap();
+        let users = query.all(&db).unwrap();
+        let posts: Vec<(i64, usize)> = users.iter().map(|u| (u.id, u.posts().len())).collect();
+        assert_eq!(posts, [(1, 1), (2, 0), (3, 1)]);
     }
 }
 
