@@ -1376,18 +1376,12 @@ impl PipelinedFloor {
         params: PgParams<'_>,
         decode: impl Fn(&pg::Row) -> T,
     ) -> Vec<T> {
-        use futures_util::TryStreamExt;
         let stream = self
             .client
             .query_raw(&self.statements[sql], params.iter().copied())
             .await
             .unwrap();
-        let mut stream = std::pin::pin!(stream);
-        let mut rows = Vec::new();
-        while let Some(row) = stream.try_next().await.unwrap() {
-            rows.push(decode(&row));
-        }
-        rows
+        decode_stream(stream, decode).await
     }
 
     /// One load of `shape`: the graph's checksum, or with `decode_only`
@@ -1401,16 +1395,10 @@ impl PipelinedFloor {
         keys: &[i64],
         decode: impl Fn(&pg::Row) -> T,
     ) -> Vec<T> {
-        use futures_util::TryStreamExt;
         use loader_runtime::tokio_postgres::types::Type;
         let params: [(&(dyn pg::types::ToSql + Sync), Type); 1] = [(&keys, Type::INT8_ARRAY)];
         let stream = self.client.query_typed_raw(sql, params).await.unwrap();
-        let mut stream = std::pin::pin!(stream);
-        let mut rows = Vec::new();
-        while let Some(row) = stream.try_next().await.unwrap() {
-            rows.push(decode(&row));
-        }
-        rows
+        decode_stream(stream, decode).await
     }
 
     /// One load of a shape whose second statement binds the keys the
@@ -1538,6 +1526,20 @@ impl PipelinedFloor {
             }
         })
     }
+}
+
+/// Each row of `stream` decoded with `decode` as it arrives.
+async fn decode_stream<T>(
+    stream: loader_runtime::tokio_postgres::RowStream,
+    decode: impl Fn(&pg::Row) -> T,
+) -> Vec<T> {
+    use futures_util::TryStreamExt;
+    let mut stream = std::pin::pin!(stream);
+    let mut rows = Vec::new();
+    while let Some(row) = stream.try_next().await.unwrap() {
+        rows.push(decode(&row));
+    }
+    rows
 }
 
 /// The hand-written variants, preload and (while the N+1 loop stays under

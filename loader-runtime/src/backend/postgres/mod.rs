@@ -244,9 +244,9 @@ impl PgConn {
 
     /// Runs `job`: inside the caller's transaction if one is open, else in
     /// a snapshot of its own when it has several statements; each wave
-    /// pipelined (see [`wave`]). Only the sending is waited for on the
-    /// connection's runtime: rows are decoded, and the query log's hooks
-    /// run, on the caller's thread as it is.
+    /// pipelined (see [`wave`]). Rows are decoded as they arrive, while the
+    /// connection's runtime waits for them; the query log's hooks run
+    /// outside it, so a hook may use another sync `Db`.
     pub(crate) fn run_job<J: Job>(&self, job: &mut J, monitor: &Monitor) -> Result<J::Output> {
         let inside = self.in_callers_transaction();
         let (result, idle) = self.run_once(job, monitor, inside);

@@ -214,13 +214,10 @@ pub(crate) async fn send(
     let start = Instant::now();
     let mut replies: Vec<Reply<'_>> = Vec::with_capacity(wave.len() + 2);
     if begin {
-        replies.push(Box::pin(async move {
-            client
-                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .await
-                .map(|()| 0)
-                .map_err(Failure::Server)
-        }));
+        replies.push(control(
+            client,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        ));
     }
     for (statement, prepared) in wave.iter_mut().zip(prepared_statements) {
         let per_run = statement.plans_per_run();
@@ -252,18 +249,23 @@ pub(crate) async fn send(
         }));
     }
     if commit {
-        replies.push(Box::pin(async move {
-            client
-                .batch_execute("COMMIT")
-                .await
-                .map(|()| 0)
-                .map_err(Failure::Server)
-        }));
+        replies.push(control(client, "COMMIT"));
     }
     let replies = join_all(replies).await.into_iter();
     Ok(Replies {
         replies,
         elapsed: start.elapsed(),
+    })
+}
+
+/// `BEGIN ...` or `COMMIT` as a reply of the wave: no rows.
+fn control<'a>(client: &'a ClientWrapper, sql: &'static str) -> Reply<'a> {
+    Box::pin(async move {
+        client
+            .batch_execute(sql)
+            .await
+            .map(|()| 0)
+            .map_err(Failure::Server)
     })
 }
 
