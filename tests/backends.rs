@@ -208,6 +208,50 @@ fn postgres_runs_large_key_set_statements_unnamed() {
     );
 }
 
+/// A statement naming its owners by a subquery runs kept when the subquery
+/// has no values (every post: one plan whatever the run), and unnamed,
+/// planned for each run, when it has some (a page's `LIMIT $1` decides how
+/// many owners it names).
+#[test]
+fn postgres_keeps_subqueries_without_values() {
+    if !common::backend::prepared_statements() {
+        eprintln!("skipped: the test server's URL turns prepared statements off");
+        return;
+    }
+    let Some(db) = common::backend::postgres() else {
+        return;
+    };
+    common::fill_blog(&db, 30, 2, 0);
+    for _ in 0..7 {
+        let every = Post::query()
+            .preload(Post::author())
+            .form(loader_runtime::Form::Subquery)
+            .all(&db)
+            .unwrap();
+        assert!(every.iter().all(|p| p.author().id == p.author_id));
+        let page = Post::query()
+            .limit(20)
+            .preload(Post::author())
+            .all(&db)
+            .unwrap();
+        assert_eq!(page.len(), 20);
+        assert!(page.iter().all(|p| p.author().id == p.author_id));
+    }
+    let kept = kept_statements(&db);
+    let runs = |limited: bool| -> Vec<i64> {
+        kept.iter()
+            .filter(|(sql, _)| sql.contains("ANY(ARRAY(SELECT") && sql.contains("LIMIT") == limited)
+            .map(|(_, runs)| *runs)
+            .collect()
+    };
+    assert_eq!(runs(false), [7], "every post's authors, kept: {kept:?}");
+    assert_eq!(
+        runs(true),
+        [0],
+        "a page's authors, planned per run: {kept:?}"
+    );
+}
+
 /// A PostgreSQL connection killed by the server: the next statement is an
 /// `Err`, not a panic, and the `Db` then reports itself closed (which is
 /// how a pool drops it).

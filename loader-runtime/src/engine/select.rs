@@ -23,6 +23,16 @@ pub(crate) enum OwnerFilter<'a> {
     },
 }
 
+impl OwnerFilter<'_> {
+    /// Whether a statement naming its owners this way must be planned by
+    /// PostgreSQL for each run: a subquery whose values (a `LIMIT`, a
+    /// filter's operands) decide how many owners it names. One with no
+    /// values has a single plan, which a kept statement reuses.
+    pub(crate) fn plans_per_run(&self) -> bool {
+        matches!(self, OwnerFilter::Subquery { owners, .. } if !owners.params.is_empty())
+    }
+}
+
 /// The parts of a `SELECT` the derive emitted, for assembling a scoped one.
 pub(crate) struct SelectParts<'a> {
     /// The selected columns, e.g. `"posts"."id", "posts"."title"`.

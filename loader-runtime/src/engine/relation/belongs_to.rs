@@ -115,6 +115,7 @@ impl<R: BelongsTo, N: PreloadList<R::Target>, G: Found<R, N>> Kind for Targets<R
             owners,
             column: R::FOREIGN_KEY,
         };
+        let per_run = filter.plans_per_run();
         let select = select(io.backend, &parts, filter, &Scope::<R::Target>::default());
         Ok(Plan::Send(Read {
             entity: target.name,
@@ -123,7 +124,7 @@ impl<R: BelongsTo, N: PreloadList<R::Target>, G: Found<R, N>> Kind for Targets<R
             params: select.params,
             sink: Decoded::new(),
             whole: false,
-            per_run: true,
+            per_run,
             follows: false,
         }))
     }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::level::{Facts, Kind, LevelNode, Marker, Plan, Read, Received, name_owners};
 use crate::engine::keys::owner_index;
-use crate::engine::select::{OwnerFilter, count};
+use crate::engine::select::count;
 use crate::engine::{Io, Owners, Sink};
 use crate::entity::{Entity, Keyed};
 use crate::error::{Error, Result};
@@ -68,7 +68,7 @@ impl<R: Counted> Kind for Counting<R> {
             Ok(filter) => filter,
             Err(pending) => return Ok(pending.into()),
         };
-        let per_run = matches!(filter, OwnerFilter::Subquery { .. });
+        let per_run = filter.plans_per_run();
         let (sql, params) = count(
             io.backend,
             R::COUNT.owner,

@@ -412,7 +412,7 @@ where
 {
     let subquery = io.form == Form::Subquery;
     let whole = matches!(filter, OwnerFilter::All) && scope.selects_all();
-    let per_run = matches!(filter, OwnerFilter::Subquery { .. });
+    let per_run = filter.plans_per_run();
     let (whole_sql, keyed_sql) = constants;
     let (sql, params, owners) = match (filter, scope.is_empty()) {
         (OwnerFilter::All, true) => (
