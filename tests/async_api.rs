@@ -320,6 +320,96 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
     );
 }
 
+/// Every post with its author, where the roots cannot name their authors
+/// without being read: the first load learns how many rows `posts` has
+/// and names the authors by key (two round trips). While the table had at
+/// most 1,000 rows when last read whole, the next loads name them by
+/// subquery and send both at once; once it has grown past that, by key
+/// again. The handle remembers sizes, so a new one starts with keys.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_row_of_a_small_table_learns_to_preload_in_one_round_trip() {
+    let Some(schema) = postgres_blog(50, 3, 0) else {
+        return;
+    };
+    let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(20));
+    let db = common::backend::async_db(postgres_config(&schema, Some(proxy.port)));
+    let every = || Post::query().preload(Post::author());
+    let authors_sql = |db: &AsyncDb| db.query_log().last().unwrap().sql.to_string();
+    let expected = |posts: &[loader_runtime::Loaded<Post, _>]| {
+        posts.iter().all(|post| post.author().id == post.author_id)
+    };
+    db.reset_query_log();
+    let first = every().all(&db).await.unwrap();
+    assert_eq!(first.len(), 150);
+    assert!(expected(&first));
+    assert!(
+        authors_sql(&db).contains("= ANY($1)"),
+        "{}",
+        authors_sql(&db)
+    );
+    // Known small now: the authors go out with the posts.
+    every().all(&db).await.unwrap();
+    proxy.take_round_trips();
+    let again = every().all(&db).await.unwrap();
+    assert_eq!(format!("{again:?}"), format!("{first:?}"));
+    assert_eq!(proxy.take_round_trips(), 1, "{:#?}", db.query_log());
+    assert!(authors_sql(&db).contains("(SELECT"), "{}", authors_sql(&db));
+    // A request's own log keeps what the handle learned.
+    let request = db.with_new_log();
+    proxy.take_round_trips();
+    every().all(&request).await.unwrap();
+    assert_eq!(proxy.take_round_trips(), 1, "{:#?}", request.query_log());
+    // The sync `Db` learns the same way, on its own.
+    let sync_schema = schema.clone();
+    let keys = blocking(move || {
+        let sync = common::backend::postgres_session(&sync_schema);
+        (0..2)
+            .map(|_| {
+                let loaded = every().all(&sync).unwrap();
+                assert_eq!(loaded.len(), 150);
+                assert!(expected(&loaded));
+                sync.query_log().last().unwrap().sql.contains("= ANY($1)")
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(keys, [true, false], "keys until the size is known");
+    // The table grows: the load that finds it large still used the
+    // subquery; the next one binds the keys again.
+    db.execute_batch(
+        "INSERT INTO posts SELECT 1000 + i, (i % 50) + 1, NULL, 'more ' || i
+         FROM generate_series(1, 1000) AS i",
+    )
+    .await
+    .unwrap();
+    let grown = every().all(&db).await.unwrap();
+    assert_eq!(grown.len(), 1_150);
+    assert!(expected(&grown));
+    assert!(authors_sql(&db).contains("(SELECT"), "{}", authors_sql(&db));
+    proxy.take_round_trips();
+    let large = every().all(&db).await.unwrap();
+    assert_eq!(format!("{large:?}"), format!("{grown:?}"));
+    assert!(
+        authors_sql(&db).contains("= ANY($1)"),
+        "{}",
+        authors_sql(&db)
+    );
+    assert_eq!(proxy.take_round_trips(), 2, "{:#?}", db.query_log());
+    // Neither a filtered read nor a limited one says how large the table is.
+    let some = Post::query()
+        .filter(|p| p.id.gt(1_950))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(some.len(), 50);
+    every().limit(100).all(&db).await.unwrap();
+    every().all(&db).await.unwrap();
+    assert!(
+        authors_sql(&db).contains("= ANY($1)"),
+        "{}",
+        authors_sql(&db)
+    );
+}
+
 /// A preload whose future is dropped half way (a timeout) leaves the pool
 /// usable: the next preload on it returns the right graph.
 #[tokio::test(flavor = "multi_thread")]

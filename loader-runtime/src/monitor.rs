@@ -4,7 +4,7 @@
 //! dereferences to its `Monitor`, so these are methods of the connection.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,6 +33,11 @@ pub struct Monitor {
     echo: AtomicBool,
     hook: Mutex<Option<QueryHook>>,
     diagnostics: Mutex<Diagnostics>,
+    /// How many rows each table had when a query last read it whole, by
+    /// its quoted name: what the form of the next whole read's preloads is
+    /// chosen from (see [`Form`](crate::Form)). A fact about the data, so
+    /// shared by every log of one handle.
+    table_rows: Arc<Mutex<HashMap<&'static str, usize>>>,
 }
 
 /// Locks `mutex`, whether or not a panic poisoned it (the state it guards
@@ -55,6 +60,7 @@ impl Default for Monitor {
             echo: AtomicBool::new(false),
             hook: Mutex::new(None),
             diagnostics: Mutex::new(Diagnostics::default()),
+            table_rows: Arc::default(),
         }
     }
 }
@@ -350,6 +356,27 @@ impl Monitor {
     /// Whether preloaded values track if they are read.
     pub(crate) fn tracks_usage(&self) -> bool {
         lock(&self.diagnostics).unused_preloads
+    }
+
+    /// A monitor with a log and diagnostics of its own that shares what
+    /// this one learned about the tables.
+    pub(crate) fn with_new_log(&self) -> Monitor {
+        Monitor {
+            table_rows: Arc::clone(&self.table_rows),
+            ..Monitor::default()
+        }
+    }
+
+    /// How many rows `table` had when a query last read it whole here.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn table_rows(&self, table: &'static str) -> Option<usize> {
+        lock(&self.table_rows).get(table).copied()
+    }
+
+    /// Remembers that a query read `table` whole and found `rows` rows.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn read_whole(&self, table: &'static str, rows: usize) {
+        lock(&self.table_rows).insert(table, rows);
     }
 
     /// Before a statement runs: refuses it inside [`forbid_queries`](Monitor::forbid_queries), echoes it.

@@ -129,10 +129,11 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     /// letting the connection decide. By default SQLite uses [`Form::Keys`]
     /// (a round trip costs nothing there), and PostgreSQL (`Db` and
     /// `AsyncDb` alike) uses [`Form::Subquery`] for few roots (a `limit` of
-    /// at most 1,000, or `find`), so that the whole tree is one round trip,
-    /// and [`Form::Keys`] otherwise, so that the server does not evaluate
-    /// the roots' conditions again for each level of a large load. The
-    /// results are the same either way.
+    /// at most 1,000, `find`, or every row of a table that had at most
+    /// 1,000 rows when the handle last read it whole), so that the whole
+    /// tree is one round trip, and [`Form::Keys`] otherwise, so that the
+    /// server does not evaluate the roots' conditions again for each level
+    /// of a large load. The results are the same either way.
     ///
     /// ```
     /// # use loader_runtime::{Db, Entity, Form};

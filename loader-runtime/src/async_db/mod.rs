@@ -67,11 +67,12 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// Statements of one preload run on one connection, in one read
 /// transaction. On PostgreSQL, statements that do not depend on each
 /// other's rows go out together (pipelined); a query for few roots (a
-/// `limit` of at most 1,000, or `find`) names each level's owners by a
-/// subquery, so the whole tree, with `BEGIN` and `COMMIT`, is one round
-/// trip. Its query log counts every statement of every task that uses
-/// this handle or a clone of it; [`AsyncDb::with_new_log`] gives a request
-/// a log of its own.
+/// `limit` of at most 1,000, `find`, or every row of a table known to
+/// hold no more; see [`Form::Subquery`](crate::Form::Subquery)) names
+/// each level's owners by a subquery, so the whole tree, with `BEGIN` and
+/// `COMMIT`, is one round trip. Its query log counts every statement of
+/// every task that uses this handle or a clone of it;
+/// [`AsyncDb::with_new_log`] gives a request a log of its own.
 ///
 /// Dropping a future half way (a timeout, a client that went away) leaves
 /// nothing behind: a PostgreSQL connection with a statement in flight is
@@ -175,11 +176,13 @@ impl AsyncDb {
 
     /// The same connections with a query log (and N+1 scope) of its own:
     /// call it at the start of a request to count that request's
-    /// statements while other requests run.
+    /// statements while other requests run. What the handle learned about
+    /// its tables' sizes (see [`Form::Subquery`](crate::Form::Subquery)) is
+    /// shared with it.
     pub fn with_new_log(&self) -> AsyncDb {
         AsyncDb {
             pool: Arc::clone(&self.pool),
-            monitor: Arc::default(),
+            monitor: Arc::new(self.monitor.with_new_log()),
             prepare: self.prepare,
         }
     }

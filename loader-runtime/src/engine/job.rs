@@ -41,9 +41,17 @@ pub trait Job: Send + 'static {
 
     /// Whether naming each level's owners by their statement (the
     /// [`Subquery`](Form::Subquery) form) is cheap for this job: its roots
-    /// are few (a page, one row).
-    fn few_roots(&self) -> bool {
+    /// are few (a page, one row, or every row of a table that had few when
+    /// last read whole: `rows_of` says how many a table had, if known).
+    fn few_roots(&self, rows_of: &dyn Fn(&'static str) -> Option<usize>) -> bool {
+        let _ = rows_of;
         false
+    }
+
+    /// The table this job read whole as its roots, and how many rows it
+    /// found there, once it has.
+    fn read_whole(&self) -> Option<(&'static str, usize)> {
+        None
     }
 
     /// The form the caller asked for, if any ([`Query::form`]).
@@ -138,9 +146,9 @@ impl<T: Entity> Job for FetchJob<T> {
     }
 }
 
-/// Below this many roots, a query's preloads name their owners by
+/// Up to this many roots, a query's preloads name their owners by
 /// subquery on a backend where round trips cost (see [`Form`]).
-const FEW_ROOTS: u64 = 1_000;
+const FEW_ROOTS: usize = 1_000;
 
 /// A query with its preload tree.
 pub struct QueryJob<E: Entity, P: PreloadList<E>> {
@@ -151,6 +159,8 @@ pub struct QueryJob<E: Entity, P: PreloadList<E>> {
     rows: Vec<E>,
     /// The roots are every row of their table.
     whole: bool,
+    /// How many they were, once read.
+    whole_rows: Option<usize>,
     owner_sql: Option<OwnerSql>,
     nested: P::State,
     span: tracing::Span,
@@ -181,6 +191,7 @@ impl<E: Entity, P: PreloadList<E>> QueryJob<E, P> {
             phase: Phase::Start,
             rows: Vec::new(),
             whole: false,
+            whole_rows: None,
             owner_sql: None,
             nested,
             span: tracing::Span::none(),
@@ -252,6 +263,7 @@ where
                 if self.key.is_some() {
                     rows.truncate(1);
                 }
+                self.whole_rows = self.whole.then_some(rows.len());
                 self.rows = rows;
                 self.phase = Phase::Received;
             }
@@ -302,9 +314,16 @@ where
         !matches!(self.phase, Phase::Start) && !P::waiting(&self.nested)
     }
 
-    fn few_roots(&self) -> bool {
+    fn few_roots(&self, rows_of: &dyn Fn(&'static str) -> Option<usize>) -> bool {
         let scope = self.query.scope();
-        self.key.is_some() || scope.limit.is_some_and(|limit| limit <= FEW_ROOTS)
+        let whole = self.key.is_none() && scope.selects_all();
+        self.key.is_some()
+            || scope.limit.is_some_and(|limit| limit <= FEW_ROOTS as u64)
+            || whole && rows_of(E::META.sql.table).is_some_and(|rows| rows <= FEW_ROOTS)
+    }
+
+    fn read_whole(&self) -> Option<(&'static str, usize)> {
+        self.whole_rows.map(|rows| (E::META.sql.table, rows))
     }
 
     fn form(&self) -> Option<Form> {
@@ -315,6 +334,7 @@ where
         self.phase = Phase::Start;
         self.rows = Vec::new();
         self.whole = false;
+        self.whole_rows = None;
         self.owner_sql = None;
         self.nested = self.query.preloads().start();
         true
@@ -380,8 +400,12 @@ impl<J: Job, T: Send + 'static, F: FnOnce(J::Output, Backend) -> Result<T> + Sen
         self.job.planned_all()
     }
 
-    fn few_roots(&self) -> bool {
-        self.job.few_roots()
+    fn few_roots(&self, rows_of: &dyn Fn(&'static str) -> Option<usize>) -> bool {
+        self.job.few_roots(rows_of)
+    }
+
+    fn read_whole(&self) -> Option<(&'static str, usize)> {
+        self.job.read_whole()
     }
 
     fn form(&self) -> Option<Form> {

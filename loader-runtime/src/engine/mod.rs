@@ -52,6 +52,13 @@ pub enum Form {
     /// By their statement, as a subquery (`fk IN (SELECT pk FROM (...))`):
     /// every statement goes out in the first wave, at the price of the
     /// database evaluating the owners' conditions again for each level.
+    ///
+    /// On PostgreSQL the default for few roots: a `limit` of at most 1,000,
+    /// `find`, or every row of a table that had at most 1,000 rows the last
+    /// time this handle (`Db` or `AsyncDb`) read it whole. So the first
+    /// load of every post with its author binds the authors' keys, and the
+    /// next ones, while `posts` stays small, name them by subquery in the
+    /// same round trip as the posts.
     Subquery,
 }
 
