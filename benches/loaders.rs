@@ -20,6 +20,8 @@
 //! target/release/deps/loaders-... --profile has_many 100000 40 [--floor | --postgres [--async]]
 //! ```
 
+#[path = "common/malloc.rs"]
+mod malloc;
 #[path = "common/plot.rs"]
 mod plot;
 #[path = "../tests/common/proxy.rs"]
@@ -1779,21 +1781,20 @@ fn measure(
     runs: usize,
     diesel: Option<&Path>,
 ) -> Vec<Row> {
-    let (conn, db) = if in_memory {
+    // One connection for every variant (the hand-written code on the
+    // `Db`'s own): each has its own page cache, and variants that shared
+    // one found it warm in the CPU's caches from the variant before, which
+    // the preload on a connection of its own did not (1.17 against 1.06
+    // of the hand-written code in a tight loop, 10,000 posts → author).
+    let db = if in_memory {
         let conn = Connection::open_in_memory().unwrap();
         fill(&conn, shape, parents);
-        let db = Db::from_connection({
-            let copy = Connection::open_in_memory().unwrap();
-            fill(&copy, shape, parents);
-            copy
-        })
-        .unwrap();
-        (conn, db)
+        Db::from_connection(conn).unwrap()
     } else {
-        (Connection::open(path).unwrap(), Db::open(path).unwrap())
+        Db::open(path).unwrap()
     };
-    rusqlite::vtab::array::load_module(&conn).unwrap();
-    let mut variants = sqlite_hand_written(&conn, shape, parents);
+    let conn = db.sqlite().unwrap();
+    let mut variants = sqlite_hand_written(conn, shape, parents);
     variants.push(("preload", Box::new(|| preload(&db, shape, parents))));
     if parents <= 10_000 {
         variants.push(("lazy", Box::new(|| lazy(&db, shape, parents))));
@@ -1804,7 +1805,7 @@ fn measure(
             Box::new(|| preload_traced(&db, shape, parents)),
         ));
     }
-    let expected = floor(&conn, shape, parents);
+    let expected = floor(conn, shape, parents);
     db.reset_query_log();
     preload(&db, shape, parents);
     let statements = db.query_count();
@@ -1879,39 +1880,8 @@ fn measure(
     rows
 }
 
-/// glibc's `malloc` hands the top of its heap back to the kernel when, after
-/// a `free`, more than a threshold is free there, and it moves that
-/// threshold as it goes. Whether a loop of loads trims (and then faults
-/// every page back in on the next load) depends on which small allocation
-/// happens to sit highest when a load's memory is freed: the same preload
-/// code measured 20 page faults per load in one build and 300 in the next
-/// (1.72 against 2.02 s for 1,000 loads of 10,000 posts' authors), and
-/// the hand-written code drew its own numbers. So every variant here, and
-/// the Diesel and memory child processes, run with the thresholds fixed
-/// (glibc's `MALLOC_TRIM_THRESHOLD_` and `MALLOC_MMAP_THRESHOLD_`, set by
-/// running this binary again with them) and the ratios measure the code.
-/// `LOADER_BENCH_MALLOC=dynamic` keeps glibc's defaults.
-fn run_with_fixed_malloc_thresholds() -> Option<i32> {
-    const SET: [(&str, &str); 2] = [
-        ("MALLOC_TRIM_THRESHOLD_", "1073741824"),
-        ("MALLOC_MMAP_THRESHOLD_", "33554432"),
-    ];
-    if !cfg!(all(target_os = "linux", target_env = "gnu"))
-        || std::env::var_os(SET[0].0).is_some()
-        || std::env::var("LOADER_BENCH_MALLOC").is_ok_and(|v| v == "dynamic")
-    {
-        return None;
-    }
-    let status = Command::new(std::env::current_exe().ok()?)
-        .args(std::env::args_os().skip(1))
-        .envs(SET)
-        .status()
-        .ok()?;
-    Some(status.code().unwrap_or(1))
-}
-
 fn main() {
-    if let Some(code) = run_with_fixed_malloc_thresholds() {
+    if let Some(code) = malloc::run_with_fixed_thresholds() {
         std::process::exit(code);
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -2267,7 +2237,12 @@ fn document(table: &str) -> String {
          each variant's median time; a ratio is the median of the ratios of the rounds (a variant's time\n\
          over the other's in the same round), so that a slow spell of the shared machine, which slows a\n\
          whole round, cancels out (Diesel's, not interleaved, is the ratio of medians). Every variant\n\
-         checksums the graph it built and must agree with `floor` (but `decode only`, which builds none).\n\n\
+         checksums the graph it built and must agree with `floor` (but `decode only`, which builds none).\n\
+         Every process runs with glibc's heap-trim and mmap thresholds fixed (`MALLOC_TRIM_THRESHOLD_`,\n\
+         `MALLOC_MMAP_THRESHOLD_`): with its moving defaults, whether a loop of loads hands the top of its\n\
+         heap back to the kernel, and faults it in again on the next load, depends on which allocation\n\
+         sits highest, and it moved one cell by 12% between two builds with no change on that path\n\
+         (`LOADER_BENCH_MALLOC=dynamic` keeps the defaults).\n\n\
          The cases: users with their posts (`has_many`), the same for half the users (`id <= n/2`: the\n\
          keyed statements of filtered roots), posts with their author (`belongs_to`), users → posts →\n\
          comments (three levels) and posts with 3 of 50 tags through a join table (`many_to_many`). Posts\n\
@@ -2310,8 +2285,8 @@ fn document(table: &str) -> String {
          - On PostgreSQL the hand-written code is `postgres`-crate code (but `best floor, pipelined`) with prepared statements kept\n\
            across runs, except those binding a key array, prepared afresh each time as the library does.\n\
            Each variant has a connection of its own (the sync `preload` shares its `Db` with `lazy`).\n\
-           `round trips` is one warm run of each variant through a proxy that counts the client speaking\n\
-           after the server answered (not timed). The library's loads (`Db` and `AsyncDb` alike) send\n\
+           `round trips` is one run of each variant, after two warm ones (one for `lazy`), through a proxy\n\
+           that counts the client speaking after the server answered (not timed). The library's loads (`Db` and `AsyncDb` alike) send\n\
            each wave pipelined, with their read transaction (`BEGIN ... REPEATABLE READ, READ ONLY` and\n\
            `COMMIT`, for one snapshot across levels) travelling with the first and last wave.\n\n\
          Machine: {cpu}, {cores} cores (shared, so ratios are more telling than absolute times).\n\n\

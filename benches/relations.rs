@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use loader_runtime::rusqlite::types::Value;
 
+#[path = "common/malloc.rs"]
+mod malloc;
 #[path = "../tests/common/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;
@@ -545,6 +547,9 @@ fn run(db: &Db, counted: Option<(&Db, &Proxy)>, label: &str, runs: usize, out: &
 }
 
 fn main() {
+    if let Some(code) = malloc::run_with_fixed_thresholds() {
+        std::process::exit(code);
+    }
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let write_docs = args.iter().any(|a| a == "--write-docs");
@@ -553,7 +558,8 @@ fn main() {
         "# Relations inside queries against hand-written SQL\n\n\
          `cargo bench --bench relations` ({runs} interleaved runs each, medians; the hand-written code runs on \
          the same connection, decodes the same rows into the same structs and groups them with a \
-         `HashMap`; each pair's results are checked equal first). {USERS} users × {POSTS_PER_USER} posts \
+         `HashMap`; each pair's results are checked equal first; glibc's heap-trim and mmap thresholds \
+         fixed, as in docs/benchmarks.md). {USERS} users × {POSTS_PER_USER} posts \
          (spread over the table) × {COMMENTS_PER_POST} comments, {CATEGORIES} categories, {PHOTOS} photos, \
          {NOTES} notes half on posts, half on photos.\n"
     );
