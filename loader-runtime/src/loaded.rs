@@ -81,6 +81,24 @@ impl<E: Entity, P: PreloadList<E>> Loaded<E, P> {
     }
 }
 
+/// Each row with its values, in one pass; an internal error if the
+/// preloads made a different number of values than there are rows.
+pub(crate) fn zip_loaded<E: Entity, P: PreloadList<E>>(
+    rows: Vec<E>,
+    values: impl ExactSizeIterator<Item = P::Values>,
+) -> crate::error::Result<Vec<Loaded<E, P>>> {
+    if values.len() != rows.len() {
+        return Err(crate::engine::internal(
+            "a preload made a value for a different number of rows",
+        ));
+    }
+    Ok(rows
+        .into_iter()
+        .zip(values)
+        .map(|(entity, values)| Loaded::new(entity, values))
+        .collect())
+}
+
 impl<E: Entity, P: PreloadList<E>> Deref for Loaded<E, P> {
     type Target = E::View<P>;
     fn deref(&self) -> &E::View<P> {

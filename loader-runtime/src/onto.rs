@@ -256,7 +256,8 @@ where
             .nested
             .take()
             .ok_or_else(|| internal("no preload state"))?;
-        let values = self.preloads.finish(nested, &self.unique)?;
+        // Repeated rows share a value: these are looked up by position.
+        let values: Vec<_> = self.preloads.finish(nested, &self.unique)?.collect();
         let total = self.unique.len() + self.repeats.len();
         let mut out: Vec<Option<Loaded<E, P::Output>>> = (0..total).map(|_| None).collect();
         for (position, at, row, held) in std::mem::take(&mut self.repeats) {

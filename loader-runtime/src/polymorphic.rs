@@ -207,7 +207,11 @@ where
         L::waiting(&self.state)
     }
 
-    fn finish(self, handle: &Poly<M, L>, owners: &[M::Owner]) -> Result<Vec<M::Output>> {
+    fn finish(
+        self,
+        handle: &Poly<M, L>,
+        owners: &[M::Owner],
+    ) -> Result<impl ExactSizeIterator<Item = M::Output> + use<M, L>> {
         if let Some(owner) = owners
             .iter()
             .find(|owner| M::type_of(owner).is_some_and(|name| !M::TYPES.contains(&name)))
@@ -215,7 +219,7 @@ where
             return Err(unknown_type::<M>(owner));
         }
         let parts = handle.parts.finish(self.state, owners)?;
-        Ok(parts.into_iter().map(M::assemble).collect())
+        Ok(parts.map(M::assemble))
     }
 }
 

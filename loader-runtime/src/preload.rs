@@ -321,8 +321,15 @@ pub trait Node<E: Entity>: Send + Sized {
     /// Whether a statement of this relation or below it is still to be
     /// planned.
     fn waiting(&self) -> bool;
-    /// The loaded values of every owner, in the owners' order.
-    fn finish(self, handle: &Self::Handle, owners: &[E]) -> Result<Vec<Self::Output>>;
+    /// The loaded value of every owner, in the owners' order, one for each:
+    /// made as they are taken, so that no vector of them is built between
+    /// the rows and their `Loaded` (the iterator holds no borrow of the
+    /// owners, which are moved into their `Loaded` as it runs).
+    fn finish(
+        self,
+        handle: &Self::Handle,
+        owners: &[E],
+    ) -> Result<impl ExactSizeIterator<Item = Self::Output> + use<Self, E>>;
 }
 
 /// A list of preloads for entity `E`: `()` or `(Preload, PreloadList)`.
@@ -340,8 +347,14 @@ pub trait PreloadList<E: Entity>: Clone + Send + Sync + 'static {
     fn step(&self, state: &mut Self::State, owners: Owners<'_, E>, io: &mut Io) -> Result<()>;
     #[doc(hidden)]
     fn waiting(state: &Self::State) -> bool;
+    /// Every owner's values, in the owners' order, one for each (see
+    /// [`Node::finish`]).
     #[doc(hidden)]
-    fn finish(&self, state: Self::State, owners: &[E]) -> Result<Vec<Self::Values>>;
+    fn finish(
+        &self,
+        state: Self::State,
+        owners: &[E],
+    ) -> Result<impl ExactSizeIterator<Item = Self::Values> + use<Self, E>>;
 }
 
 /// Formats the values of a preload list as named fields.
@@ -379,8 +392,8 @@ impl<E: Entity> PreloadList<E> for () {
         false
     }
 
-    fn finish(&self, _: (), owners: &[E]) -> Result<Vec<()>> {
-        Ok(vec![(); owners.len()])
+    fn finish(&self, _: (), owners: &[E]) -> Result<impl ExactSizeIterator<Item = ()> + use<E>> {
+        Ok(std::iter::repeat_n((), owners.len()))
     }
 }
 
@@ -404,10 +417,14 @@ impl<E: Entity, W: Preload<E>, T: PreloadList<E>> PreloadList<E> for (W, T) {
         state.0.waiting() || T::waiting(&state.1)
     }
 
-    fn finish(&self, state: Self::State, owners: &[E]) -> Result<Vec<Self::Values>> {
+    fn finish(
+        &self,
+        state: Self::State,
+        owners: &[E],
+    ) -> Result<impl ExactSizeIterator<Item = Self::Values> + use<E, W, T>> {
         let tail = self.1.finish(state.1, owners)?;
         let head = state.0.finish(&self.0, owners)?;
-        Ok(head.into_iter().zip(tail).collect())
+        Ok(head.zip(tail))
     }
 }
 

@@ -298,12 +298,7 @@ where
         let rows = std::mem::take(&mut self.rows);
         let nested = std::mem::replace(&mut self.nested, self.query.preloads().start());
         let values = self.query.preloads().finish(nested, &rows)?;
-        Ok(Some(
-            rows.into_iter()
-                .zip(values)
-                .map(|(entity, values)| Loaded::new(entity, values))
-                .collect(),
-        ))
+        crate::loaded::zip_loaded(rows, values).map(Some)
     }
 
     fn snapshot(&self) -> bool {

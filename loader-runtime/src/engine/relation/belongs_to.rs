@@ -11,7 +11,7 @@ use crate::entity::{Entity, Keyed};
 use crate::error::Result;
 use crate::loaded::Loaded;
 use crate::preload::{One, PreloadList, With};
-use crate::relation::{BelongsTo, SharedTarget, missing};
+use crate::relation::{BelongsTo, SharedTarget, Target, missing};
 use crate::scope::{Param, Scope};
 use crate::sql::Backend;
 
@@ -28,34 +28,44 @@ pub struct Required;
 
 /// What an owner holds for the target its key names, if any.
 pub trait Found<R: BelongsTo, N: PreloadList<R::Target>> {
+    /// Where an owner's target is among the loaded targets, once checked.
+    type Index: Copy;
     /// What one owner holds.
     type Output: Send + Sync;
-    /// The value of `owner`, whose key names `target` (`None` if nothing).
-    fn found(
-        owner: &R::Owner,
-        target: Option<SharedTarget<R, N>>,
-        backend: Backend,
-    ) -> Result<Self::Output>;
+    /// Where the target of `owner` is: `at` (`None` if its key is `NULL`
+    /// or names nothing), or why it cannot be.
+    fn index(owner: &R::Owner, at: Option<usize>, backend: Backend) -> Result<Self::Index>;
+    /// The value of an owner whose target is at `index` among `all`.
+    fn output(all: &Arc<Vec<Target<R, N>>>, index: Self::Index, usage: &Usage) -> Self::Output;
 }
 
+/// The unused-preload tracker a level hands its values, if any.
+type Usage = Option<Arc<crate::diagnostics::Usage>>;
+
 impl<R: BelongsTo, N: PreloadList<R::Target>> Found<R, N> for Optional {
+    type Index = Option<usize>;
     type Output = Option<SharedTarget<R, N>>;
 
-    fn found(_: &R::Owner, target: Option<SharedTarget<R, N>>, _: Backend) -> Result<Self::Output> {
-        Ok(target)
+    fn index(_: &R::Owner, at: Option<usize>, _: Backend) -> Result<Option<usize>> {
+        Ok(at)
+    }
+
+    fn output(all: &Arc<Vec<Target<R, N>>>, index: Option<usize>, usage: &Usage) -> Self::Output {
+        index.map(|index| One::new(Arc::clone(all), index, usage.clone()))
     }
 }
 
 impl<R: BelongsTo, N: PreloadList<R::Target>> Found<R, N> for Required {
+    type Index = usize;
     type Output = SharedTarget<R, N>;
 
-    fn found(
-        owner: &R::Owner,
-        target: Option<SharedTarget<R, N>>,
-        backend: Backend,
-    ) -> Result<Self::Output> {
+    fn index(owner: &R::Owner, at: Option<usize>, backend: Backend) -> Result<usize> {
         let sql = <R::Target as Entity>::META.sql.select_by_keys.text(backend);
-        target.ok_or_else(|| missing::<R>(R::foreign_key(owner), sql))
+        at.ok_or_else(|| missing::<R>(R::foreign_key(owner), sql))
+    }
+
+    fn output(all: &Arc<Vec<Target<R, N>>>, index: usize, usage: &Usage) -> Self::Output {
+        One::new(Arc::clone(all), index, usage.clone())
     }
 }
 
@@ -147,21 +157,24 @@ impl<R: BelongsTo, N: PreloadList<R::Target>, G: Found<R, N>> Kind for Targets<R
         _: Option<()>,
         owners: &[R::Owner],
         facts: Facts,
-    ) -> Result<Vec<G::Output>> {
+    ) -> Result<impl ExactSizeIterator<Item = G::Output> + use<R, N, G>> {
         let usage = handle.usage(facts.track_usage);
-        let all = Arc::new(targets);
-        let target_index: KeyMap<&<R::Target as Keyed>::Key, usize> = all
+        let target_index: KeyMap<&<R::Target as Keyed>::Key, usize> = targets
             .iter()
             .enumerate()
             .map(|(index, target)| (target.entity().key(), index))
             .collect();
-        owners
+        let indexes = owners
             .iter()
             .map(|owner| {
-                let index = R::foreign_key(owner).and_then(|key| target_index.get(key));
-                let target = index.map(|&index| One::new(Arc::clone(&all), index, usage.clone()));
-                G::found(owner, target, facts.backend)
+                let at = R::foreign_key(owner).and_then(|key| target_index.get(key).copied());
+                G::index(owner, at, facts.backend)
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        drop(target_index);
+        let all = Arc::new(targets);
+        Ok(indexes
+            .into_iter()
+            .map(move |index| G::output(&all, index, &usage)))
     }
 }

@@ -121,7 +121,7 @@ impl<R: Counted> Kind for Counting<R> {
         counts: Option<Vec<usize>>,
         owners: &[R::Owner],
         _: Facts,
-    ) -> Result<Vec<usize>> {
-        Ok(counts.unwrap_or_else(|| vec![0; owners.len()]))
+    ) -> Result<impl ExactSizeIterator<Item = usize> + use<R>> {
+        Ok(counts.unwrap_or_else(|| vec![0; owners.len()]).into_iter())
     }
 }

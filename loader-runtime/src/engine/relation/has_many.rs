@@ -22,13 +22,14 @@ pub trait Gather<R: HasMany, N: PreloadList<R::Target>> {
     const FIRST_ONLY: bool;
     /// What one owner holds.
     type Output: Send + Sync;
-    /// Each owner's value from the loaded children and the owner of each.
+    /// Each owner's value from the loaded children and the owner of each,
+    /// made as it is taken.
     fn gather(
         children: Vec<Target<R, N>>,
         owner_of: Vec<usize>,
         owners: usize,
         usage: Option<Arc<crate::diagnostics::Usage>>,
-    ) -> Vec<Self::Output>;
+    ) -> impl ExactSizeIterator<Item = Self::Output> + use<Self, R, N>;
 }
 
 /// `has_many`: every child of each owner.
@@ -51,13 +52,12 @@ impl<R: HasMany, N: PreloadList<R::Target>> Gather<R, N> for All {
         owner_of: Vec<usize>,
         owners: usize,
         usage: Option<Arc<crate::diagnostics::Usage>>,
-    ) -> Vec<Self::Output> {
+    ) -> impl ExactSizeIterator<Item = Self::Output> + use<R, N> {
         let (children, ranges) = group_runs(children, owner_of, owners);
         let all = Arc::new(children);
         ranges
             .into_iter()
-            .map(|(start, end)| Many::new(Arc::clone(&all), start, end, usage.clone()))
-            .collect()
+            .map(move |(start, end)| Many::new(Arc::clone(&all), start, end, usage.clone()))
     }
 }
 
@@ -70,7 +70,7 @@ impl<R: HasMany, N: PreloadList<R::Target>> Gather<R, N> for First {
         owner_of: Vec<usize>,
         owners: usize,
         usage: Option<Arc<crate::diagnostics::Usage>>,
-    ) -> Vec<Self::Output> {
+    ) -> impl ExactSizeIterator<Item = Self::Output> + use<R, N> {
         let mut child_of = vec![None; owners];
         for (index, owner) in owner_of.into_iter().enumerate() {
             child_of[owner] = Some(index);
@@ -78,8 +78,7 @@ impl<R: HasMany, N: PreloadList<R::Target>> Gather<R, N> for First {
         let all = Arc::new(children);
         child_of
             .into_iter()
-            .map(|index| index.map(|index| One::new(Arc::clone(&all), index, usage.clone())))
-            .collect()
+            .map(move |index| index.map(|index| One::new(Arc::clone(&all), index, usage.clone())))
     }
 }
 
@@ -191,7 +190,7 @@ impl<R: HasMany, N: PreloadList<R::Target>, G: Gather<R, N>> Kind for Children<R
         owner_of: Option<Vec<usize>>,
         owners: &[R::Owner],
         facts: Facts,
-    ) -> Result<Vec<G::Output>> {
+    ) -> Result<impl ExactSizeIterator<Item = G::Output> + use<R, N, G>> {
         let usage = handle.usage(facts.track_usage);
         Ok(G::gather(
             targets,

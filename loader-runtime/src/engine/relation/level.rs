@@ -69,15 +69,17 @@ pub trait Kind: Sized {
         Ok(Follow::Done(sink))
     }
 
-    /// Each owner's value, from the loaded targets and the links (none
-    /// when the level read nothing).
+    /// Each owner's value, one for each in the owners' order, from the
+    /// loaded targets and the links (none when the level read nothing):
+    /// what needs the owners is worked out here, the values are made as
+    /// they are taken (see [`Node::finish`]).
     fn assemble(
         handle: &Self::Handle,
         targets: Vec<crate::Loaded<Self::Target, Self::Nested>>,
         links: Option<Self::Links>,
         owners: &[Self::Owner],
         facts: Facts,
-    ) -> Result<Vec<Self::Output>>;
+    ) -> Result<impl ExactSizeIterator<Item = Self::Output> + use<Self>>;
 }
 
 /// What a level learnt of its connection while it planned.
@@ -119,7 +121,11 @@ where
         self.level.waiting()
     }
 
-    fn finish(self, handle: &K::Handle, owners: &[K::Owner]) -> Result<Vec<K::Output>> {
+    fn finish(
+        self,
+        handle: &K::Handle,
+        owners: &[K::Owner],
+    ) -> Result<impl ExactSizeIterator<Item = K::Output> + use<K>> {
         let facts = self.level.facts;
         let (targets, links) = self.level.finish(K::nested(handle))?;
         K::assemble(handle, targets, links, owners, facts)
@@ -315,12 +321,7 @@ impl<T: Entity, L: Send, N: PreloadList<T>> Level<T, L, N> {
             }
         }
         let values = nested.finish(self.nested, &self.targets)?;
-        let loaded = self
-            .targets
-            .into_iter()
-            .zip(values)
-            .map(|(target, values)| crate::Loaded::new(target, values))
-            .collect();
+        let loaded = crate::loaded::zip_loaded(self.targets, values)?;
         Ok((loaded, self.links))
     }
 }

@@ -306,7 +306,7 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
         links: Option<Links>,
         owners: &[R::Owner],
         facts: Facts,
-    ) -> Result<Vec<Self::Output>> {
+    ) -> Result<impl ExactSizeIterator<Item = Self::Output> + use<R, N>> {
         let usage = handle.usage(facts.track_usage);
         let Links {
             owner_of,
@@ -318,18 +318,15 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
         let (target_of, ranges) = group_runs(target_of, owner_of, owners.len());
         let all = Arc::new(targets);
         let order = Arc::new(target_of);
-        Ok(ranges
-            .into_iter()
-            .map(|(start, end)| {
-                ManyShared::new(
-                    Arc::clone(&all),
-                    Arc::clone(&order),
-                    start,
-                    end,
-                    usage.clone(),
-                )
-            })
-            .collect())
+        Ok(ranges.into_iter().map(move |(start, end)| {
+            ManyShared::new(
+                Arc::clone(&all),
+                Arc::clone(&order),
+                start,
+                end,
+                usage.clone(),
+            )
+        }))
     }
 }
 
