@@ -2116,11 +2116,23 @@ fn ratio_with_spread(row: &Row, of: &Row) -> String {
     }
 }
 
-/// The order of the variants in round `round`: rotated by one each round,
-/// so that none always runs first (after the previous round's slowest) or
-/// right after the variant that shares its connection.
+/// The order of the variants in round `round`: a shuffle of its own
+/// (Fisher-Yates, seeded by the round, so runs repeat), so that no variant
+/// always runs first (after the previous round's slowest) or always after
+/// the same one (rotating kept the cycle: the preload always followed
+/// `decode only`, and `floor` the N+1 loop).
 fn round_order(variants: usize, round: usize) -> impl Iterator<Item = usize> {
-    (0..variants).map(move |index| (index + round) % variants)
+    let mut order: Vec<usize> = (0..variants).collect();
+    let mut state = (round as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for last in (1..variants).rev() {
+        // xorshift64*: enough to mix a small array.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let pick = (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % (last + 1);
+        order.swap(last, pick);
+    }
+    order.into_iter()
 }
 
 fn variant_time(rows: &[Row], row: &Row, variant: &str) -> Option<Duration> {
@@ -2232,7 +2244,7 @@ fn document(table: &str) -> String {
          Regenerate with `LOADER_BENCH_POSTGRES=postgres://... cargo bench --bench loaders -- --write-docs`\n\
          (every case at 1,000, 10,000 and 100,000 roots, 21 rounds, 7 at 100,000; about fifteen minutes)\n\
          or `-- --quick --write-docs` (1,000 and 10,000, 5 rounds). Each round runs every variant once,\n\
-         interleaved (the order rotated by one each round), in one process (Diesel in its own process, timed inside it, after a warm-up run) on\n\
+         interleaved (the order shuffled afresh each round), in one process (Diesel in its own process, timed inside it, after a warm-up run) on\n\
          the same SQLite file (WAL) or PostgreSQL database (loopback TCP, 64-bit keys). The table gives\n\
          each variant's median time; a ratio is the median of the ratios of the rounds (a variant's time\n\
          over the other's in the same round), so that a slow spell of the shared machine, which slows a\n\
