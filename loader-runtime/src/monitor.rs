@@ -360,6 +360,7 @@ impl Monitor {
 
     /// A monitor with a log and diagnostics of its own that shares what
     /// this one learned about the tables.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn with_new_log(&self) -> Monitor {
         Monitor {
             table_rows: Arc::clone(&self.table_rows),
