@@ -65,7 +65,7 @@ impl Db {
         let begun = match &self.conn {
             Conn::Sqlite(conn) => {
                 if conn.is_autocommit() {
-                    conn.execute_batch("BEGIN")?;
+                    run_cached(conn, "BEGIN")?;
                     true
                 } else {
                     false
@@ -84,7 +84,7 @@ impl Db {
     pub(super) fn end(&self, commit: bool) -> Result<()> {
         let sql = if commit { "COMMIT" } else { "ROLLBACK" };
         match &self.conn {
-            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            Conn::Sqlite(conn) => run_cached(conn, sql),
             #[cfg(feature = "postgres")]
             Conn::Postgres(conn) => conn.end(sql),
         }
@@ -112,4 +112,12 @@ impl Drop for Transaction<'_> {
             let _ = self.db.end(false);
         }
     }
+}
+
+/// Runs a transaction-control statement through the connection's statement
+/// cache: every preload begins and ends one, and parsing `BEGIN` and
+/// `COMMIT` afresh each time cost a few microseconds of a 0.2 ms load.
+fn run_cached(conn: &rusqlite::Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
