@@ -2245,7 +2245,8 @@ fn document(table: &str) -> String {
          (every case at 1,000, 10,000 and 100,000 roots, 21 rounds, 7 at 100,000; about fifteen minutes)\n\
          or `-- --quick --write-docs` (1,000 and 10,000, 5 rounds). Each round runs every variant once,\n\
          interleaved (the order shuffled afresh each round), in one process (Diesel in its own process, timed inside it, after a warm-up run) on\n\
-         the same SQLite file (WAL) or PostgreSQL database (loopback TCP, 64-bit keys). The table gives\n\
+         the same SQLite file (WAL; every variant on one connection, so on one page cache) or PostgreSQL\n\
+         database (loopback TCP, 64-bit keys). The table gives\n\
          each variant's median time; a ratio is the median of the ratios of the rounds (a variant's time\n\
          over the other's in the same round), so that a slow spell of the shared machine, which slows a\n\
          whole round, cancels out (Diesel's, not interleaved, is the ratio of medians). Every variant\n\
