@@ -1558,6 +1558,13 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     db.execute_batch("SET search_path TO loader_bench").unwrap();
     let runtime = bench_runtime();
     let async_db = async_db(url);
+    // The N+1 loop on a connection of its own: sharing the preload's, its
+    // thousands of round trips kept that server process awake for the
+    // preload that followed it.
+    let lazy_db = Db::connect(url).unwrap();
+    lazy_db
+        .execute_batch("SET search_path TO loader_bench")
+        .unwrap();
     let pipelined = std::cell::RefCell::new(PipelinedFloor::connect(&runtime, url));
     let decode_only = std::cell::RefCell::new(PipelinedFloor::connect(&runtime, url));
     let streamed_keys = std::cell::RefCell::new(PipelinedFloor::connect(&runtime, url));
@@ -1619,7 +1626,7 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
         _ => parents,
     };
     if lazy_statements <= 10_000 {
-        variants.push(("lazy", Box::new(|| lazy(&db, shape, parents))));
+        variants.push(("lazy", Box::new(|| lazy(&lazy_db, shape, parents))));
     }
     let expected = floor.borrow_mut().run(shape, parents, "floor");
     db.reset_query_log();
@@ -1630,8 +1637,16 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     );
     let statements = db.query_count();
     let mut times = vec![Vec::new(); variants.len()];
-    for round in 0..runs {
-        for index in round_order(variants.len(), round) {
+    for round in 0..=runs {
+        // The interleaved rounds, then the N+1 loop's own (see `alone`).
+        let order: Vec<usize> = if round < runs {
+            round_order(variants.len(), round)
+                .filter(|&index| !alone(variants[index].0))
+                .collect()
+        } else {
+            alone_rounds(&variants, runs)
+        };
+        for index in order {
             let (name, run) = &variants[index];
             let start = Instant::now();
             let sum = black_box(run());
@@ -1814,8 +1829,16 @@ fn measure(
     let mut times = vec![Vec::new(); variants.len()];
     let mut diesel_times = Vec::new();
     let mut diesel_note = String::new();
-    for round in 0..runs {
-        for index in round_order(variants.len(), round) {
+    for round in 0..=runs {
+        // The interleaved rounds, then the N+1 loop's own (see `alone`).
+        let order: Vec<usize> = if round < runs {
+            round_order(variants.len(), round)
+                .filter(|&index| !alone(variants[index].0))
+                .collect()
+        } else {
+            alone_rounds(&variants, runs)
+        };
+        for index in order {
             let (name, run) = &variants[index];
             let start = Instant::now();
             let sum = black_box(run());
@@ -1830,6 +1853,9 @@ fn measure(
                 shape.name()
             );
             eprint!(".");
+        }
+        if round == runs {
+            break;
         }
         if let Some(binary) = use_diesel
             && diesel_note.is_empty()
@@ -2116,6 +2142,26 @@ fn ratio_with_spread(row: &Row, of: &Row) -> String {
     }
 }
 
+/// Whether a variant runs apart from the interleaved rounds, after them:
+/// the N+1 loop, 30-200 times slower than the rest, whose thousands of
+/// statements left the machine and the server in a state of their own for
+/// whichever variant followed it (PostgreSQL, 1,000 posts' tags, 5 rounds:
+/// sync preload 0.73 and async 1.34 of the fastest code with it
+/// interleaved, 1.03 and 1.09 without).
+fn alone(name: &str) -> bool {
+    name == "lazy"
+}
+
+/// The runs of the variants kept [`alone`]: `runs` of each, in a row.
+fn alone_rounds(variants: &[Variant<'_>], runs: usize) -> Vec<usize> {
+    variants
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| alone(name))
+        .flat_map(|(index, _)| std::iter::repeat_n(index, runs))
+        .collect()
+}
+
 /// The order of the variants in round `round`: a shuffle of its own
 /// (Fisher-Yates, seeded by the round, so runs repeat), so that no variant
 /// always runs first (after the previous round's slowest) or always after
@@ -2292,12 +2338,14 @@ fn document(table: &str) -> String {
            statement reads one snapshot as the library's do: not a floor candidate, it shows what that\n\
            guarantee costs (two round trips).\n\
          - `preload, async`: the same on `AsyncDb` (PostgreSQL only), on a one-thread tokio runtime.\n\
-         - `lazy`: the lazy accessor in a loop (the N+1 path), while that stays under about 10,000 statements.\n\
+         - `lazy`: the lazy accessor in a loop (the N+1 path), while that stays under about 10,000 statements;\n\
+           its runs come after the interleaved rounds, not among them (its thousands of statements left the\n\
+           machine and the server in a state of their own for the variant after it).\n\
          - `diesel`: Diesel 2.3 `belonging_to(&parents)` + `grouped_by` (`benches/diesel-peer`), SQLite only.\n\
          - `preload, tracing on`: the preload with a `tracing` subscriber listening at DEBUG.\n\
          - On PostgreSQL the hand-written code is `postgres`-crate code (but `best floor, pipelined`) with prepared statements kept\n\
            across runs, except those binding a key array, prepared afresh each time as the library does.\n\
-           Each variant has a connection of its own (the sync `preload` shares its `Db` with `lazy`).\n\
+           Each variant has a connection of its own.\n\
            `round trips` is one run of each variant, after two warm ones (one for `lazy`), through a proxy\n\
            that counts the client speaking after the server answered (not timed). The library's loads (`Db` and `AsyncDb` alike) send\n\
            each wave pipelined, with their read transaction (`BEGIN ... REPEATABLE READ, READ ONLY` and\n\
