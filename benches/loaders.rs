@@ -1637,27 +1637,15 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
     );
     let statements = db.query_count();
     let mut times = vec![Vec::new(); variants.len()];
-    for round in 0..=runs {
-        // The interleaved rounds, then the N+1 loop's own (see `alone`).
-        let order: Vec<usize> = if round < runs {
-            round_order(variants.len(), round)
-                .filter(|&index| !alone(variants[index].0))
-                .collect()
-        } else {
-            alone_rounds(&variants, runs)
-        };
-        for index in order {
-            let (name, run) = &variants[index];
-            let start = Instant::now();
-            let sum = black_box(run());
-            times[index].push(start.elapsed());
-            if *name == "decode only" {
-                continue;
-            }
-            assert_eq!(sum, expected, "{name} disagrees with floor on PostgreSQL");
-        }
+    let check = Check {
+        expected,
+        place: "PostgreSQL",
+    };
+    for round in 0..runs {
+        run_variants(&variants, interleaved(&variants, round), &mut times, &check);
         eprint!(".");
     }
+    run_variants(&variants, alone_rounds(&variants, runs), &mut times, &check);
     let names: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
     let round_trips = count_round_trips(url, shape, parents, &names);
     variants
@@ -1829,34 +1817,13 @@ fn measure(
     let mut times = vec![Vec::new(); variants.len()];
     let mut diesel_times = Vec::new();
     let mut diesel_note = String::new();
-    for round in 0..=runs {
-        // The interleaved rounds, then the N+1 loop's own (see `alone`).
-        let order: Vec<usize> = if round < runs {
-            round_order(variants.len(), round)
-                .filter(|&index| !alone(variants[index].0))
-                .collect()
-        } else {
-            alone_rounds(&variants, runs)
-        };
-        for index in order {
-            let (name, run) = &variants[index];
-            let start = Instant::now();
-            let sum = black_box(run());
-            times[index].push(start.elapsed());
-            if *name == "decode only" {
-                continue;
-            }
-            assert_eq!(
-                sum,
-                expected,
-                "{name} disagrees with floor on {}",
-                shape.name()
-            );
-            eprint!(".");
-        }
-        if round == runs {
-            break;
-        }
+    let check = Check {
+        expected,
+        place: shape.name(),
+    };
+    for round in 0..runs {
+        run_variants(&variants, interleaved(&variants, round), &mut times, &check);
+        eprint!(".");
         if let Some(binary) = use_diesel
             && diesel_note.is_empty()
         {
@@ -1874,6 +1841,7 @@ fn measure(
             }
         }
     }
+    run_variants(&variants, alone_rounds(&variants, runs), &mut times, &check);
     let mut rows: Vec<Row> = variants
         .iter()
         .zip(times)
@@ -2150,6 +2118,43 @@ fn ratio_with_spread(row: &Row, of: &Row) -> String {
 /// interleaved, 1.03 and 1.09 without).
 fn alone(name: &str) -> bool {
     name == "lazy"
+}
+
+/// Round `round`'s order of the variants not kept [`alone`].
+fn interleaved(variants: &[Variant<'_>], round: usize) -> Vec<usize> {
+    round_order(variants.len(), round)
+        .filter(|&index| !alone(variants[index].0))
+        .collect()
+}
+
+/// What every variant's checksum must be, and where it runs (for the
+/// message when one disagrees).
+struct Check<'a> {
+    expected: u64,
+    place: &'a str,
+}
+
+/// Runs the variants at `order`, each timed into its `times`, and checks
+/// each checksum (but `decode only`'s, which builds no graph).
+fn run_variants(
+    variants: &[Variant<'_>],
+    order: Vec<usize>,
+    times: &mut [Vec<Duration>],
+    check: &Check<'_>,
+) {
+    for index in order {
+        let (name, run) = &variants[index];
+        let start = Instant::now();
+        let sum = black_box(run());
+        times[index].push(start.elapsed());
+        if *name != "decode only" {
+            assert_eq!(
+                sum, check.expected,
+                "{name} disagrees with floor on {}",
+                check.place
+            );
+        }
+    }
 }
 
 /// The runs of the variants kept [`alone`]: `runs` of each, in a row.

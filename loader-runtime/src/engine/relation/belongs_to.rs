@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::level::{Facts, Kind, LevelNode, Marker, Plan, Read, Received};
+use crate::diagnostics::Usage;
 use crate::engine::keys::{KeyMap, KeySet, key_array};
 use crate::engine::select::{OwnerFilter, SelectParts, select};
 use crate::engine::{Decoded, Io, Owners};
@@ -36,11 +37,12 @@ pub trait Found<R: BelongsTo, N: PreloadList<R::Target>> {
     /// or names nothing), or why it cannot be.
     fn index(owner: &R::Owner, at: Option<usize>, backend: Backend) -> Result<Self::Index>;
     /// The value of an owner whose target is at `index` among `all`.
-    fn output(all: &Arc<Vec<Target<R, N>>>, index: Self::Index, usage: &Usage) -> Self::Output;
+    fn output(
+        all: &Arc<Vec<Target<R, N>>>,
+        index: Self::Index,
+        usage: &Option<Arc<Usage>>,
+    ) -> Self::Output;
 }
-
-/// The unused-preload tracker a level hands its values, if any.
-type Usage = Option<Arc<crate::diagnostics::Usage>>;
 
 impl<R: BelongsTo, N: PreloadList<R::Target>> Found<R, N> for Optional {
     type Index = Option<usize>;
@@ -50,7 +52,11 @@ impl<R: BelongsTo, N: PreloadList<R::Target>> Found<R, N> for Optional {
         Ok(at)
     }
 
-    fn output(all: &Arc<Vec<Target<R, N>>>, index: Option<usize>, usage: &Usage) -> Self::Output {
+    fn output(
+        all: &Arc<Vec<Target<R, N>>>,
+        index: Option<usize>,
+        usage: &Option<Arc<Usage>>,
+    ) -> Self::Output {
         index.map(|index| One::new(Arc::clone(all), index, usage.clone()))
     }
 }
@@ -64,7 +70,11 @@ impl<R: BelongsTo, N: PreloadList<R::Target>> Found<R, N> for Required {
         at.ok_or_else(|| missing::<R>(R::foreign_key(owner), sql))
     }
 
-    fn output(all: &Arc<Vec<Target<R, N>>>, index: usize, usage: &Usage) -> Self::Output {
+    fn output(
+        all: &Arc<Vec<Target<R, N>>>,
+        index: usize,
+        usage: &Option<Arc<Usage>>,
+    ) -> Self::Output {
         One::new(Arc::clone(all), index, usage.clone())
     }
 }
