@@ -73,7 +73,10 @@
 //! `many_to_many` or another relation through others, so chains reach any
 //! depth). A preload is one statement that joins the rows on the way and
 //! decodes none of them; each target comes once per owner, however many
-//! paths lead to it. Scopes, counts, nested preloads, lazy loads and
+//! paths lead to it. A `has_many` through a `has_many` of every owner (or
+//! of more than 1,000) reads instead the middle rows' two keys and the
+//! targets, without a join, and links them by hashing (two statements, one
+//! round trip on PostgreSQL), as a `many_to_many` reads its join table. Scopes, counts, nested preloads, lazy loads and
 //! relation filters work as for any `has_many`.
 //!
 //! ```
@@ -115,7 +118,8 @@
 //!     .preload(User::comments())
 //!     .preload(User::categories())
 //!     .all(&db)?;
-//! assert_eq!(db.query_count(), 3); // users, comments through posts, categories through posts
+//! // users; the posts' two keys and the comments; categories through posts
+//! assert_eq!(db.query_count(), 4);
 //! assert_eq!(users[0].comments().len(), 2);
 //! assert_eq!(users[0].categories().len(), 1); // two posts, one category
 //! let commenters = User::query().filter(|u| u.comments().any(|c| c.body.eq("Hm"))).all(&db)?;

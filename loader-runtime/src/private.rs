@@ -28,9 +28,9 @@ pub use crate::query::Query;
 pub use crate::related::{Correlated, Correlation, RelationFilter, ToMany, ToOne};
 pub use crate::relation::{
     BelongsTo, CountSql, Counted, HasMany, HasManySql, Link, Linked, LinksSql, ManyToMany,
-    ManyToManySql, NotAnEntity, Pick, Probe, ProbeFallback, Relation, Scoped, Select, Source,
-    column_after_table, lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many, lazy_has_one,
-    lazy_many_to_many, lazy_polymorphic, lazy_unknown_type, middle_alias, source,
+    ManyToManySql, MiddleSql, NotAnEntity, Pick, Probe, ProbeFallback, Relation, Scoped, Select,
+    Source, column_after_table, lazy_belongs_to, lazy_belongs_to_optional, lazy_has_many,
+    lazy_has_one, lazy_many_to_many, lazy_polymorphic, lazy_unknown_type, middle_alias, source,
 };
 pub use crate::row::BoxError;
 pub use crate::row::{FieldError, Row};

@@ -535,6 +535,7 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
     quote! {
         #[automatically_derived]
         impl ::loader_runtime::__private::ManyToMany for #marker {
+            type MiddleKey = <#target as ::loader_runtime::__private::Keyed>::Key;
             const SQL: ::loader_runtime::__private::ManyToManySql = {
                 const TARGET: ::loader_runtime::__private::EntitySql =
                     <#target as ::loader_runtime::__private::Entity>::META.sql;
@@ -615,6 +616,7 @@ fn many_to_many(parts: &Parts<'_>, through: &syn::LitStr, target_fk: &syn::LitSt
                         linked: ::loader_runtime::__private::Sql::both(STATEMENTS[9]),
                         linked_body: STATEMENTS[10],
                     }),
+                    middle: ::core::option::Option::None,
                 }
             };
         }

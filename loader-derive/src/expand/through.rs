@@ -138,6 +138,14 @@ pub fn has_many_through(
     let next = quote!(#source_const.link);
     // From the target through the source relation to the middle's key, then
     // from the middle (aliased) to the owner's key.
+    let target_sql =
+        quote!(<<#marker as #private::Relation>::Target as #private::Entity>::META.sql);
+    let sql = quote!(#private::Sql);
+    let concat = quote!(#private::concatcp);
+    // The key of the entity gone through, when its rows can be read apart
+    // from the targets (see `MiddleSql`).
+    let mut middle_key = quote!(<#target as #private::Keyed>::Key);
+    let mut apart = quote!(::core::option::Option::None);
     let (joins, owner_key, first_unique, first_single) = match &first.kind {
         RelationKind::ManyToMany { through, target_fk } => {
             let target_key = format!("{alias}.{}", quote_ident(&target_fk.value()));
@@ -154,6 +162,8 @@ pub fn has_many_through(
             )
         }
         _ => {
+            middle_key = quote!(<#middle as #private::Keyed>::Key);
+            apart = middle_sql_apart(&first_marker, middle, &middle_sql, &next, &target_sql);
             let join = format!(" AS {alias} ON {alias}");
             // A source that already joins the middle table (a `belongs_to`
             // of it) lends its alias: no second join of the same rows.
@@ -178,10 +188,6 @@ pub fn has_many_through(
             )
         }
     };
-    let target_sql =
-        quote!(<<#marker as #private::Relation>::Target as #private::Entity>::META.sql);
-    let sql = quote!(#private::Sql);
-    let concat = quote!(#private::concatcp);
     quote! {
         #checks
 
@@ -199,6 +205,7 @@ pub fn has_many_through(
 
         #[automatically_derived]
         impl #private::ManyToMany for #marker {
+            type MiddleKey = #middle_key;
             const SQL: #private::ManyToManySql = {
                 const LINK: #private::Link = <#marker as #private::Linked>::LINK;
                 // Where an owner can reach a target by several paths, the
@@ -242,6 +249,7 @@ pub fn has_many_through(
                     from: FROM,
                     shared: !(LINK.unique && LINK.single_owner),
                     links: ::core::option::Option::None,
+                    middle: #apart,
                 }
             };
         }
@@ -254,6 +262,58 @@ pub fn has_many_through(
             };
         }
     }
+}
+
+/// The statements that read a `has_many` through a `has_many` (or
+/// `has_one`) without the JOIN: the middle rows' keys and owner keys, and
+/// the targets with the middle key each refers to. Only where the relation
+/// followed on the middle entity is itself a plain `has_many` or `has_one`
+/// (no joins of its own, no condition, one owner per target); decided at
+/// compile time from its `Link`.
+fn middle_sql_apart(
+    first_marker: &syn::Ident,
+    middle: &syn::Path,
+    middle_sql: &TokenStream,
+    next: &TokenStream,
+    target_sql: &TokenStream,
+) -> TokenStream {
+    let private = quote!(::loader_runtime::__private);
+    let concat = quote!(#private::concatcp);
+    let sql = quote!(#private::Sql);
+    quote! {{
+        const OWNER_KEY: &str = <#first_marker as #private::HasMany>::SQL.foreign_key;
+        const PAIRS: &str = #concat!(
+            "SELECT ", #middle_sql.primary_key, ", ", OWNER_KEY, " FROM ", #middle_sql.table
+        );
+        const TAGGED: &str = #concat!(
+            "SELECT ", #next.owner_key, ", ", #target_sql.column_list, " FROM ", #target_sql.table
+        );
+        const ORDER: &str = #concat!(" ORDER BY ", #target_sql.primary_key);
+        if #next.joins.is_empty()
+            && #next.condition.is_empty()
+            && #next.single_owner
+            && #next.owner_alias.is_none()
+        {
+            ::core::option::Option::Some(#private::MiddleSql {
+                middle: <#middle as #private::Entity>::META.name,
+                middle_key: #middle_sql.primary_key,
+                owner_key: OWNER_KEY,
+                target_key: #next.owner_key,
+                pairs_keyed: #sql {
+                    sqlite: #concat!(PAIRS, " WHERE ", OWNER_KEY, " IN rarray(?1)"),
+                    postgres: #concat!(PAIRS, " WHERE ", OWNER_KEY, " = ANY($1)"),
+                },
+                pairs_whole: #sql::both(PAIRS),
+                targets_keyed: #sql {
+                    sqlite: #concat!(TAGGED, " WHERE ", #next.owner_key, " IN rarray(?1)", ORDER),
+                    postgres: #concat!(TAGGED, " WHERE ", #next.owner_key, " = ANY($1)", ORDER),
+                },
+                targets_whole: #sql::both(#concat!(TAGGED, ORDER)),
+            })
+        } else {
+            ::core::option::Option::None
+        }
+    }}
 }
 
 /// How a relation filter finds the targets of a `has_many` through another

@@ -109,16 +109,12 @@ impl<R: BelongsTo, N: PreloadList<R::Target>, G: Found<R, N>> Kind for Targets<R
                 return Ok(Plan::Nothing);
             }
             let keys = key_array(distinct.into_iter());
-            return Ok(Plan::Send(Read {
-                entity: target.name,
-                sql: Cow::Borrowed(target.sql.select_by_keys.text(io.backend)),
-                params: vec![Param::Array(keys)],
-                sink: Decoded::new(),
-                owners: None,
-                whole: false,
-                per_run: false,
-                follows: false,
-            }));
+            return Ok(Plan::Send(Read::fixed(
+                target.name,
+                target.sql.select_by_keys.text(io.backend),
+                vec![Param::Array(keys)],
+                Decoded::new(),
+            )));
         }
         let Some(owners) = owners.sql else {
             return Ok(Plan::Wait);

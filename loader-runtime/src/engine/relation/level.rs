@@ -170,6 +170,30 @@ pub struct Read<S> {
     pub(crate) follows: bool,
 }
 
+impl<S> Read<S> {
+    /// One of the derive's statements for `entity`, bound to `params`: no
+    /// owner subquery, not every row of the table, kept as a prepared
+    /// statement and calling for none after it (set the fields that
+    /// differ).
+    pub(crate) fn fixed(
+        entity: &'static str,
+        sql: &'static str,
+        params: Vec<Param>,
+        sink: S,
+    ) -> Self {
+        Read {
+            entity,
+            sql: Cow::Borrowed(sql),
+            params,
+            sink,
+            owners: None,
+            whole: false,
+            per_run: false,
+            follows: false,
+        }
+    }
+}
+
 /// The targets of a level as the kind keeps them.
 pub struct Received<T, L> {
     pub targets: Vec<T>,

@@ -25,12 +25,12 @@ use super::level::{
 use crate::engine::keys::{KeyMap, group_runs, key_array, owner_index};
 use crate::engine::select::{OwnerFilter, SelectParts};
 use crate::engine::sink::decode;
-use crate::engine::{Form, Io, OwnerSql, Owners, Sink};
-use crate::entity::{Entity, Keyed};
+use crate::engine::{Form, Io, OwnerSql, Owners, Sink, internal};
+use crate::entity::{Entity, Key, Keyed};
 use crate::error::{Error, Result};
 use crate::loaded::Loaded;
 use crate::preload::{ManyShared, PreloadList, With};
-use crate::relation::{LinksSql, ManyToMany, Target};
+use crate::relation::{LinksSql, ManyToMany, MiddleSql, Target};
 use crate::row::Row;
 use crate::scope::Param;
 use crate::sql::Backend;
@@ -52,12 +52,18 @@ enum Rows {
     Links,
     /// The target's columns.
     Targets,
+    /// The key of a middle row and its owner key (a `has_many` through a
+    /// `has_many`, read apart).
+    Middles,
+    /// The middle key a target refers to, then the target's columns.
+    Tagged,
 }
 
 /// What the statements of a preload through a join table read: each
 /// link's owner key and target, the targets decoded once each (unless no
-/// target can come twice).
-pub struct Joined<O: Keyed, T: Keyed> {
+/// target can come twice); for a `has_many` through a `has_many` read
+/// apart, each middle row's owner key and each target's middle key (`M`).
+pub struct Joined<O: Keyed, T: Keyed, M> {
     rows: Rows,
     owner_keys: Vec<O::Key>,
     /// Each link's target: its index in `targets` for a JOIN; for links
@@ -69,9 +75,16 @@ pub struct Joined<O: Keyed, T: Keyed> {
     target_index: KeyMap<T::Key, usize>,
     /// Whether a target can come in several rows (shared by owners).
     shared: bool,
+    /// Each middle row's owner key, by middle key.
+    middle_owner: KeyMap<M, O::Key>,
+    /// Each target's middle key (`None` for `NULL`).
+    middle_of: Vec<Option<M>>,
+    /// The statements of a `has_many` through a `has_many` read apart,
+    /// whose column names errors give.
+    apart: Option<MiddleSql>,
 }
 
-impl<O: Keyed, T: Keyed> Joined<O, T> {
+impl<O: Keyed, T: Keyed, M: Key> Joined<O, T, M> {
     fn new(rows: Rows, shared: bool) -> Self {
         Joined {
             rows,
@@ -80,7 +93,17 @@ impl<O: Keyed, T: Keyed> Joined<O, T> {
             targets: Vec::new(),
             target_index: KeyMap::default(),
             shared,
+            middle_owner: KeyMap::default(),
+            middle_of: Vec::new(),
+            apart: None,
         }
+    }
+
+    /// A sink for the middle rows or the targets read apart.
+    fn apart(rows: Rows, apart: MiddleSql) -> Self {
+        let mut sink = Self::new(rows, false);
+        sink.apart = Some(apart);
+        sink
     }
 
     /// A link of the join table: its target key, kept once.
@@ -120,11 +143,35 @@ where
     })
 }
 
-impl<O: Keyed, T: Keyed> Sink for Joined<O, T> {
+impl<O: Keyed, T: Keyed, M: Key> Sink for Joined<O, T, M> {
     fn row(&mut self, row: &Row<'_>, sql: &str) -> Result<()> {
-        if self.rows == Rows::Targets {
-            self.targets.push(decode(row, 0, sql)?);
-            return Ok(());
+        match self.rows {
+            Rows::Targets => {
+                self.targets.push(decode(row, 0, sql)?);
+                return Ok(());
+            }
+            Rows::Tagged => {
+                let apart = self
+                    .apart
+                    .ok_or_else(|| internal("targets read apart without their statements"))?;
+                let middle: Option<M> = key_at(row, 0, T::META.name, apart.target_key, sql)?;
+                self.targets.push(decode(row, 1, sql)?);
+                self.middle_of.push(middle);
+                return Ok(());
+            }
+            Rows::Middles => {
+                let apart = self
+                    .apart
+                    .ok_or_else(|| internal("middle rows read without their statements"))?;
+                let middle: Option<M> = key_at(row, 0, apart.middle, apart.middle_key, sql)?;
+                let owner: Option<O::Key> = key_at(row, 1, apart.middle, apart.owner_key, sql)?;
+                // A middle row of no owner links nothing.
+                if let (Some(middle), Some(owner)) = (middle, owner) {
+                    self.middle_owner.insert(middle, owner);
+                }
+                return Ok(());
+            }
+            Rows::Joined | Rows::Links => {}
         }
         // NULL where a relation gone through has a nullable key (a row
         // that belongs to no owner), read when the owners are every row.
@@ -183,7 +230,7 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
     type Target = R::Target;
     type Nested = N;
     type Handle = With<R, N>;
-    type Sink = Joined<R::Owner, R::Target>;
+    type Sink = Joined<R::Owner, R::Target, R::MiddleKey>;
     type Links = Links;
     type Output = ManyShared<Target<R, N>>;
     const NAME: &'static str = R::NAME;
@@ -202,6 +249,27 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
             Err(pending) => return Ok(pending.into()),
         };
         let target = &<R::Target as Entity>::META;
+        if let Some(middle) = R::SQL.middle.filter(|_| handle.scope().is_empty()) {
+            match filter {
+                // Every middle row and every target, in one wave: the
+                // targets refer to the middle rows by key, so neither
+                // statement needs the other's rows.
+                OwnerFilter::All => return Ok(middle_both::<R>(middle, io)),
+                OwnerFilter::Keys(keys) if keys.len() > JOIN_OWNERS => {
+                    let read = Read {
+                        follows: true,
+                        ..Read::fixed(
+                            target.name,
+                            middle.pairs_keyed.text(io.backend),
+                            vec![Param::Array(keys)],
+                            Joined::apart(Rows::Middles, middle),
+                        )
+                    };
+                    return Ok(Plan::Send(read));
+                }
+                _ => {}
+            }
+        }
         // Links read apart need the join table's statements, no scope
         // (its filter and order are on the JOIN's columns) and a key-set
         // read of the target.
@@ -217,17 +285,18 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
                 OwnerFilter::All
                     if io.backend == Backend::Postgres || io.form == Form::Subquery =>
                 {
-                    return Ok(both::<R::Owner, R::Target>(links, io));
+                    return Ok(both::<R::Owner, R::Target, R::MiddleKey>(links, io));
                 }
                 OwnerFilter::All => {
                     let sql = links.whole.text(io.backend);
-                    let read = links_read::<R::Owner, R::Target>(sql, Vec::new(), true);
+                    let read =
+                        links_read::<R::Owner, R::Target, R::MiddleKey>(sql, Vec::new(), true);
                     return Ok(Plan::Send(read));
                 }
                 OwnerFilter::Keys(keys) if keys.len() > JOIN_OWNERS => {
                     let sql = links.keyed.text(io.backend);
                     let params = vec![Param::Array(keys)];
-                    let read = links_read::<R::Owner, R::Target>(sql, params, true);
+                    let read = links_read::<R::Owner, R::Target, R::MiddleKey>(sql, params, true);
                     return Ok(Plan::Send(read));
                 }
                 _ => {}
@@ -238,11 +307,32 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
 
     fn join(mut links: Self::Sink, targets: Self::Sink) -> Result<Self::Sink> {
         links.targets = targets.targets;
-        links.rows = Rows::Targets;
+        if links.rows == Rows::Middles {
+            links.middle_of = targets.middle_of;
+            links.rows = Rows::Tagged;
+        } else {
+            links.rows = Rows::Targets;
+        }
         Ok(links)
     }
 
     fn follow(_: &With<R, N>, mut sink: Self::Sink, io: &Io) -> Result<Follow<Self::Sink>> {
+        if sink.rows == Rows::Middles {
+            return Ok(match R::SQL.middle {
+                Some(middle) if !sink.middle_owner.is_empty() => {
+                    // The targets of the middle rows read, by their keys.
+                    let keys = key_array(sink.middle_owner.keys());
+                    sink.rows = Rows::Tagged;
+                    Follow::Then(Read::fixed(
+                        <R::Target as Entity>::META.name,
+                        middle.targets_keyed.text(io.backend),
+                        vec![Param::Array(keys)],
+                        sink,
+                    ))
+                }
+                _ => Follow::Done(sink),
+            });
+        }
         if sink.rows != Rows::Links || sink.target_index.is_empty() {
             return Ok(Follow::Done(sink));
         }
@@ -250,16 +340,12 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
         let target = &<R::Target as Entity>::META;
         let keys = key_array(sink.target_index.keys());
         sink.rows = Rows::Targets;
-        Ok(Follow::Then(Read {
-            entity: target.name,
-            sql: target.sql.select_by_keys.text(io.backend).into(),
-            params: vec![Param::Array(keys)],
+        Ok(Follow::Then(Read::fixed(
+            target.name,
+            target.sql.select_by_keys.text(io.backend),
+            vec![Param::Array(keys)],
             sink,
-            owners: None,
-            whole: false,
-            per_run: false,
-            follows: false,
-        }))
+        )))
     }
 
     fn receive(
@@ -270,6 +356,7 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
         let (owner_keys, target_of, targets) = match sink.rows {
             Rows::Joined => (sink.owner_keys, sink.target_of, sink.targets),
             Rows::Links | Rows::Targets => resolve(sink),
+            Rows::Middles | Rows::Tagged => return Ok(through_middles(sink, owners)),
         };
         let owner_index = owner_index(owners);
         let mut owner_of = Vec::with_capacity(owner_keys.len());
@@ -336,7 +423,7 @@ fn joined<R: ManyToMany, N: PreloadList<R::Target>>(
     handle: &With<R, N>,
     filter: OwnerFilter<'_>,
     io: &Io,
-) -> Read<Joined<R::Owner, R::Target>> {
+) -> Read<Joined<R::Owner, R::Target, R::MiddleKey>> {
     let target = &<R::Target as Entity>::META;
     let parts = SelectParts {
         columns: target.sql.column_list,
@@ -356,27 +443,21 @@ fn joined<R: ManyToMany, N: PreloadList<R::Target>>(
 
 /// The join table's rows (`sql`), whose target keys the next statement
 /// reads (`follows`), or a statement sent with them.
-fn links_read<O: Keyed, T: Keyed>(
+fn links_read<O: Keyed, T: Keyed, M: Key>(
     sql: &'static str,
     params: Vec<Param>,
     follows: bool,
-) -> Read<Joined<O, T>> {
+) -> Read<Joined<O, T, M>> {
     Read {
-        entity: T::META.name,
-        sql: sql.into(),
-        params,
-        sink: Joined::new(Rows::Links, true),
-        owners: None,
-        whole: false,
-        per_run: false,
         follows,
+        ..Read::fixed(T::META.name, sql, params, Joined::new(Rows::Links, true))
     }
 }
 
 /// Every row of the join table and, in the same wave, the targets it links
 /// to (named by a subquery on the join table, which PostgreSQL answers from
 /// an index on the target key, or one pass over the table without one).
-fn both<O: Keyed, T: Keyed>(links: LinksSql, io: &Io) -> Plan<Joined<O, T>> {
+fn both<O: Keyed, T: Keyed, M: Key>(links: LinksSql, io: &Io) -> Plan<Joined<O, T, M>> {
     let target = &T::META;
     let owners = (io.form == Form::Subquery).then(|| OwnerSql {
         text: links.linked_body.to_owned(),
@@ -385,14 +466,13 @@ fn both<O: Keyed, T: Keyed>(links: LinksSql, io: &Io) -> Plan<Joined<O, T>> {
     });
     let first = links_read(links.whole.text(io.backend), Vec::new(), false);
     let second = Read {
-        entity: target.name,
-        sql: links.linked.text(io.backend).into(),
-        params: Vec::new(),
-        sink: Joined::new(Rows::Targets, true),
         owners,
-        whole: false,
-        per_run: false,
-        follows: false,
+        ..Read::fixed(
+            target.name,
+            links.linked.text(io.backend),
+            Vec::new(),
+            Joined::new(Rows::Targets, true),
+        )
     };
     Plan::SendBoth(first, second)
 }
@@ -403,7 +483,7 @@ const MISSING: usize = usize::MAX;
 /// The links read apart, resolved against the targets read: each link's
 /// owner key and target index ([`MISSING`] for a target that is not
 /// there), and the targets.
-fn resolve<O: Keyed, T: Keyed>(mut sink: Joined<O, T>) -> (Vec<O::Key>, Vec<usize>, Vec<T>) {
+fn resolve<O: Keyed, T: Keyed, M>(mut sink: Joined<O, T, M>) -> (Vec<O::Key>, Vec<usize>, Vec<T>) {
     // Where each named key's target is among the rows read.
     let mut position = vec![MISSING; sink.target_index.len()];
     for (index, target) in sink.targets.iter().enumerate() {
@@ -415,4 +495,88 @@ fn resolve<O: Keyed, T: Keyed>(mut sink: Joined<O, T>) -> (Vec<O::Key>, Vec<usiz
         *target = position[*target];
     }
     (sink.owner_keys, sink.target_of, sink.targets)
+}
+
+/// Every middle row's key and owner key and, in the same wave, every
+/// target with the middle key it refers to: two plain reads, no join.
+fn middle_both<R: ManyToMany>(
+    middle: MiddleSql,
+    io: &Io,
+) -> Plan<Joined<R::Owner, R::Target, R::MiddleKey>> {
+    let entity = <R::Target as Entity>::META.name;
+    let pairs = Read::fixed(
+        entity,
+        middle.pairs_whole.text(io.backend),
+        Vec::new(),
+        Joined::apart(Rows::Middles, middle),
+    );
+    let targets = Read {
+        // Every row of the target table: the nested levels may read
+        // theirs whole too.
+        whole: true,
+        ..Read::fixed(
+            entity,
+            middle.targets_whole.text(io.backend),
+            Vec::new(),
+            Joined::apart(Rows::Tagged, middle),
+        )
+    };
+    Plan::SendBoth(pairs, targets)
+}
+
+/// The targets read apart from the middle rows, each linked to the owner
+/// of its middle row: targets of no loaded owner (a middle row of another
+/// owner, a dangling or `NULL` key) are dropped. Each target has at most
+/// one owner, so the links keep the targets' order (their key order).
+fn through_middles<O: Keyed, T: Keyed, M: Key>(
+    sink: Joined<O, T, M>,
+    owners: &[O],
+) -> Received<T, Links> {
+    let Joined {
+        mut targets,
+        middle_owner,
+        middle_of,
+        ..
+    } = sink;
+    let owner_index = owner_index(owners);
+    let mut owner_of = Vec::with_capacity(targets.len());
+    let mut kept = Vec::with_capacity(targets.len());
+    // The targets of one middle row usually come one after another: look
+    // its owner up once per run.
+    let mut previous: Option<(&M, Option<usize>)> = None;
+    for (index, middle) in middle_of.iter().enumerate() {
+        let Some(middle) = middle else { continue };
+        let owner = match previous {
+            Some((previous_middle, owner)) if previous_middle == middle => owner,
+            _ => middle_owner
+                .get(middle)
+                .and_then(|key| owner_index.get(key).copied()),
+        };
+        previous = Some((middle, owner));
+        if let Some(owner) = owner {
+            owner_of.push(owner);
+            kept.push(index);
+        }
+    }
+    let complete = kept.len() == targets.len();
+    if !complete {
+        let mut keep = vec![false; targets.len()];
+        for &index in &kept {
+            keep[index] = true;
+        }
+        let mut index = 0;
+        targets.retain(|_| {
+            index += 1;
+            keep[index - 1]
+        });
+        kept = (0..targets.len()).collect();
+    }
+    Received {
+        targets,
+        links: Links {
+            owner_of,
+            target_of: kept,
+        },
+        complete,
+    }
 }
