@@ -234,8 +234,9 @@ fn hand_users(db: &Db) -> Vec<(i64, String)> {
 
 /// Comments through posts by the fastest code found: posts' owners into a
 /// map, the comments in key order, grouped by owner (3 statements). The
-/// same JOIN the library sends, written by hand, is about 2x slower on
-/// SQLite (the join walks the middle table's index).
+/// JOIN of comments to posts, written by hand (the library's statement for
+/// a page of users), is about 2x slower on SQLite: the join looks each
+/// comment's post up in the posts' index.
 fn hand_comments_through(db: &Db) -> u64 {
     let users = hand_users(db);
     let author_of: HashMap<i64, i64> = query(db, "SELECT id, author_id FROM posts", |r| {
