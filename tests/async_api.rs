@@ -255,20 +255,20 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
     assert_eq!(format!("{loaded:?}"), format!("{expected:?}"));
     assert_eq!(db.query_count(), 5);
     assert_eq!(proxy.take_round_trips(), 1, "{:#?}", db.query_log());
-    // Many roots go level by level: one round trip per level, siblings
-    // together.
-    let all = User::query()
-        .filter(|u| u.id.gt(10))
-        .preload(User::posts().preload(Post::comments()))
-        .preload(User::posts().count());
+    // Many roots (more than 100 found by a filter) go level by level: one
+    // round trip per level, siblings together.
+    let all = Post::query()
+        .filter(|p| p.id.gt(10))
+        .preload(Post::comments())
+        .preload(Post::author().preload(User::posts()));
     all.all(&db).await.unwrap();
     proxy.take_round_trips();
     let loaded = all.all(&db).await.unwrap();
-    assert_eq!(loaded.len(), 40);
+    assert_eq!(loaded.len(), 140);
     assert_eq!(
         proxy.take_round_trips(),
         3,
-        "roots; posts and counts; comments"
+        "roots; comments and authors; the authors' posts"
     );
     // Every root: the tables read whole go out with the roots.
     let every = User::query()
@@ -306,7 +306,7 @@ async fn a_page_preload_is_one_round_trip_on_postgres() {
         let loaded = page().all(&sync).unwrap();
         assert_eq!(format!("{loaded:?}"), format!("{expected:?}"));
         let page_trips = proxy.take_round_trips();
-        assert_eq!(all.all(&sync).unwrap().len(), 40);
+        assert_eq!(all.all(&sync).unwrap().len(), 140);
         let level_trips = proxy.take_round_trips();
         let loaded = every.all(&sync).unwrap();
         assert_eq!(loaded.len(), 50);
@@ -410,6 +410,82 @@ async fn every_row_of_a_small_table_learns_to_preload_in_one_round_trip() {
     );
 }
 
+/// Roots found by a filter: the first load of a statement names the
+/// preloads' owners by key (a round trip per level). While that statement,
+/// whatever its values, last found at most 100 rows, the next loads name
+/// them by subquery and send the tree at once; once it finds more, by key
+/// again. A statement of another text learns on its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filter_that_found_few_roots_preloads_in_one_round_trip() {
+    let Some(schema) = postgres_blog(50, 3, 2) else {
+        return;
+    };
+    let proxy = Proxy::start("127.0.0.1:5432", Duration::from_millis(20));
+    let db = common::backend::async_db(postgres_config(&schema, Some(proxy.port)));
+    let up_to = |id: i64| {
+        Post::query()
+            .filter(move |p| p.id.le(id))
+            .preload(Post::comments())
+            .preload(Post::author())
+    };
+    let expected = |id: i64| {
+        let schema = schema.clone();
+        blocking(move || {
+            let sync = common::backend::postgres_session(&schema);
+            format!("{:?}", up_to(id).form(Form::Keys).all(&sync).unwrap())
+        })
+    };
+    let comments_sql = |db: &AsyncDb| db.query_log()[1].sql.to_string();
+    // Loads `up_to(id)`: its round trips, and whether it named the owners
+    // by key.
+    let load = async |id: i64| {
+        db.reset_query_log();
+        proxy.take_round_trips();
+        let loaded = up_to(id).all(&db).await.unwrap();
+        let trips = proxy.take_round_trips();
+        assert_eq!(format!("{loaded:?}"), expected(id), "up to {id}");
+        assert_eq!(loaded.len() as i64, id.min(150));
+        (trips, comments_sql(&db).contains("= ANY($1)"))
+    };
+    // The first load of each form also prepares its statements.
+    assert!(load(30).await.1, "keys until the count is known");
+    assert!(!load(20).await.1, "by subquery: 30 roots last time");
+    assert_eq!(load(25).await, (1, false), "20 roots last time");
+    assert_eq!(load(150).await, (1, false), "25 last time");
+    assert_eq!(
+        load(10).await,
+        (2, true),
+        "150 last time: roots, then both relations"
+    );
+    assert_eq!(load(10).await, (1, false));
+    // The sync `Db` learns the same way, on its own.
+    let sync_schema = schema.clone();
+    let keys = blocking(move || {
+        let sync = common::backend::postgres_session(&sync_schema);
+        (0..2)
+            .map(|_| {
+                sync.reset_query_log();
+                assert_eq!(up_to(30).all(&sync).unwrap().len(), 30);
+                sync.query_log().iter().any(|q| q.sql.contains("= ANY($1)"))
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(keys, [true, false], "keys until the count is known");
+    // Another filter's text has no count yet.
+    db.reset_query_log();
+    Post::query()
+        .filter(|p| p.id.ge(140))
+        .preload(Post::comments())
+        .all(&db)
+        .await
+        .unwrap();
+    assert!(
+        comments_sql(&db).contains("= ANY($1)"),
+        "{}",
+        comments_sql(&db)
+    );
+}
+
 /// A preload whose future is dropped half way (a timeout) leaves the pool
 /// usable: the next preload on it returns the right graph.
 #[tokio::test(flavor = "multi_thread")]
@@ -421,10 +497,11 @@ async fn a_cancelled_preload_leaves_the_pool_usable() {
     let mut config = postgres_config(&schema, Some(proxy.port));
     config.connect_timeout(Duration::from_secs(5));
     let db = common::backend::async_db(config);
-    // Filtered roots, so that the load takes three waves to cut between.
+    // Named by key, so that the load takes three waves to cut between.
     let query = User::query()
         .filter(|u| u.id.gt(0))
-        .preload(User::posts().preload(Post::comments()));
+        .preload(User::posts().preload(Post::comments()))
+        .form(Form::Keys);
     let expected = blocking(|| {
         query
             .all(&common::backend::postgres_session(&schema))

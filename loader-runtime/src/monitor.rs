@@ -33,12 +33,16 @@ pub struct Monitor {
     echo: AtomicBool,
     hook: Mutex<Option<QueryHook>>,
     diagnostics: Mutex<Diagnostics>,
-    /// How many rows each table had when a query last read it whole, by
-    /// its quoted name: what the form of the next whole read's preloads is
-    /// chosen from (see [`Form`](crate::Form)). A fact about the data, so
-    /// shared by every log of one handle.
-    table_rows: Arc<Mutex<HashMap<&'static str, usize>>>,
+    /// How many rows each root statement found when it last ran, by its
+    /// text (its values are bound, so one text serves every value): what
+    /// the form of the next run's preloads is chosen from (see
+    /// [`Form`](crate::Form)). A fact about the data, so shared by every log
+    /// of one handle.
+    roots_found: Arc<Mutex<HashMap<Box<str>, usize>>>,
 }
+
+/// How many root statements' row counts a handle remembers.
+const ROOT_STATEMENTS: usize = 1_024;
 
 /// Locks `mutex`, whether or not a panic poisoned it (the state it guards
 /// stays consistent: every update is a single assignment or push).
@@ -60,7 +64,7 @@ impl Default for Monitor {
             echo: AtomicBool::new(false),
             hook: Mutex::new(None),
             diagnostics: Mutex::new(Diagnostics::default()),
-            table_rows: Arc::default(),
+            roots_found: Arc::default(),
         }
     }
 }
@@ -359,25 +363,36 @@ impl Monitor {
     }
 
     /// A monitor with a log and diagnostics of its own that shares what
-    /// this one learned about the tables.
+    /// this one learned about the root statements.
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn with_new_log(&self) -> Monitor {
         Monitor {
-            table_rows: Arc::clone(&self.table_rows),
+            roots_found: Arc::clone(&self.roots_found),
             ..Monitor::default()
         }
     }
 
-    /// How many rows `table` had when a query last read it whole here.
+    /// How many rows the root statement `text` found when it last ran here.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pub(crate) fn table_rows(&self, table: &'static str) -> Option<usize> {
-        lock(&self.table_rows).get(table).copied()
+    pub(crate) fn roots_found(&self, text: &str) -> Option<usize> {
+        lock(&self.roots_found).get(text).copied()
     }
 
-    /// Remembers that a query read `table` whole and found `rows` rows.
+    /// Remembers that the root statement `text` found `rows` rows. The
+    /// texts are the program's own statements, but a program that builds
+    /// filters from input (an `IN` list of any length) can make many: past
+    /// [`ROOT_STATEMENTS`] the handle forgets them all and learns again.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pub(crate) fn read_whole(&self, table: &'static str, rows: usize) {
-        lock(&self.table_rows).insert(table, rows);
+    pub(crate) fn roots_read(&self, text: &str, rows: usize) {
+        let mut found = lock(&self.roots_found);
+        if let Some(known) = found.get_mut(text) {
+            *known = rows;
+            return;
+        }
+        if found.len() >= ROOT_STATEMENTS {
+            found.clear();
+        }
+        found.insert(text.into(), rows);
     }
 
     /// Before a statement runs: refuses it inside [`forbid_queries`](Monitor::forbid_queries), echoes it.

@@ -129,8 +129,9 @@ impl<E: Entity, P: PreloadList<E>> Query<E, P> {
     /// letting the connection decide. By default SQLite uses [`Form::Keys`]
     /// (a round trip costs nothing there), and PostgreSQL (`Db` and
     /// `AsyncDb` alike) uses [`Form::Subquery`] for few roots (a `limit` of
-    /// at most 1,000, `find`, or every row of a table that had at most
-    /// 1,000 rows when the handle last read it whole), so that the whole
+    /// at most 1,000, `find`, every row of a table that had at most 1,000
+    /// rows when the handle last read it whole, or a filter whose statement
+    /// found at most 100 rows when the handle last ran it), so that the whole
     /// tree is one round trip, and [`Form::Keys`] otherwise, so that the
     /// server does not evaluate the roots' conditions again for each level
     /// of a large load. The results are the same either way.

@@ -177,8 +177,8 @@ impl AsyncDb {
     /// The same connections with a query log (and N+1 scope) of its own:
     /// call it at the start of a request to count that request's
     /// statements while other requests run. What the handle learned about
-    /// its tables' sizes (see [`Form::Subquery`](crate::Form::Subquery)) is
-    /// shared with it.
+    /// how many rows its root statements find (see
+    /// [`Form::Subquery`](crate::Form::Subquery)) is shared with it.
     pub fn with_new_log(&self) -> AsyncDb {
         AsyncDb {
             pool: Arc::clone(&self.pool),

@@ -1,6 +1,7 @@
 //! Jobs: what a caller asks a backend to do, as a state machine that plans
 //! waves of statements and assembles the result.
 
+use std::borrow::Cow;
 use std::panic::Location;
 
 use crate::types::Value;
@@ -40,17 +41,19 @@ pub trait Job: Send + 'static {
     }
 
     /// Whether naming each level's owners by their statement (the
-    /// [`Subquery`](Form::Subquery) form) is cheap for this job: its roots
-    /// are few (a page, one row, or every row of a table that had few when
-    /// last read whole: `rows_of` says how many a table had, if known).
-    fn few_roots(&self, rows_of: &dyn Fn(&'static str) -> Option<usize>) -> bool {
-        let _ = rows_of;
+    /// [`Subquery`](Form::Subquery) form) is cheap for this job on
+    /// `backend`: its roots are few (a page, one row, or the rows of a root
+    /// statement that found few when it last ran: `rows_of` says how many
+    /// a statement's text found, if known).
+    fn few_roots(&mut self, backend: Backend, rows_of: &dyn Fn(&str) -> Option<usize>) -> bool {
+        let _ = (backend, rows_of);
         false
     }
 
-    /// The table this job read whole as its roots, and how many rows it
-    /// found there, once it has.
-    fn read_whole(&self) -> Option<(&'static str, usize)> {
+    /// The text of the statement that read this job's roots and how many
+    /// rows it found, once it has, if they tell how many the next run of
+    /// that statement will find.
+    fn roots_read(&self) -> Option<(&str, usize)> {
         None
     }
 
@@ -150,6 +153,12 @@ impl<T: Entity> Job for FetchJob<T> {
 /// subquery on a backend where round trips cost (see [`Form`]).
 const FEW_ROOTS: usize = 1_000;
 
+/// Up to this many roots found by a filter when the same statement last
+/// ran, the same: each level then runs the filter again as its subquery,
+/// which cost as much as the round trip it saves at about 100 roots
+/// (0.5 ms one way, docs/latency.md).
+const FEW_FILTERED: usize = 100;
+
 /// A query with its preload tree.
 pub struct QueryJob<E: Entity, P: PreloadList<E>> {
     query: Query<E, P>,
@@ -159,8 +168,13 @@ pub struct QueryJob<E: Entity, P: PreloadList<E>> {
     rows: Vec<E>,
     /// The roots are every row of their table.
     whole: bool,
-    /// How many they were, once read.
-    whole_rows: Option<usize>,
+    /// The text of the root statement, where the number of rows it finds
+    /// decides the next run's form (see [`Job::few_roots`]).
+    learns: Option<Cow<'static, str>>,
+    /// The root statement planned while choosing the form.
+    planned: Option<super::select::Select>,
+    /// How many roots there were, once read, for `learns`.
+    roots: Option<usize>,
     owner_sql: Option<OwnerSql>,
     nested: P::State,
     span: tracing::Span,
@@ -191,7 +205,9 @@ impl<E: Entity, P: PreloadList<E>> QueryJob<E, P> {
             phase: Phase::Start,
             rows: Vec::new(),
             whole: false,
-            whole_rows: None,
+            learns: None,
+            planned: None,
+            roots: None,
             owner_sql: None,
             nested,
             span: tracing::Span::none(),
@@ -233,7 +249,10 @@ impl<E: Entity, P: PreloadList<E>> QueryJob<E, P> {
                 subquery.then(|| select(io.backend, &parts, OwnerFilter::All, scope).owner_sql());
             return Statement::new(meta.name, sql.text(io.backend), params, sink);
         }
-        let select = select(io.backend, &parts, OwnerFilter::All, scope);
+        let select = match self.planned.take() {
+            Some(planned) if io.backend == Backend::Postgres => planned,
+            _ => select(io.backend, &parts, OwnerFilter::All, scope),
+        };
         self.whole = self.key.is_none() && scope.selects_all();
         self.owner_sql = subquery.then(|| select.owner_sql());
         Statement::new(meta.name, select.sql, select.params, sink)
@@ -263,7 +282,7 @@ where
                 if self.key.is_some() {
                     rows.truncate(1);
                 }
-                self.whole_rows = self.whole.then_some(rows.len());
+                self.roots = self.learns.is_some().then_some(rows.len());
                 self.rows = rows;
                 self.phase = Phase::Received;
             }
@@ -309,16 +328,42 @@ where
         !matches!(self.phase, Phase::Start) && !P::waiting(&self.nested)
     }
 
-    fn few_roots(&self, rows_of: &dyn Fn(&'static str) -> Option<usize>) -> bool {
+    fn few_roots(&mut self, backend: Backend, rows_of: &dyn Fn(&str) -> Option<usize>) -> bool {
         let scope = self.query.scope();
-        let whole = self.key.is_none() && scope.selects_all();
-        self.key.is_some()
-            || scope.limit.is_some_and(|limit| limit <= FEW_ROOTS as u64)
-            || whole && rows_of(E::META.sql.table).is_some_and(|rows| rows <= FEW_ROOTS)
+        if self.key.is_some() || scope.limit.is_some_and(|limit| limit <= FEW_ROOTS as u64) {
+            return true;
+        }
+        // How many rows the root statement found when it last ran: the
+        // derive's constant for every row, else the statement planned here
+        // (kept for the run).
+        let text = if scope.is_empty() {
+            Cow::Borrowed(E::META.sql.select_all.text(backend))
+        } else {
+            let parts = SelectParts {
+                columns: E::META.sql.column_list,
+                from: E::META.sql.from,
+                table: E::META.sql.table,
+                owner: None,
+                owner_column: false,
+                primary_key: E::META.sql.primary_key,
+            };
+            let planned = select(backend, &parts, OwnerFilter::All, scope);
+            let text = planned.sql.clone();
+            self.planned = Some(planned);
+            Cow::Owned(text)
+        };
+        let few = if scope.selects_all() {
+            FEW_ROOTS
+        } else {
+            FEW_FILTERED
+        };
+        let found = rows_of(&text);
+        self.learns = Some(text);
+        found.is_some_and(|rows| rows <= few)
     }
 
-    fn read_whole(&self) -> Option<(&'static str, usize)> {
-        self.whole_rows.map(|rows| (E::META.sql.table, rows))
+    fn roots_read(&self) -> Option<(&str, usize)> {
+        Some((self.learns.as_deref()?, self.roots?))
     }
 
     fn form(&self) -> Option<Form> {
@@ -329,7 +374,8 @@ where
         self.phase = Phase::Start;
         self.rows = Vec::new();
         self.whole = false;
-        self.whole_rows = None;
+        self.planned = None;
+        self.roots = None;
         self.owner_sql = None;
         self.nested = self.query.preloads().start();
         true
@@ -395,12 +441,12 @@ impl<J: Job, T: Send + 'static, F: FnOnce(J::Output, Backend) -> Result<T> + Sen
         self.job.planned_all()
     }
 
-    fn few_roots(&self, rows_of: &dyn Fn(&'static str) -> Option<usize>) -> bool {
-        self.job.few_roots(rows_of)
+    fn few_roots(&mut self, backend: Backend, rows_of: &dyn Fn(&str) -> Option<usize>) -> bool {
+        self.job.few_roots(backend, rows_of)
     }
 
-    fn read_whole(&self) -> Option<(&'static str, usize)> {
-        self.job.read_whole()
+    fn roots_read(&self) -> Option<(&str, usize)> {
+        self.job.roots_read()
     }
 
     fn form(&self) -> Option<Form> {

@@ -54,11 +54,14 @@ pub enum Form {
     /// database evaluating the owners' conditions again for each level.
     ///
     /// On PostgreSQL the default for few roots: a `limit` of at most 1,000,
-    /// `find`, or every row of a table that had at most 1,000 rows the last
-    /// time this handle (`Db` or `AsyncDb`) read it whole. So the first
-    /// load of every post with its author binds the authors' keys, and the
-    /// next ones, while `posts` stays small, name them by subquery in the
-    /// same round trip as the posts.
+    /// `find`, every row of a table that had at most 1,000 rows the last
+    /// time this handle (`Db` or `AsyncDb`) read it whole, or roots found
+    /// by a filter whose statement (whatever its values) found at most 100
+    /// rows the last time this handle ran it. So the first load of every
+    /// post with its author, or of one user's posts with their comments,
+    /// binds the keys, and the next ones, while the statement finds few
+    /// rows, name the owners by subquery in the same round trip as the
+    /// roots.
     Subquery,
 }
 

@@ -60,12 +60,14 @@ impl<'j, J: Job> Waves<'j, J> {
     /// statements unless it runs `inside` one already.
     pub(crate) fn new(job: &'j mut J, monitor: &Monitor, inside: bool) -> Self {
         // Few roots: name every level by subquery and send the tree at once.
-        let rows_of = |table| monitor.table_rows(table);
-        let form = job.form().unwrap_or(if job.few_roots(&rows_of) {
-            Form::Subquery
-        } else {
-            Form::Keys
-        });
+        let rows_of = |text: &str| monitor.roots_found(text);
+        let form = job
+            .form()
+            .unwrap_or(if job.few_roots(Backend::Postgres, &rows_of) {
+                Form::Subquery
+            } else {
+                Form::Keys
+            });
         let snapshot = job.snapshot() && !inside;
         Waves {
             job,
@@ -78,8 +80,8 @@ impl<'j, J: Job> Waves<'j, J> {
     /// Plans the next wave, or assembles the result.
     pub(crate) fn next(&mut self, monitor: &Monitor) -> Result<Step<J::Output>> {
         if let Some(output) = self.job.step(&mut self.io)? {
-            if let Some((table, rows)) = self.job.read_whole() {
-                monitor.read_whole(table, rows);
+            if let Some((text, rows)) = self.job.roots_read() {
+                monitor.roots_read(text, rows);
             }
             return Ok(Step::Done(output));
         }
