@@ -87,22 +87,10 @@ fn one_connection(schema: &str) -> AsyncDb {
 /// The configuration of an async handle on the test place `schema`,
 /// through the proxy on `port` if given.
 fn postgres_config(schema: &str, port: Option<u16>) -> tokio_postgres::Config {
-    let config = common::backend::async_config(schema);
-    let Some(port) = port else {
-        return config;
-    };
-    let mut proxied = tokio_postgres::Config::new();
-    proxied.host("127.0.0.1").port(port);
-    if let Some(user) = config.get_user() {
-        proxied.user(user);
+    match port {
+        None => common::backend::async_config(schema),
+        Some(port) => common::backend::async_config_through(schema, port),
     }
-    if let Some(dbname) = config.get_dbname() {
-        proxied.dbname(dbname);
-    }
-    if let Some(options) = config.get_options() {
-        proxied.options(options);
-    }
-    proxied
 }
 
 #[tokio::test(flavor = "multi_thread")]

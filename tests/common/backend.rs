@@ -139,6 +139,23 @@ pub fn async_config(name: &str) -> tokio_postgres::Config {
     config
 }
 
+/// [`async_config`] through a proxy listening on `port` on 127.0.0.1.
+pub fn async_config_through(name: &str, port: u16) -> tokio_postgres::Config {
+    let config = async_config(name);
+    let mut proxied = tokio_postgres::Config::new();
+    proxied.host("127.0.0.1").port(port);
+    if let Some(user) = config.get_user() {
+        proxied.user(user);
+    }
+    if let Some(dbname) = config.get_dbname() {
+        proxied.dbname(dbname);
+    }
+    if let Some(options) = config.get_options() {
+        proxied.options(options);
+    }
+    proxied
+}
+
 /// Whether the test server's URL turns prepared statements off.
 pub fn prepared_statements() -> bool {
     std::env::var(POSTGRES_URL).map_or(true, |url| split_prepared(&url).1)
