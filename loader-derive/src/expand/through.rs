@@ -309,16 +309,6 @@ fn middle_sql_apart(
                     postgres: #concat!(TAGGED, " WHERE ", #next.owner_key, " = ANY($1)", ORDER),
                 },
                 targets_whole: #sql::both(#concat!(TAGGED, ORDER)),
-                targets_of_owners: #sql {
-                    sqlite: #concat!(
-                        TAGGED, " WHERE ", #next.owner_key, " IN (SELECT ", #middle_sql.primary_key,
-                        " FROM ", #middle_sql.table, " WHERE ", OWNER_KEY, " IN rarray(?1))", ORDER
-                    ),
-                    postgres: #concat!(
-                        TAGGED, " WHERE ", #next.owner_key, " IN (SELECT ", #middle_sql.primary_key,
-                        " FROM ", #middle_sql.table, " WHERE ", OWNER_KEY, " = ANY($1))", ORDER
-                    ),
-                },
             })
         } else {
             ::core::option::Option::None

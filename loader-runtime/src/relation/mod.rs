@@ -170,10 +170,6 @@ pub struct MiddleSql {
     pub targets_keyed: Sql,
     /// The same for every target row.
     pub targets_whole: Sql,
-    /// The same for the targets of the owners whose keys are bound to `?1`
-    /// as one array, named by a subquery on the middle table (so that they
-    /// can go out with the middle rows on PostgreSQL).
-    pub targets_of_owners: Sql,
 }
 
 /// A `many_to_many`'s join table read apart from the targets: its two key

@@ -15,14 +15,6 @@
 //! the JOIN, which saves the round trip (a subquery on the join table
 //! filtered by owner made PostgreSQL choose a nested loop 10x slower than
 //! the JOIN).
-//!
-//! A `has_many` through a `has_many` reads its middle table the same way
-//! ([`MiddleSql`]): each middle row's key and owner key, and the targets
-//! with the middle key each refers to, linked by hashing; the JOIN looks
-//! each target's middle row up in the middle table's index, 2.5x the time
-//! on SQLite. Both go out in one wave for every owner, and on PostgreSQL
-//! for more than 1,000 owners by key too (the targets named by a subquery
-//! on the middle table); SQLite reads those targets by the middle keys.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -263,31 +255,17 @@ impl<R: ManyToMany, N: PreloadList<R::Target>> Kind for Through<R, N> {
                 // targets refer to the middle rows by key, so neither
                 // statement needs the other's rows.
                 OwnerFilter::All => return Ok(middle_both::<R>(middle, io)),
-                // On PostgreSQL the targets go out with the middle rows,
-                // named by a subquery on them (an index lookup per owner,
-                // not a round trip); SQLite names them by the keys the
-                // middle rows hold.
                 OwnerFilter::Keys(keys) if keys.len() > JOIN_OWNERS => {
-                    let pipelines = io.backend == Backend::Postgres;
-                    let pairs = Read {
-                        follows: !pipelines,
+                    let read = Read {
+                        follows: true,
                         ..Read::fixed(
                             target.name,
                             middle.pairs_keyed.text(io.backend),
-                            vec![Param::Array(keys.clone())],
+                            vec![Param::Array(keys)],
                             Joined::apart(Rows::Middles, middle),
                         )
                     };
-                    if !pipelines {
-                        return Ok(Plan::Send(pairs));
-                    }
-                    let targets = Read::fixed(
-                        target.name,
-                        middle.targets_of_owners.text(io.backend),
-                        vec![Param::Array(keys)],
-                        Joined::apart(Rows::Tagged, middle),
-                    );
-                    return Ok(Plan::SendBoth(pairs, targets));
+                    return Ok(Plan::Send(read));
                 }
                 _ => {}
             }
