@@ -22,6 +22,8 @@
 
 #[path = "common/malloc.rs"]
 mod malloc;
+#[path = "common/pin.rs"]
+mod pin;
 #[path = "common/plot.rs"]
 mod plot;
 #[path = "../tests/common/proxy.rs"]
@@ -1547,7 +1549,13 @@ async fn decode_stream<T>(
 /// The hand-written variants, preload and (while the N+1 loop stays under
 /// about 10,000 statements) lazy on PostgreSQL over loopback, interleaved,
 /// each checked against the floor's checksum.
-fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<Row> {
+fn measure_postgres(
+    url: &str,
+    shape: Shape,
+    parents: i64,
+    runs: usize,
+    pinning: Option<&pin::Pinning>,
+) -> Vec<Row> {
     let mut client = pg::Client::connect(url, pg::NoTls).unwrap();
     fill_postgres(&mut client, shape, parents);
     let floor = std::cell::RefCell::new(PostgresFloor {
@@ -1641,6 +1649,21 @@ fn measure_postgres(url: &str, shape: Shape, parents: i64, runs: usize) -> Vec<R
         expected,
         place: "PostgreSQL",
     };
+    // A warm round, which opens every connection (the async pool's too),
+    // then the server's processes for them off the bench's CPU.
+    let mut warm = vec![Vec::new(); variants.len()];
+    run_variants(&variants, interleaved(&variants, runs), &mut warm, &check);
+    if let Some(pinning) = pinning {
+        let pids: Vec<i32> = floor
+            .borrow_mut()
+            .client
+            .query(pin::SERVER_PIDS, &[])
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        pinning.pin_server(&pids);
+    }
     for round in 0..runs {
         run_variants(&variants, interleaved(&variants, round), &mut times, &check);
         eprint!(".");
@@ -1932,6 +1955,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         return;
     }
+    let pinning = pin::pin_bench();
     let quick = args.iter().any(|a| a == "--quick");
     // `--shape belongs_to` runs one shape (at the sizes of a full run).
     let only: Option<&str> = args
@@ -2022,10 +2046,17 @@ fn main() {
 
     match postgres_url() {
         Some(url) => {
+            let pinning = pinning.filter(|_| pin::local(&url));
             for shape in shapes.into_iter().filter(|&shape| wanted(shape)) {
                 for &parents in &sizes {
                     eprint!("{} on PostgreSQL, {parents} ", shape.name());
-                    rows.extend(measure_postgres(&url, shape, parents, runs(parents)));
+                    rows.extend(measure_postgres(
+                        &url,
+                        shape,
+                        parents,
+                        runs(parents),
+                        pinning.as_ref(),
+                    ));
                     eprintln!();
                 }
             }
@@ -2306,7 +2337,11 @@ fn document(table: &str) -> String {
          `MALLOC_MMAP_THRESHOLD_`): with its moving defaults, whether a loop of loads hands the top of its\n\
          heap back to the kernel, and faults it in again on the next load, depends on which allocation\n\
          sits highest, and it moved one cell by 12% between two builds with no change on that path\n\
-         (`LOADER_BENCH_MALLOC=dynamic` keeps the defaults).\n\n\
+         (`LOADER_BENCH_MALLOC=dynamic` keeps the defaults). The bench runs on CPU 0 and, on PostgreSQL,\n\
+         the server's processes for its connections on the other CPUs, as a database on a host of its own\n\
+         would: unpinned, where the scheduler put each connection's server process decided a small cell\n\
+         for a whole run (1,000 posts → their authors, sync, five runs: 0.96 to 1.17 of the fastest\n\
+         hand-written code; pinned, 0.93 to 0.97; `benches/common/pin.rs`, `LOADER_BENCH_PIN=off`).\n\n\
          The cases: users with their posts (`has_many`), the same for half the users (`id <= n/2`: the\n\
          keyed statements of filtered roots), posts with their author (`belongs_to`), users → posts →\n\
          comments (three levels) and posts with 3 of 50 tags through a join table (`many_to_many`). Posts\n\
