@@ -1955,7 +1955,6 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         return;
     }
-    let pinning = pin::pin_bench();
     let quick = args.iter().any(|a| a == "--quick");
     // `--shape belongs_to` runs one shape (at the sizes of a full run).
     let only: Option<&str> = args
@@ -2046,7 +2045,9 @@ fn main() {
 
     match postgres_url() {
         Some(url) => {
-            let pinning = pinning.filter(|_| pin::local(&url));
+            // Pinned for PostgreSQL only: it keeps the bench and the server
+            // apart, and SQLite has no server.
+            let pinning = pin::local(&url).then(pin::pin_bench).flatten();
             for shape in shapes.into_iter().filter(|&shape| wanted(shape)) {
                 for &parents in &sizes {
                     eprint!("{} on PostgreSQL, {parents} ", shape.name());
@@ -2337,9 +2338,9 @@ fn document(table: &str) -> String {
          `MALLOC_MMAP_THRESHOLD_`): with its moving defaults, whether a loop of loads hands the top of its\n\
          heap back to the kernel, and faults it in again on the next load, depends on which allocation\n\
          sits highest, and it moved one cell by 12% between two builds with no change on that path\n\
-         (`LOADER_BENCH_MALLOC=dynamic` keeps the defaults). The bench runs on CPU 0 and, on PostgreSQL,\n\
+         (`LOADER_BENCH_MALLOC=dynamic` keeps the defaults). For PostgreSQL the bench runs on CPU 0 and\n\
          the server's processes for its connections on the other CPUs, as a database on a host of its own\n\
-         would: unpinned, where the scheduler put each connection's server process decided a small cell\n\
+         would (SQLite, which has no server, runs unpinned): unpinned, where the scheduler put each connection's server process decided a small cell\n\
          for a whole run (1,000 posts → their authors, sync, five runs: 0.96 to 1.17 of the fastest\n\
          hand-written code; pinned, 0.93 to 0.97; `benches/common/pin.rs`, `LOADER_BENCH_PIN=off`).\n\n\
          The cases: users with their posts (`has_many`), the same for half the users (`id <= n/2`: the\n\

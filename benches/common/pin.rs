@@ -8,7 +8,8 @@
 //! (each run's quartiles tight around its own value), and pinned
 //! 0.94 / 0.94 / 0.93 / 0.97 / 0.96. So the bench runs on CPU 0 and the
 //! server's connections on the others, as a database on its own host
-//! would, for every variant alike. `LOADER_BENCH_PIN=off` leaves the
+//! would, for every variant alike (and only for PostgreSQL: SQLite runs
+//! in the bench's process, with no server to keep apart). `LOADER_BENCH_PIN=off` leaves the
 //! scheduler alone; on a machine with one CPU, without `taskset`
 //! (util-linux) or without the right to move the server's processes, the
 //! bench says so and runs unpinned.
