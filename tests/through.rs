@@ -219,8 +219,9 @@ fn each_chain_preloads_equal_to_hand_written_sql() {
         });
         assert_eq!(
             statements.len(),
-            6,
-            "{place}: the root, the posts' keys and the comments, one per other relation: {statements:#?}"
+            7,
+            "{place}: the root; the posts' keys and the comments; the posts' (author, category) pairs \
+             and the categories; tags and peers: {statements:#?}"
         );
         // The middle rows are joined or their keys read, never decoded.
         for sql in &statements[1..] {

@@ -4,7 +4,13 @@
 //! them by hashing: the statements, the graph (against the JOIN written by
 //! hand and against lazy loading), NULL and dangling keys on both hops,
 //! nested preloads under it, both forms, every backend and API; a page of
-//! owners and a scoped preload keep the one JOIN.
+//! owners and a scoped preload keep the one JOIN. Through a `belongs_to`
+//! of the posts (the categories of a user's posts), the posts' distinct
+//! (author, category) pairs are read, then each category once.
+
+// Relation attributes that repeat a `through` value trip this lint on
+// clippy 1.95 (rust-clippy#12923).
+#![allow(clippy::duplicated_attributes)]
 
 mod common;
 
@@ -19,6 +25,7 @@ use loader_runtime::{AsyncDb, Db, Entity, Form};
 #[entity(table = "users")]
 #[has_many(Post, fk = "author_id")]
 #[has_many(Comment, through = "posts")]
+#[has_many(Category, through = "posts", source = "category")]
 struct User {
     id: i64,
     name: String,
@@ -27,10 +34,19 @@ struct User {
 #[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(table = "posts")]
 #[has_many(Comment, fk = "post_id")]
+#[belongs_to(Category, fk = "category_id")]
 struct Post {
     id: i64,
     author_id: Option<i64>,
+    category_id: Option<i64>,
     title: String,
+}
+
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(table = "categories")]
+struct Category {
+    id: i64,
+    name: String,
 }
 
 #[derive(Entity, Debug, Clone, PartialEq)]
@@ -47,17 +63,25 @@ const USERS: i64 = 1_500;
 /// 1,500 users; 3,000 posts, every 50th with a NULL author and others by
 /// authors 1,501–1,600, who do not exist; 6,300 comments, every 40th with
 /// a NULL post and others on posts 3,001–3,100, which do not exist, the
-/// last 300 in runs of three on one post. No foreign key constraints.
+/// last 300 in runs of three on one post; 20 categories, every 7th post in
+/// none and every 11th in category 99, which does not exist. No foreign
+/// key constraints.
 fn fill(db: &Db) {
     db.execute_batch(&format!(
         "CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT NOT NULL);
-         CREATE TABLE posts (id BIGINT PRIMARY KEY, author_id BIGINT, title TEXT NOT NULL);
+         CREATE TABLE posts (id BIGINT PRIMARY KEY, author_id BIGINT, category_id BIGINT,
+                             title TEXT NOT NULL);
+         CREATE TABLE categories (id BIGINT PRIMARY KEY, name TEXT NOT NULL);
          CREATE TABLE comments (id BIGINT PRIMARY KEY, post_id BIGINT, body TEXT NOT NULL);
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {USERS})
          INSERT INTO users SELECT i, 'user ' || i FROM n;
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
          INSERT INTO posts SELECT i, CASE WHEN i % 50 = 0 THEN NULL ELSE 1 + (i * 7) % 1600 END,
+                                  CASE WHEN i % 7 = 0 THEN NULL WHEN i % 11 = 0 THEN 99
+                                       ELSE 1 + (i / 3) % 20 END,
                                   'post ' || i FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
+         INSERT INTO categories SELECT i, 'category ' || i FROM n;
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6300)
          INSERT INTO comments SELECT i, CASE WHEN i > 6000 THEN 1 + (i / 3) % 3000
                                              WHEN i % 40 = 0 THEN NULL
@@ -285,7 +309,7 @@ fn an_unreadable_key_on_either_hop_is_a_decode_error() {
         ),
         (
             "posts",
-            "INSERT INTO posts VALUES (9999, 'not a key', 'x')",
+            "INSERT INTO posts VALUES (9999, 'not a key', NULL, 'x')",
             "Post",
             "\"posts\".\"author_id\"",
         ),
@@ -361,4 +385,80 @@ fn on_postgres_every_users_comments_cost_one_round_trip() {
         3,
         "users; their posts' keys; the comments of those posts"
     );
+}
+
+/// Each user's categories, each once, as the JOIN written by hand gives
+/// them (users `1..=users`, in category key order).
+fn categories_by_hand(db: &Db, users: i64) -> BTreeMap<i64, Vec<i64>> {
+    let mut expected: BTreeMap<i64, Vec<i64>> = (1..=users).map(|id| (id, Vec::new())).collect();
+    let rows = common::backend::integer_rows(
+        db,
+        &format!(
+            "SELECT DISTINCT p.author_id, c.id FROM categories c JOIN posts p ON p.category_id = c.id
+             WHERE p.author_id <= {users} ORDER BY 1, 2"
+        ),
+    );
+    for row in rows {
+        expected
+            .get_mut(&row[0].unwrap())
+            .unwrap()
+            .push(row[1].unwrap());
+    }
+    expected
+}
+
+/// Through a `belongs_to` of the posts: every user, or more than a page by
+/// key, reads the posts' distinct (author, category) pairs, then each
+/// category they name once (a NULL or dangling category matches nothing,
+/// two posts in one category give it once); a page keeps the one JOIN.
+#[test]
+fn categories_through_posts_read_the_posts_pairs_then_each_category_once() {
+    for conn in conns(fill) {
+        let place = conn.name();
+        let key_set = common::backend::key_set(conn.sync());
+        for (users, statements) in [(None, 3), (Some(1_200), 3), (Some(20), 2)] {
+            let (graph, log) = on!(&conn, wait, |db| {
+                db.reset_query_log();
+                let query = User::query().preload(User::categories());
+                let loaded = match users {
+                    None => wait!(query.all(db)),
+                    Some(n) => wait!(query.filter(move |u| u.id.le(n)).all(db)),
+                }
+                .unwrap();
+                let graph: BTreeMap<i64, Vec<i64>> = loaded
+                    .iter()
+                    .map(|u| (u.id, u.categories().iter().map(|c| c.id).collect()))
+                    .collect();
+                (graph, db.query_log())
+            });
+            let expected = categories_by_hand(conn.sync(), users.unwrap_or(USERS));
+            assert_eq!(graph, expected, "{place} {users:?}");
+            assert!(graph.values().any(|c| c.len() > 1), "{place}");
+            let sql: Vec<&str> = log.iter().map(|q| &*q.sql).collect();
+            assert_eq!(log.len(), statements, "{place} {users:?}: {sql:#?}");
+            if statements == 2 {
+                assert!(sql[1].contains(" JOIN "), "{place} {users:?}: {sql:#?}");
+                continue;
+            }
+            assert!(
+                sql[1].starts_with(
+                    "SELECT DISTINCT \"posts\".\"author_id\", \"posts\".\"category_id\" FROM \"posts\""
+                ),
+                "{place} {users:?}: {sql:#?}"
+            );
+            assert_eq!(
+                sql[1].contains(key_set),
+                users.is_some(),
+                "{place} {users:?}: {sql:#?}"
+            );
+            assert!(
+                sql[2].starts_with("SELECT \"categories\".\"id\"") && log[2].rows <= 20,
+                "{place} {users:?}: each category once: {sql:#?}"
+            );
+            assert!(
+                !sql.iter().any(|s| s.contains(" JOIN ")),
+                "{place} {users:?}: {sql:#?}"
+            );
+        }
+    }
 }

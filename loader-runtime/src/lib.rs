@@ -118,8 +118,9 @@
 //!     .preload(User::comments())
 //!     .preload(User::categories())
 //!     .all(&db)?;
-//! // users; the posts' two keys and the comments; categories through posts
-//! assert_eq!(db.query_count(), 4);
+//! // users; the posts' two keys and the comments; the posts' (author,
+//! // category) pairs and the categories they name
+//! assert_eq!(db.query_count(), 5);
 //! assert_eq!(users[0].comments().len(), 2);
 //! assert_eq!(users[0].categories().len(), 1); // two posts, one category
 //! let commenters = User::query().filter(|u| u.comments().any(|c| c.body.eq("Hm"))).all(&db)?;

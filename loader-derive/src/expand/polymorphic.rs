@@ -605,6 +605,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
             unique: true,
             single_owner: true,
             owner_alias: ::core::option::Option::None,
+            target_fk: "",
         }
     }
 }

@@ -47,6 +47,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                 single_owner: true,
                 owner_alias: ::core::option::Option::None,
                 condition: "",
+                target_fk: "",
             }
         },
         RelationKind::ManyToMany { through, target_fk } => {
@@ -63,7 +64,8 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                     unique: false,
                     single_owner: false,
                     owner_alias: ::core::option::Option::None,
-                condition: "",
+                    condition: "",
+                    target_fk: "",
                 }
             }
         }
@@ -72,7 +74,8 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                 return TokenStream::new();
             };
             let table = quote_ident(&entity.table);
-            let fk = format!("{alias}.{}", quote_ident(&entity.fields[*fk_field].column));
+            let target_fk = quote_ident(&entity.fields[*fk_field].column);
+            let fk = format!("{alias}.{target_fk}");
             let owner_key = format!("{alias}.{}", quote_ident(&key.column));
             let joins = format!(" JOIN {table} AS {alias} ON {fk} = ");
             quote! {
@@ -83,6 +86,7 @@ pub fn link(entity: &Entity<'_>, relation: &Relation) -> TokenStream {
                     single_owner: false,
                     owner_alias: ::core::option::Option::Some(#alias),
                     condition: "",
+                    target_fk: #target_fk,
                 }
             }
         }
@@ -146,6 +150,9 @@ pub fn has_many_through(
     // from the targets (see `MiddleSql`).
     let mut middle_key = quote!(<#target as #private::Keyed>::Key);
     let mut apart = quote!(::core::option::Option::None);
+    // The middle table's two keys read alone, when the relation followed is
+    // a `belongs_to` of the middle entity (see `LinksSql`).
+    let mut links = quote!(::core::option::Option::None);
     let (joins, owner_key, first_unique, first_single) = match &first.kind {
         RelationKind::ManyToMany { through, target_fk } => {
             let target_key = format!("{alias}.{}", quote_ident(&target_fk.value()));
@@ -164,6 +171,7 @@ pub fn has_many_through(
         _ => {
             middle_key = quote!(<#middle as #private::Keyed>::Key);
             apart = middle_sql_apart(&first_marker, middle, &middle_sql, &next, &target_sql);
+            links = links_of_belongs_to(&first_marker, &middle_sql, &next, &target_sql);
             let join = format!(" AS {alias} ON {alias}");
             // A source that already joins the middle table (a `belongs_to`
             // of it) lends its alias: no second join of the same rows.
@@ -200,6 +208,7 @@ pub fn has_many_through(
                 single_owner: #first_single && #next.single_owner,
                 owner_alias: ::core::option::Option::None,
                 condition: "",
+                target_fk: "",
             };
         }
 
@@ -248,7 +257,7 @@ pub fn has_many_through(
                     owner_key: KEY,
                     from: FROM,
                     shared: !(LINK.unique && LINK.single_owner),
-                    links: ::core::option::Option::None,
+                    links: #links,
                     middle: #apart,
                 }
             };
@@ -309,6 +318,53 @@ fn middle_sql_apart(
                     postgres: #concat!(TAGGED, " WHERE ", #next.owner_key, " = ANY($1)", ORDER),
                 },
                 targets_whole: #sql::both(#concat!(TAGGED, ORDER)),
+            })
+        } else {
+            ::core::option::Option::None
+        }
+    }}
+}
+
+/// The statements that read a `has_many` through a `has_many` (or
+/// `has_one`) whose relation followed is a `belongs_to` of the middle
+/// entity (the categories of a user's posts) as a `many_to_many` whose
+/// join table is the middle table: its distinct (owner key, target key)
+/// pairs, then each target they name once. The JOIN reads the same pairs
+/// but finds each middle row's target in the target table's index first.
+/// Only where that `belongs_to` is the relation's own (its `Link` lends
+/// the middle table's alias and names its key column), with no condition.
+fn links_of_belongs_to(
+    first_marker: &syn::Ident,
+    middle_sql: &TokenStream,
+    next: &TokenStream,
+    target_sql: &TokenStream,
+) -> TokenStream {
+    let private = quote!(::loader_runtime::__private);
+    let concat = quote!(#private::concatcp);
+    let sql = quote!(#private::Sql);
+    quote! {{
+        const OWNER_KEY: &str = <#first_marker as #private::HasMany>::SQL.foreign_key;
+        const TARGET_KEY: &str = #concat!(#middle_sql.table, ".", #next.target_fk);
+        const PAIRS: &str = #concat!(
+            "SELECT DISTINCT ", OWNER_KEY, ", ", TARGET_KEY, " FROM ", #middle_sql.table
+        );
+        const ORDER: &str = #concat!(" ORDER BY ", OWNER_KEY, ", ", TARGET_KEY);
+        const LINKED: &str = #concat!(
+            "SELECT ", #target_sql.column_list, " FROM ", #target_sql.table, " WHERE ",
+            #target_sql.primary_key, " IN (SELECT ", TARGET_KEY, " FROM ", #middle_sql.table, ")"
+        );
+        if #next.owner_alias.is_some()
+            && !#next.target_fk.is_empty()
+            && #next.condition.is_empty()
+        {
+            ::core::option::Option::Some(#private::LinksSql {
+                keyed: #sql {
+                    sqlite: #concat!(PAIRS, " WHERE ", OWNER_KEY, " IN rarray(?1)", ORDER),
+                    postgres: #concat!(PAIRS, " WHERE ", OWNER_KEY, " = ANY($1)", ORDER),
+                },
+                whole: #sql::both(#concat!(PAIRS, ORDER)),
+                linked: #sql::both(#concat!(LINKED, " ORDER BY ", #target_sql.primary_key)),
+                linked_body: LINKED,
             })
         } else {
             ::core::option::Option::None

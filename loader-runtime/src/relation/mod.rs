@@ -133,8 +133,10 @@ pub struct ManyToManySql {
     /// each is then decoded once and shared. A `has_many` through
     /// `has_many` relations has none such, and skips the lookup.
     pub shared: bool,
-    /// The join table read alone, for a `many_to_many` (none for a relation
-    /// through others).
+    /// The join table read alone, for a `many_to_many`; for a relation
+    /// through a `has_many` to a `belongs_to` of the middle entity, the
+    /// middle table as the join table; none for other relations through
+    /// others.
     pub links: Option<LinksSql>,
     /// The middle table and the targets read apart, for a `has_many`
     /// through a `has_many` (or `has_one`) whose relation followed is a
@@ -226,6 +228,11 @@ pub struct Link {
     /// through this one reads the owner's other columns there instead of
     /// joining the table again.
     pub owner_alias: Option<&'static str>,
+    /// For a `belongs_to`: the owner table's column holding the target's
+    /// key, quoted and unqualified (`"category_id"`), so that a relation
+    /// going through it can read the owner table's two keys alone; empty
+    /// for the other kinds.
+    pub target_fk: &'static str,
 }
 
 /// The alias a relation going through `link` reads the middle entity's
