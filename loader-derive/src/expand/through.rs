@@ -273,6 +273,19 @@ pub fn has_many_through(
     }
 }
 
+/// `select` narrowed to the owners whose keys are bound to `?1` as one
+/// array (`column IN rarray(?1)` on SQLite, `column = ANY($1)` on
+/// PostgreSQL), then `rest`: a `Sql` of constant expressions.
+fn keyed_sql(select: &TokenStream, column: &TokenStream, rest: &TokenStream) -> TokenStream {
+    let private = quote!(::loader_runtime::__private);
+    quote! {
+        #private::Sql {
+            sqlite: #private::concatcp!(#select, " WHERE ", #column, " IN rarray(?1)", #rest),
+            postgres: #private::concatcp!(#select, " WHERE ", #column, " = ANY($1)", #rest),
+        }
+    }
+}
+
 /// The statements that read a `has_many` through a `has_many` (or
 /// `has_one`) without the JOIN: the middle rows' keys and owner keys, and
 /// the targets with the middle key each refers to. Only where the relation
@@ -289,6 +302,8 @@ fn middle_sql_apart(
     let private = quote!(::loader_runtime::__private);
     let concat = quote!(#private::concatcp);
     let sql = quote!(#private::Sql);
+    let pairs_keyed = keyed_sql(&quote!(PAIRS), &quote!(OWNER_KEY), &quote!(""));
+    let targets_keyed = keyed_sql(&quote!(TAGGED), &quote!(#next.owner_key), &quote!(ORDER));
     quote! {{
         const OWNER_KEY: &str = <#first_marker as #private::HasMany>::SQL.foreign_key;
         const PAIRS: &str = #concat!(
@@ -308,15 +323,9 @@ fn middle_sql_apart(
                 middle_key: #middle_sql.primary_key,
                 owner_key: OWNER_KEY,
                 target_key: #next.owner_key,
-                pairs_keyed: #sql {
-                    sqlite: #concat!(PAIRS, " WHERE ", OWNER_KEY, " IN rarray(?1)"),
-                    postgres: #concat!(PAIRS, " WHERE ", OWNER_KEY, " = ANY($1)"),
-                },
+                pairs_keyed: #pairs_keyed,
                 pairs_whole: #sql::both(PAIRS),
-                targets_keyed: #sql {
-                    sqlite: #concat!(TAGGED, " WHERE ", #next.owner_key, " IN rarray(?1)", ORDER),
-                    postgres: #concat!(TAGGED, " WHERE ", #next.owner_key, " = ANY($1)", ORDER),
-                },
+                targets_keyed: #targets_keyed,
                 targets_whole: #sql::both(#concat!(TAGGED, ORDER)),
             })
         } else {
@@ -342,6 +351,7 @@ fn links_of_belongs_to(
     let private = quote!(::loader_runtime::__private);
     let concat = quote!(#private::concatcp);
     let sql = quote!(#private::Sql);
+    let keyed = keyed_sql(&quote!(PAIRS), &quote!(OWNER_KEY), &quote!(ORDER));
     quote! {{
         const OWNER_KEY: &str = <#first_marker as #private::HasMany>::SQL.foreign_key;
         const TARGET_KEY: &str = #concat!(#middle_sql.table, ".", #next.target_fk);
@@ -358,10 +368,7 @@ fn links_of_belongs_to(
             && #next.condition.is_empty()
         {
             ::core::option::Option::Some(#private::LinksSql {
-                keyed: #sql {
-                    sqlite: #concat!(PAIRS, " WHERE ", OWNER_KEY, " IN rarray(?1)", ORDER),
-                    postgres: #concat!(PAIRS, " WHERE ", OWNER_KEY, " = ANY($1)", ORDER),
-                },
+                keyed: #keyed,
                 whole: #sql::both(#concat!(PAIRS, ORDER)),
                 linked: #sql::both(#concat!(LINKED, " ORDER BY ", #target_sql.primary_key)),
                 linked_body: LINKED,

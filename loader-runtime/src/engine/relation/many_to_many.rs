@@ -151,10 +151,13 @@ impl<O: Keyed, T: Keyed, M: Key> Sink for Joined<O, T, M> {
                 return Ok(());
             }
             Rows::Tagged => {
-                let apart = self
+                // The column's name (not a copy of every statement) per row.
+                let column = self
                     .apart
+                    .as_ref()
+                    .map(|apart| apart.target_key)
                     .ok_or_else(|| internal("targets read apart without their statements"))?;
-                let middle: Option<M> = key_at(row, 0, T::META.name, apart.target_key, sql)?;
+                let middle: Option<M> = key_at(row, 0, T::META.name, column, sql)?;
                 self.targets.push(decode(row, 1, sql)?);
                 self.middle_of.push(middle);
                 return Ok(());
@@ -162,6 +165,7 @@ impl<O: Keyed, T: Keyed, M: Key> Sink for Joined<O, T, M> {
             Rows::Middles => {
                 let apart = self
                     .apart
+                    .as_ref()
                     .ok_or_else(|| internal("middle rows read without their statements"))?;
                 let middle: Option<M> = key_at(row, 0, apart.middle, apart.middle_key, sql)?;
                 let owner: Option<O::Key> = key_at(row, 1, apart.middle, apart.owner_key, sql)?;
